@@ -1,0 +1,40 @@
+"""Activities of the lead workflow: all its database I/O, through the services."""
+
+from typing import NoReturn
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db.engine import SessionFactory
+from domain.errors import LeadpipeError
+from domain.leads import LeadSnapshot, LoadLeadInput, StageChangeInput, StageChangeResult
+from services import lead_transitions
+from services.orchestrator import error_payload
+
+
+def refuse(err: LeadpipeError) -> NoReturn:
+    """A business refusal: no retry can change it, and the caller needs its reason."""
+    raise ApplicationError(
+        err.detail, error_payload(err), type=err.type, non_retryable=True
+    ) from err
+
+
+class LeadActivities:
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+
+    @activity.defn(name="load_lead")
+    async def load_lead(self, input: LoadLeadInput) -> LeadSnapshot:
+        async with self._session_factory() as session:
+            try:
+                return await lead_transitions.load_snapshot(session, input.lead_id)
+            except LeadpipeError as err:
+                refuse(err)
+
+    @activity.defn(name="change_lead_stage")
+    async def change_lead_stage(self, input: StageChangeInput) -> StageChangeResult:
+        async with self._session_factory() as session:
+            try:
+                return await lead_transitions.change_stage(session, input)
+            except LeadpipeError as err:
+                refuse(err)

@@ -1,0 +1,82 @@
+"""The FastAPI application: `uvicorn api.app:create_app --factory`."""
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import Counter, Histogram
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api import problems
+from api.routers import contacts, deals, health, leads, users
+from config import Settings, get_settings
+from db.engine import create_engine, create_session_factory
+from logs import configure_logging
+from services.orchestrator import Orchestrator
+
+REQUESTS = Counter("leadpipe_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("leadpipe_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+DESCRIPTION = """
+Leadpipe runs lead pipelines: leads move through stages as sales activity happens, admins
+attach action chains to stages, and each lead has a durable Temporal workflow.
+
+Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem documents
+(`application/problem+json`); validation errors list each `field` and the `rule` it broke.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.sqlalchemy_url)
+        client = await Client.connect(
+            settings.temporal_target,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+        app.state.settings = settings
+        app.state.session_factory = create_session_factory(engine)
+        app.state.orchestrator = Orchestrator(
+            client, settings.task_queue, settings.lead_history_limit
+        )
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Leadpipe",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    v1 = APIRouter(prefix="/v1")
+    for module in (health, users, contacts, leads, deals):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.middleware("http")(observe_request)
+    return app
+
+
+async def observe_request(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Bind a request id to every log line of the request; count and time it by route."""
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", "unmatched")
+    LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+    REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+    response.headers["x-request-id"] = request_id
+    return response

@@ -1,0 +1,64 @@
+from fastapi import APIRouter, status
+
+from api.deps import CurrentUser, SessionDep
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.contacts import (
+    CompanyCreate,
+    CompanyRead,
+    CompanyUpdate,
+    ContactCreate,
+    ContactRead,
+    ContactUpdate,
+)
+from services import contacts
+from services.contacts import ContactChanges
+
+router = APIRouter(tags=["contacts and companies"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactRead)
+async def create_contact(
+    body: ContactCreate, session: SessionDep, actor: CurrentUser
+) -> ContactRead:
+    contact = await contacts.create_contact(session, actor, body.model_dump())
+    return ContactRead.model_validate(contact)
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactRead)
+async def get_contact(contact_id: int, session: SessionDep, actor: CurrentUser) -> ContactRead:
+    return ContactRead.model_validate(await contacts.get_contact(session, contact_id))
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactRead)
+async def update_contact(
+    contact_id: int, body: ContactUpdate, session: SessionDep, actor: CurrentUser
+) -> ContactRead:
+    values = body.model_dump(exclude_unset=True, exclude={"change_source"})
+    contact = await contacts.update_contact(
+        session, actor, contact_id, ContactChanges(values, body.change_source)
+    )
+    return ContactRead.model_validate(contact)
+
+
+@router.post("/companies", status_code=status.HTTP_201_CREATED, response_model=CompanyRead)
+async def create_company(
+    body: CompanyCreate, session: SessionDep, actor: CurrentUser
+) -> CompanyRead:
+    return CompanyRead.model_validate(
+        await contacts.create_company(session, actor, body.model_dump())
+    )
+
+
+@router.get("/companies/{company_id}", response_model=CompanyRead)
+async def get_company(company_id: int, session: SessionDep, actor: CurrentUser) -> CompanyRead:
+    return CompanyRead.model_validate(await contacts.get_company(session, company_id))
+
+
+@router.patch("/companies/{company_id}", response_model=CompanyRead)
+async def update_company(
+    company_id: int, body: CompanyUpdate, session: SessionDep, actor: CurrentUser
+) -> CompanyRead:
+    company = await contacts.update_company(
+        session, actor, company_id, body.model_dump(exclude_unset=True)
+    )
+    return CompanyRead.model_validate(company)

@@ -1,0 +1,92 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from api.schemas.common import ReadModel, WriteModel
+from domain.leads import LeadLabel, LeadSource
+
+
+class LeadCreate(WriteModel):
+    name: str | None = Field(
+        default=None, max_length=200, description="Defaults to the contact's or company's name"
+    )
+    contact_id: int | None = None
+    company_id: int | None = None
+    pipeline_id: int | None = Field(default=None, description="The default lead pipeline if absent")
+    stage_id: int | None = Field(default=None, description="The pipeline's first stage if absent")
+    owner_id: int | None = None
+    lead_type: str | None = Field(default=None, max_length=50, examples=["new_business"])
+    label: LeadLabel | None = None
+
+    @model_validator(mode="after")
+    def _needs_contact_or_company(self) -> "LeadCreate":
+        if self.contact_id is None and self.company_id is None:
+            raise ValueError("a lead needs a contact_id or a company_id")
+        return self
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"contact_id": 12, "owner_id": 3, "label": "hot"}]}
+    )
+
+
+class DealDraftIn(WriteModel):
+    name: str = Field(min_length=1, max_length=200)
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    close_date: date | None = None
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+
+
+class StageMoveIn(WriteModel):
+    stage_id: int
+    disqualification_reason_id: int | None = None
+    deal: DealDraftIn | None = Field(
+        default=None,
+        description="Required when moving into a qualified stage and the settings say so",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"stage_id": 2},
+                {"stage_id": 4, "deal": {"name": "Acme annual plan", "amount": "12000.00"}},
+                {"stage_id": 5, "disqualification_reason_id": 1},
+            ]
+        }
+    )
+
+
+class OwnerChangeIn(WriteModel):
+    owner_id: int | None
+
+
+class LeadRead(ReadModel):
+    id: int
+    name: str
+    contact_id: int | None
+    company_id: int | None
+    pipeline_id: int
+    stage_id: int
+    owner_id: int | None
+    lead_type: str | None
+    label: LeadLabel | None
+    source: LeadSource
+    parent_lead_id: int | None
+    auto_progression: bool = Field(
+        description="False once a person moved the lead to an earlier stage (automation stops)"
+    )
+    disqualification_reason_id: int | None
+    deal_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class StageChangeRead(ReadModel):
+    at: datetime
+    from_stage_id: int | None
+    to_stage_id: int
+    cause: str = Field(examples=["manual", "created", "automation:advance_on_outreach"])
+    actor_id: int | None
+    event_id: str | None
+    disqualification_reason_id: int | None

@@ -1,0 +1,50 @@
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, created_at_column, updated_at_column
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    lead_type: Mapped[str | None] = mapped_column(String(50))
+    label: Mapped[str | None] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
+    parent_lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    auto_progression: Mapped[bool] = mapped_column(default=True, server_default="true")
+    disqualification_reason_id: Mapped[int | None]
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", use_alter=True))
+    # Events older than the last manual move never move the lead (AUT rules).
+    last_manual_move_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A client's Idempotency-Key on create: a retry returns this lead, never a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class LeadStageChange(Base):
+    """One row per stage transition, oldest first: the lead's history."""
+
+    __tablename__ = "lead_stage_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = created_at_column()
+    from_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id"))
+    to_stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    cause: Mapped[str] = mapped_column(String(80))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    disqualification_reason_id: Mapped[int | None]
+    # Set by the workflow's transition activity so a retried activity writes no second row.
+    transition_key: Mapped[str | None] = mapped_column(String(200), unique=True)

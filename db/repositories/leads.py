@@ -1,0 +1,85 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Contact, Lead, LeadStageChange
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    owner_id: int | None = None
+    contact_id: int | None = None
+    company_id: int | None = None
+    lead_type: str | None = None
+    label: str | None = None
+    q: str | None = None
+
+
+async def get(session: AsyncSession, lead_id: int, *, for_update: bool = False) -> Lead | None:
+    return await session.get(Lead, lead_id, with_for_update=for_update)
+
+
+async def get_by_idempotency_key(session: AsyncSession, key: str) -> Lead | None:
+    return await session.scalar(select(Lead).where(Lead.idempotency_key == key))
+
+
+async def add(session: AsyncSession, lead: Lead) -> Lead:
+    session.add(lead)
+    await session.flush()
+    return lead
+
+
+async def list_leads(
+    session: AsyncSession, f: LeadFilter, *, after_id: int | None, limit: int
+) -> Sequence[Lead]:
+    query = select(Lead).order_by(Lead.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Lead.id > after_id)
+    for column, value in (
+        (Lead.pipeline_id, f.pipeline_id),
+        (Lead.stage_id, f.stage_id),
+        (Lead.owner_id, f.owner_id),
+        (Lead.contact_id, f.contact_id),
+        (Lead.company_id, f.company_id),
+        (Lead.lead_type, f.lead_type),
+        (Lead.label, f.label),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if f.q:
+        pattern = f"%{f.q}%"
+        contact_match = select(Contact.id).where(
+            or_(
+                Contact.email.ilike(pattern),
+                Contact.first_name.ilike(pattern),
+                Contact.last_name.ilike(pattern),
+            )
+        )
+        query = query.where(or_(Lead.name.ilike(pattern), Lead.contact_id.in_(contact_match)))
+    return (await session.scalars(query)).all()
+
+
+async def add_stage_change(session: AsyncSession, change: LeadStageChange) -> LeadStageChange:
+    session.add(change)
+    await session.flush()
+    return change
+
+
+async def get_stage_change_by_key(session: AsyncSession, key: str) -> LeadStageChange | None:
+    return await session.scalar(
+        select(LeadStageChange).where(LeadStageChange.transition_key == key)
+    )
+
+
+async def history(session: AsyncSession, lead_id: int) -> Sequence[LeadStageChange]:
+    return (
+        await session.scalars(
+            select(LeadStageChange)
+            .where(LeadStageChange.lead_id == lead_id)
+            .order_by(LeadStageChange.at, LeadStageChange.id)
+        )
+    ).all()

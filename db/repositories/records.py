@@ -1,0 +1,19 @@
+"""Plain get/add for CRM records that need nothing more."""
+
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models.base import Base
+
+M = TypeVar("M", bound=Base)
+
+
+async def get(session: AsyncSession, model: type[M], record_id: int) -> M | None:
+    return await session.get(model, record_id)
+
+
+async def add(session: AsyncSession, record: M) -> M:
+    session.add(record)
+    await session.flush()
+    return record

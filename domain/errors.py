@@ -1,0 +1,81 @@
+"""The one error hierarchy. The API renders these as RFC 9457 problem responses."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule on one input field (`field` is a dotted path such as `deal.name`)."""
+
+    field: str
+    rule: str
+    message: str
+
+
+@dataclass
+class LeadpipeError(Exception):
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+
+    status: int = 400
+    type: str = "bad-request"
+    title: str = "Bad request"
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+@dataclass
+class NotFound(LeadpipeError):
+    status: int = 404
+    type: str = "not-found"
+    title: str = "Not found"
+
+
+@dataclass
+class Conflict(LeadpipeError):
+    status: int = 409
+    type: str = "conflict"
+    title: str = "Conflict with current state"
+
+
+@dataclass
+class InvalidInput(LeadpipeError):
+    status: int = 422
+    type: str = "validation-error"
+    title: str = "Invalid input"
+
+
+@dataclass
+class InvalidTransition(LeadpipeError):
+    """A stage move that the pipeline or the lead settings forbid."""
+
+    status: int = 422
+    type: str = "invalid-transition"
+    title: str = "Stage move not allowed"
+
+
+@dataclass
+class Forbidden(LeadpipeError):
+    status: int = 403
+    type: str = "forbidden"
+    title: str = "Forbidden"
+
+
+@dataclass
+class Unauthorized(LeadpipeError):
+    status: int = 401
+    type: str = "unauthorized"
+    title: str = "Unauthorized"
+
+
+@dataclass
+class Unavailable(LeadpipeError):
+    status: int = 503
+    type: str = "unavailable"
+    title: str = "Service unavailable"
+
+
+def invalid(field_name: str, rule: str, message: str) -> InvalidInput:
+    """A 422 about one field."""
+    return InvalidInput(message, [FieldError(field_name, rule, message)])

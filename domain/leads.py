@@ -1,0 +1,114 @@
+"""Leads: their vocabulary and the typed messages the lead workflow exchanges."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class LeadSource(StrEnum):
+    MANUAL = "manual"
+    LIFECYCLE_STAGE = "lifecycle_stage"
+    FOLLOW_UP = "follow_up"
+
+
+class LeadLabel(StrEnum):
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+
+
+class MoveCause(StrEnum):
+    """Why a lead changed stage, as lead history shows it (`automation:<rule>` adds the rule)."""
+
+    CREATED = "created"
+    MANUAL = "manual"
+    CHAIN = "chain"
+    REOPENED = "reopened"
+
+    @staticmethod
+    def automation(rule: str) -> str:
+        return f"automation:{rule}"
+
+
+def workflow_id_for(lead_id: int) -> str:
+    return f"lead-{lead_id}"
+
+
+class _Message(BaseModel):
+    # Workflow inputs and results travel through the pydantic data converter; frozen so a
+    # handler cannot change what history recorded. New fields must get defaults.
+    model_config = ConfigDict(frozen=True)
+
+
+class LeadSnapshot(_Message):
+    """What the lead workflow knows of its lead, loaded from and written back to PostgreSQL."""
+
+    lead_id: int
+    name: str
+    pipeline_id: int
+    pipeline_label: str
+    is_default_pipeline: bool
+    stage_id: int
+    stage_label: str
+    stage_kind: str
+    owner_id: int | None = None
+    lead_type: str | None = None
+    auto_progression: bool = True
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage_kind in ("qualified", "disqualified")
+
+
+class LeadWorkflowInput(_Message):
+    lead_id: int
+    # Carried across continue-as-new so the next run needs no reload and forgets no event.
+    snapshot: LeadSnapshot | None = None
+    applied_event_ids: tuple[str, ...] = ()
+    history_limit: int = 2000
+
+
+class DealDraft(_Message):
+    """Deal details supplied with a move into a qualified stage (QUA-2)."""
+
+    name: str
+    amount: Decimal | None = None
+    close_date: date | None = None
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+
+
+class MoveStageRequest(_Message):
+    """A manual stage move, sent to the lead workflow as an update."""
+
+    stage_id: int
+    actor_id: int | None = None
+    disqualification_reason_id: int | None = None
+    deal: DealDraft | None = None
+    requested_at: datetime | None = None
+
+
+class StageChangeInput(_Message):
+    """What the transition activity writes: the move and its cause, in one transaction."""
+
+    lead_id: int
+    to_stage_id: int
+    cause: str
+    actor_id: int | None = None
+    event_id: str | None = None
+    disqualification_reason_id: int | None = None
+    deal: DealDraft | None = None
+    # Idempotency: a retried activity finds the row it already wrote under this key.
+    transition_key: str
+
+
+class StageChangeResult(_Message):
+    snapshot: LeadSnapshot
+    moved: bool
+    deal_id: int | None = None
+
+
+class LoadLeadInput(_Message):
+    lead_id: int

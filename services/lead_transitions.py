@@ -1,0 +1,162 @@
+"""Stage transitions as the lead workflow's activities write them (one transaction each)."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Deal, Lead, LeadStageChange, Pipeline, Stage
+from db.repositories import leads as leads_repo
+from db.repositories import pipelines as pipelines_repo
+from db.repositories import records
+from domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound, invalid
+from domain.leads import (
+    DealDraft,
+    LeadSnapshot,
+    MoveCause,
+    StageChangeInput,
+    StageChangeResult,
+)
+from domain.stages import PipelineObject, StageKind, is_backward
+
+
+async def load_snapshot(session: AsyncSession, lead_id: int) -> LeadSnapshot:
+    lead = await leads_repo.get(session, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    return await snapshot_of(session, lead)
+
+
+async def snapshot_of(session: AsyncSession, lead: Lead) -> LeadSnapshot:
+    stage = await pipelines_repo.get_stage(session, lead.stage_id)
+    pipeline = await pipelines_repo.get(session, lead.pipeline_id)
+    assert stage is not None and pipeline is not None  # foreign keys guarantee both
+    return LeadSnapshot(
+        lead_id=lead.id,
+        name=lead.name,
+        pipeline_id=pipeline.id,
+        pipeline_label=pipeline.label,
+        is_default_pipeline=pipeline.is_default,
+        stage_id=stage.id,
+        stage_label=stage.label,
+        stage_kind=stage.kind,
+        owner_id=lead.owner_id,
+        lead_type=lead.lead_type,
+        auto_progression=lead.auto_progression,
+    )
+
+
+async def check_move(
+    session: AsyncSession, lead: Lead, stage_id: int, deal: DealDraft | None
+) -> tuple[Stage, Stage]:
+    """The lead's current stage and the target, if the pipeline allows the move.
+
+    Raises InvalidInput (unknown stage, stage of another pipeline, bad deal), Conflict (already
+    there). The same check runs in the API (fast answer) and in the activity (authoritative).
+    """
+    target = await pipelines_repo.get_stage(session, stage_id)
+    if target is None or target.pipeline_id != lead.pipeline_id:
+        raise invalid(
+            "stage_id",
+            "stage_in_pipeline",
+            f"stage {stage_id} is not a stage of this lead's pipeline",
+        )
+    current = await pipelines_repo.get_stage(session, lead.stage_id)
+    assert current is not None
+    if target.id == current.id:
+        raise Conflict(f"lead is already in stage {current.label}")
+    if deal is not None and target.kind != StageKind.QUALIFIED:
+        raise invalid(
+            "deal", "only_on_qualify", "a deal can only be created with a move to a qualified stage"
+        )
+    return current, target
+
+
+async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageChangeResult:
+    """Apply one transition: the lead's stage, its history row and any deal, atomically.
+
+    Idempotent on `transition_key`: a retried activity returns the lead as it now is.
+    """
+    async with session.begin():
+        if await leads_repo.get_stage_change_by_key(session, data.transition_key) is not None:
+            lead = await leads_repo.get(session, data.lead_id)
+            assert lead is not None
+            return StageChangeResult(
+                snapshot=await snapshot_of(session, lead), moved=True, deal_id=lead.deal_id
+            )
+        lead = await leads_repo.get(session, data.lead_id, for_update=True)
+        if lead is None:
+            raise NotFound(f"lead {data.lead_id} does not exist")
+        current, target = await check_move(session, lead, data.to_stage_id, data.deal)
+        deal_id = None
+        if data.deal is not None:
+            deal_id = (await _create_deal(session, lead, data.deal)).id
+            lead.deal_id = deal_id
+        is_manual = data.cause == MoveCause.MANUAL
+        if is_manual:
+            lead.last_manual_move_at = datetime.now(UTC)
+            # AUT-8: a manual move to an earlier stage stops automation for good.
+            if is_backward(current.position, target.position):
+                lead.auto_progression = False
+        lead.stage_id = target.id
+        if target.kind == StageKind.DISQUALIFIED:
+            lead.disqualification_reason_id = data.disqualification_reason_id
+        await leads_repo.add_stage_change(
+            session,
+            LeadStageChange(
+                lead_id=lead.id,
+                from_stage_id=current.id,
+                to_stage_id=target.id,
+                cause=data.cause,
+                actor_id=data.actor_id,
+                event_id=data.event_id,
+                disqualification_reason_id=data.disqualification_reason_id,
+                transition_key=data.transition_key,
+            ),
+        )
+        await session.flush()
+        return StageChangeResult(
+            snapshot=await snapshot_of(session, lead), moved=True, deal_id=deal_id
+        )
+
+
+async def _create_deal(session: AsyncSession, lead: Lead, draft: DealDraft) -> Deal:
+    """QUA-3: the deal belongs to the lead, its contact and company, and the lead's owner."""
+    pipeline: Pipeline | None
+    if draft.pipeline_id is not None:
+        pipeline = await pipelines_repo.get(session, draft.pipeline_id)
+        if pipeline is None or pipeline.object != PipelineObject.DEAL:
+            raise invalid(
+                "deal.pipeline_id",
+                "deal_pipeline",
+                f"pipeline {draft.pipeline_id} is not a deal pipeline",
+            )
+    else:
+        pipeline = await pipelines_repo.get_default(session, PipelineObject.DEAL)
+        if pipeline is None:
+            raise InvalidTransition("there is no default deal pipeline to create the deal in")
+    if draft.stage_id is not None:
+        stage = next((s for s in pipeline.stages if s.id == draft.stage_id), None)
+        if stage is None:
+            raise invalid(
+                "deal.stage_id",
+                "stage_in_pipeline",
+                f"stage {draft.stage_id} is not in deal pipeline {pipeline.id}",
+            )
+    else:
+        stage = pipeline.stages[0]
+    if not draft.name.strip():
+        raise InvalidInput("deal.name must not be empty")
+    return await records.add(
+        session,
+        Deal(
+            name=draft.name.strip(),
+            amount=draft.amount,
+            close_date=draft.close_date,
+            pipeline_id=pipeline.id,
+            stage_id=stage.id,
+            owner_id=lead.owner_id,
+            contact_id=lead.contact_id,
+            company_id=lead.company_id,
+            lead_id=lead.id,
+        ),
+    )

@@ -1,0 +1,249 @@
+"""Lead use cases: create, read, move between stages, reassign."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import SessionFactory
+from db.models import Base, Company, Contact, Lead, LeadStageChange, User
+from db.repositories import leads as leads_repo
+from db.repositories import pipelines as pipelines_repo
+from db.repositories import records
+from db.repositories.leads import LeadFilter
+from domain.errors import Conflict, NotFound, invalid
+from domain.leads import (
+    DealDraft,
+    LeadLabel,
+    LeadSource,
+    MoveCause,
+    MoveStageRequest,
+    workflow_id_for,
+)
+from domain.roles import RECORD_EDITORS
+from domain.stages import PipelineObject, StageKind, is_closed
+from services import outbox
+from services.auth import require_role
+from services.lead_transitions import check_move
+from services.orchestrator import Orchestrator
+from services.pagination import Page, PageRequest, to_page
+
+M = TypeVar("M", bound=Base)
+
+
+@dataclass(frozen=True)
+class NewLead:
+    name: str | None = None
+    contact_id: int | None = None
+    company_id: int | None = None
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    owner_id: int | None = None
+    lead_type: str | None = None
+    label: LeadLabel | None = None
+    source: LeadSource = LeadSource.MANUAL
+    parent_lead_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StageMove:
+    stage_id: int
+    disqualification_reason_id: int | None = None
+    deal: DealDraft | None = None
+
+
+async def create_lead(
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    actor: User | None,
+    data: NewLead,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Lead, bool]:
+    """Create a lead and start its workflow; returns (lead, created).
+
+    With an idempotency key a retry returns the first lead (created=False) and starts no
+    second workflow. Raises InvalidInput naming the field for unknown references.
+    """
+    if actor is not None:
+        require_role(actor, RECORD_EDITORS, "creating leads")
+    async with session_factory() as session:
+        async with session.begin():
+            if idempotency_key is not None:
+                existing = await leads_repo.get_by_idempotency_key(session, idempotency_key)
+                if existing is not None:
+                    return existing, False
+            lead = await insert_lead(
+                session, data, actor_id=actor.id if actor else None, idempotency_key=idempotency_key
+            )
+            message = await outbox.enqueue(
+                session,
+                outbox.START_LEAD,
+                workflow_id_for(lead.id),
+                {"lead_id": lead.id, "summary": f"Lead {lead.id}: {lead.name}"},
+            )
+        # The outbox row guarantees the start even if this fast path fails.
+        await outbox.relay(session_factory, orchestrator, ids=[message.id])
+    return lead, True
+
+
+async def insert_lead(
+    session: AsyncSession,
+    data: NewLead,
+    *,
+    actor_id: int | None,
+    idempotency_key: str | None = None,
+) -> Lead:
+    """Validate and insert a lead and its `created` history row in the caller's transaction."""
+    if data.contact_id is None and data.company_id is None:
+        raise invalid(
+            "contact_id", "contact_or_company", "a lead needs a contact_id or a company_id"
+        )
+    contact = await _require(session, Contact, data.contact_id, "contact_id")
+    company = await _require(session, Company, data.company_id, "company_id")
+    await _require(session, User, data.owner_id, "owner_id")
+    await _require(session, Lead, data.parent_lead_id, "parent_lead_id")
+    if data.pipeline_id is None:
+        pipeline = await pipelines_repo.get_default(session, PipelineObject.LEAD)
+        if pipeline is None:
+            raise Conflict("there is no default lead pipeline")
+    else:
+        pipeline = await pipelines_repo.get(session, data.pipeline_id)
+        if pipeline is None or pipeline.object != PipelineObject.LEAD:
+            raise invalid(
+                "pipeline_id",
+                "lead_pipeline",
+                f"pipeline {data.pipeline_id} is not a lead pipeline",
+            )
+    if data.stage_id is None:
+        stage = pipeline.stages[0]
+    else:
+        found = next((s for s in pipeline.stages if s.id == data.stage_id), None)
+        if found is None:
+            raise invalid(
+                "stage_id",
+                "stage_in_pipeline",
+                f"stage {data.stage_id} is not in pipeline {pipeline.id}",
+            )
+        stage = found
+    if is_closed(StageKind(stage.kind)):
+        # Closing a lead has its own rules (deal, reason): create it open, then move it.
+        raise invalid(
+            "stage_id",
+            "open_stage",
+            f"a lead is created in an open stage; {stage.label} is {stage.kind}",
+        )
+    name = (data.name or "").strip() or _default_name(contact, company)
+    lead = await leads_repo.add(
+        session,
+        Lead(
+            name=name,
+            contact_id=data.contact_id,
+            company_id=data.company_id,
+            pipeline_id=pipeline.id,
+            stage_id=stage.id,
+            owner_id=data.owner_id,
+            lead_type=data.lead_type,
+            label=data.label.value if data.label else None,
+            source=data.source.value,
+            parent_lead_id=data.parent_lead_id,
+            idempotency_key=idempotency_key,
+            created_by_id=actor_id,
+        ),
+    )
+    await leads_repo.add_stage_change(
+        session,
+        LeadStageChange(
+            lead_id=lead.id,
+            from_stage_id=None,
+            to_stage_id=stage.id,
+            cause=MoveCause.CREATED.value,
+            actor_id=actor_id,
+        ),
+    )
+    return lead
+
+
+def _default_name(contact: Contact | None, company: Company | None) -> str:
+    if contact is not None and company is not None:
+        return f"{contact.display_name} ({company.name})"
+    if contact is not None:
+        return contact.display_name
+    assert company is not None
+    return company.name
+
+
+async def _require(
+    session: AsyncSession, model: type[M], record_id: int | None, field: str
+) -> M | None:
+    if record_id is None:
+        return None
+    record = await records.get(session, model, record_id)
+    if record is None:
+        raise invalid(field, "exists", f"{field.removesuffix('_id')} {record_id} does not exist")
+    return record
+
+
+async def get_lead(session: AsyncSession, lead_id: int) -> Lead:
+    lead = await leads_repo.get(session, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    return lead
+
+
+async def list_leads(session: AsyncSession, filters: LeadFilter, page: PageRequest) -> Page[Lead]:
+    rows = await leads_repo.list_leads(
+        session, filters, after_id=page.after_id, limit=page.limit + 1
+    )
+    return to_page(rows, page, lambda r: r.id)
+
+
+async def lead_history(session: AsyncSession, lead_id: int) -> Sequence[LeadStageChange]:
+    await get_lead(session, lead_id)
+    return await leads_repo.history(session, lead_id)
+
+
+async def move_stage(
+    session: AsyncSession, orchestrator: Orchestrator, actor: User, lead_id: int, move: StageMove
+) -> Lead:
+    """Move a lead by hand through its workflow and return it as it is after the move.
+
+    Raises NotFound, InvalidInput/InvalidTransition (the move the settings forbid, naming the
+    missing piece), Conflict (already in that stage).
+    """
+    require_role(actor, RECORD_EDITORS, "moving leads")
+    lead = await get_lead(session, lead_id)
+    # Answer plain mistakes without a workflow round trip; the activity checks again.
+    await check_move(session, lead, move.stage_id, move.deal)
+    await session.rollback()
+    await orchestrator.move_stage(
+        lead_id,
+        MoveStageRequest(
+            stage_id=move.stage_id,
+            actor_id=actor.id,
+            disqualification_reason_id=move.disqualification_reason_id,
+            deal=move.deal,
+        ),
+    )
+    await session.refresh(lead)
+    return lead
+
+
+async def change_owner(
+    session: AsyncSession,
+    orchestrator: Orchestrator,
+    actor: User,
+    lead_id: int,
+    owner_id: int | None,
+) -> Lead:
+    require_role(actor, RECORD_EDITORS, "reassigning leads")
+    async with session.begin():
+        lead = await leads_repo.get(session, lead_id, for_update=True)
+        if lead is None:
+            raise NotFound(f"lead {lead_id} does not exist")
+        if owner_id is not None and await records.get(session, User, owner_id) is None:
+            raise invalid("owner_id", "exists", f"user {owner_id} does not exist")
+        lead.owner_id = owner_id
+    await orchestrator.refresh_lead(lead_id)
+    return lead

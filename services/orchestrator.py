@@ -1,0 +1,115 @@
+"""The Temporal side of lead use cases: start, update and signal lead workflows."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.errors import Conflict, FieldError, LeadpipeError, Unavailable
+from domain.leads import (
+    LeadWorkflowInput,
+    MoveStageRequest,
+    StageChangeResult,
+    workflow_id_for,
+)
+
+LEAD_WORKFLOW = "LeadWorkflow"
+
+
+@dataclass(frozen=True)
+class Orchestrator:
+    client: Client
+    task_queue: str
+    lead_history_limit: int = 2000
+
+    def _lead_input(self, lead_id: int) -> LeadWorkflowInput:
+        return LeadWorkflowInput(lead_id=lead_id, history_limit=self.lead_history_limit)
+
+    async def start_lead(self, lead_id: int, summary: str) -> None:
+        """Start `lead-<id>`; a second call while it runs is a no-op (idempotent create)."""
+        await self.client.start_workflow(
+            LEAD_WORKFLOW,
+            self._lead_input(lead_id),
+            id=workflow_id_for(lead_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=summary,
+        )
+
+    async def move_stage(self, lead_id: int, request: MoveStageRequest) -> StageChangeResult:
+        """Move through the workflow's update; starts it again if the lead was closed.
+
+        Raises the LeadpipeError the workflow's validator or transition activity reported.
+        """
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            LEAD_WORKFLOW,
+            self._lead_input(lead_id),
+            id=workflow_id_for(lead_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Lead {lead_id} (reopened)",
+        )
+        try:
+            result: StageChangeResult = await self.client.execute_update_with_start_workflow(
+                "move_stage",
+                request,
+                start_workflow_operation=start,
+                result_type=StageChangeResult,
+            )
+        except WorkflowUpdateFailedError as err:
+            raise error_from_workflow(err.cause) from None
+        except RPCError as err:
+            raise unavailable(err) from None
+        return result
+
+    async def refresh_lead(self, lead_id: int) -> None:
+        """Tell a running lead workflow its lead changed; a completed one has nothing to do."""
+        try:
+            await self.client.get_workflow_handle(workflow_id_for(lead_id)).signal("refresh")
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise unavailable(err) from None
+
+    async def is_reachable(self) -> bool:
+        try:
+            await self.client.workflow_service.get_system_info(GetSystemInfoRequest())
+        except RPCError:
+            return False
+        return True
+
+
+def unavailable(err: RPCError) -> Unavailable:
+    return Unavailable(f"the workflow engine did not answer: {err.message}")
+
+
+def error_payload(err: LeadpipeError) -> dict[str, Any]:
+    """How a LeadpipeError crosses Temporal: as an ApplicationError's details."""
+    return {
+        "status": err.status,
+        "title": err.title,
+        "errors": [e.__dict__ for e in err.errors],
+    }
+
+
+def error_from_workflow(cause: BaseException | None) -> LeadpipeError:
+    """Turn a workflow-side refusal back into the LeadpipeError it was."""
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    if cause is None:
+        return Unavailable("the lead workflow failed to apply the change")
+    if cause.type == "already-in-stage":
+        return Conflict(cause.message)
+    details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+    err = LeadpipeError(cause.message, [FieldError(**e) for e in details.get("errors", [])])
+    err.status = int(details.get("status", 422))
+    err.type = cause.type or "invalid-transition"
+    err.title = str(details.get("title", "Stage move not allowed"))
+    return err

@@ -1,0 +1,63 @@
+"""Temporal calls owed after a commit, relayed at least once (the workflow side is idempotent)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError
+
+from db.engine import SessionFactory
+from db.models import OutboxMessage
+from db.repositories import outbox as outbox_repo
+from domain.errors import LeadpipeError
+from services.orchestrator import Orchestrator
+
+log = structlog.get_logger(__name__)
+
+START_LEAD = "start_lead"
+
+
+async def enqueue(
+    session: AsyncSession, kind: str, workflow_id: str, payload: dict[str, Any]
+) -> OutboxMessage:
+    """Add a message inside the caller's transaction."""
+    return await outbox_repo.add(
+        session, OutboxMessage(kind=kind, workflow_id=workflow_id, payload=payload)
+    )
+
+
+async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
+    if message.kind == START_LEAD:
+        await orchestrator.start_lead(message.payload["lead_id"], message.payload["summary"])
+    else:
+        raise ValueError(f"unknown outbox message kind {message.kind!r}")
+
+
+async def relay(
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    *,
+    ids: Sequence[int] | None = None,
+    older_than_seconds: float = 5.0,
+    limit: int = 100,
+) -> int:
+    """Deliver messages (these `ids`, or any left behind) and delete them; returns how many.
+
+    A message whose delivery fails stays for the next relay pass.
+    """
+    async with session_factory() as session, session.begin():
+        messages = await outbox_repo.claim(
+            session, ids=ids, older_than_seconds=older_than_seconds, limit=limit
+        )
+        delivered: list[int] = []
+        for message in messages:
+            try:
+                await deliver(orchestrator, message)
+                delivered.append(message.id)
+            except (LeadpipeError, RPCError, OSError) as err:
+                message.attempts += 1
+                message.last_error = str(err)[:500]
+                log.warning("outbox delivery failed", outbox_id=message.id, error=str(err))
+        await outbox_repo.remove(session, delivered)
+    return len(delivered)

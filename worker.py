@@ -1,0 +1,80 @@
+"""The Temporal worker: lead workflows, stage chains and their activities.
+
+Run `python worker.py`; start more processes to scale out on the same task queue.
+"""
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.leads import LeadActivities
+from config import Settings, get_settings
+from db.engine import SessionFactory, create_engine, create_session_factory
+from logs import configure_logging
+from services import outbox
+from services.orchestrator import Orchestrator
+from workflows.lead import LeadWorkflow
+
+log = structlog.get_logger(__name__)
+
+OUTBOX_POLL_SECONDS = 1.0
+
+
+def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
+    lead_activities = LeadActivities(session_factory)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[LeadWorkflow],
+        activities=[lead_activities.load_lead, lead_activities.change_lead_stage],
+        # Ctrl-C lets running activities finish their transaction instead of cutting them off.
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+    )
+
+
+async def relay_outbox(session_factory: SessionFactory, orchestrator: Orchestrator) -> None:
+    """Deliver what an API process committed but could not hand to Temporal (crash, outage)."""
+    while True:
+        try:
+            await outbox.relay(session_factory, orchestrator)
+        except Exception:  # the relay must outlive a database blip; the next pass retries
+            log.exception("outbox relay pass failed")
+        await asyncio.sleep(OUTBOX_POLL_SECONDS)
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    client = await Client.connect(
+        settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+    engine = create_engine(settings.sqlalchemy_url)
+    session_factory = create_session_factory(engine)
+    orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
+    worker = build_worker(client, settings, session_factory)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    relay = asyncio.create_task(relay_outbox(session_factory, orchestrator))
+    async with worker:
+        log.info(
+            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_target
+        )
+        await stop.wait()
+        log.info("worker stopping; waiting for running activities")
+    relay.cancel()
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

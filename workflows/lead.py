@@ -1,0 +1,162 @@
+"""LeadWorkflow: one long-lived workflow per lead (`lead-<id>`).
+
+It serialises everything that changes a lead's stage, writes each transition through an
+activity, keeps the lead's search attributes current for operators, and continues-as-new
+before its history grows large. A lead in a closed stage completes its workflow; a move out of
+a closed stage (update-with-start) runs it again.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.leads import (
+        LeadSnapshot,
+        LeadWorkflowInput,
+        LoadLeadInput,
+        MoveCause,
+        MoveStageRequest,
+        StageChangeInput,
+        StageChangeResult,
+    )
+    from workflows import search_attributes as sa
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+)
+
+
+@workflow.defn
+class LeadWorkflow:
+    @workflow.init
+    def __init__(self, input: LeadWorkflowInput) -> None:
+        self._input = input
+        self._snapshot: LeadSnapshot | None = input.snapshot
+        self._applied_event_ids: list[str] = list(input.applied_event_ids)
+        self._move_seq = 0
+        self._is_stale = False
+
+    @workflow.run
+    async def run(self, input: LeadWorkflowInput) -> LeadSnapshot:
+        if self._snapshot is None:
+            self._snapshot = await self._load(input.lead_id)
+        self._publish()
+        while True:
+            await workflow.wait_condition(
+                lambda: self._is_stale or self._should_close() or self._should_continue_as_new()
+            )
+            if self._is_stale:
+                self._is_stale = False
+                self._snapshot = await self._load(input.lead_id)
+                self._publish()
+                continue
+            # Updates may still be running (an update-with-start can reopen a closed lead):
+            # decide only once every handler has finished.
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._should_close():
+                workflow.logger.info("lead closed; workflow completes")
+                return self.snapshot
+            if self._should_continue_as_new():
+                workflow.continue_as_new(
+                    LeadWorkflowInput(
+                        lead_id=input.lead_id,
+                        snapshot=self._snapshot,
+                        applied_event_ids=tuple(self._applied_event_ids[-500:]),
+                        history_limit=input.history_limit,
+                    )
+                )
+
+    @property
+    def snapshot(self) -> LeadSnapshot:
+        assert self._snapshot is not None, "lead not loaded yet"
+        return self._snapshot
+
+    @workflow.signal
+    def refresh(self) -> None:
+        """The lead was edited outside the workflow (owner, type): reload it."""
+        self._is_stale = True
+
+    @workflow.query
+    def current(self) -> LeadSnapshot | None:
+        return self._snapshot
+
+    @workflow.update
+    async def move_stage(self, request: MoveStageRequest) -> StageChangeResult:
+        await workflow.wait_condition(lambda: self._snapshot is not None)
+        self._move_seq += 1
+        key = f"{workflow.info().workflow_id}/{workflow.info().run_id}/move/{self._move_seq}"
+        try:
+            result: StageChangeResult = await workflow.execute_activity(
+                "change_lead_stage",
+                StageChangeInput(
+                    lead_id=self.snapshot.lead_id,
+                    to_stage_id=request.stage_id,
+                    cause=MoveCause.MANUAL.value,
+                    actor_id=request.actor_id,
+                    disqualification_reason_id=request.disqualification_reason_id,
+                    deal=request.deal,
+                    transition_key=key,
+                ),
+                result_type=StageChangeResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+        except ActivityError as err:
+            # A refused move fails the update, never the workflow; the caller sees the reason.
+            if isinstance(err.cause, ApplicationError):
+                raise ApplicationError(
+                    err.cause.message, *err.cause.details, type=err.cause.type, non_retryable=True
+                ) from None
+            raise
+        self._snapshot = result.snapshot
+        self._publish()
+        return result
+
+    @move_stage.validator
+    def validate_move_stage(self, request: MoveStageRequest) -> None:
+        if self._snapshot is not None and request.stage_id == self._snapshot.stage_id:
+            raise ApplicationError(
+                f"lead is already in stage {self._snapshot.stage_label}",
+                type="already-in-stage",
+            )
+
+    async def _load(self, lead_id: int) -> LeadSnapshot:
+        snapshot: LeadSnapshot = await workflow.execute_activity(
+            "load_lead",
+            LoadLeadInput(lead_id=lead_id),
+            result_type=LeadSnapshot,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return snapshot
+
+    def _should_close(self) -> bool:
+        return self._snapshot is not None and self._snapshot.is_closed
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._input.history_limit
+        )
+
+    def _publish(self) -> None:
+        """Show the lead's state to operators: search attributes and the UI's details pane."""
+        s = self.snapshot
+        workflow.upsert_search_attributes(
+            [
+                sa.LEAD_STAGE.value_set(s.stage_label),
+                sa.LEAD_PIPELINE.value_set(s.pipeline_label),
+                sa.LEAD_TYPE.value_set(s.lead_type) if s.lead_type else sa.LEAD_TYPE.value_unset(),
+                sa.LEAD_OWNER.value_set(s.owner_id) if s.owner_id else sa.LEAD_OWNER.value_unset(),
+            ]
+        )
+        workflow.set_current_details(
+            f"**{s.name}** is in *{s.stage_label}* ({s.stage_kind}) of {s.pipeline_label}. "
+            f"Owner: {s.owner_id or 'unassigned'}. "
+            f"Automatic progression: {'on' if s.auto_progression else 'off'}."
+        )
