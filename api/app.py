@@ -74,9 +74,17 @@ async def observe_request(
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
     response = await call_next(request)
-    route = request.scope.get("route")
-    path = getattr(route, "path", "unmatched")
+    path = route_template(request)
     LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
     REQUESTS.labels(request.method, path, str(response.status_code)).inc()
     response.headers["x-request-id"] = request_id
     return response
+
+
+def route_template(request: Request) -> str:
+    """`/v1/leads/{lead_id}` for `/v1/leads/7`: a bounded label set for the metrics."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    segments = request.url.path.split("/")
+    by_value = {str(v): k for k, v in request.path_params.items()}
+    return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)

@@ -1,0 +1,173 @@
+"""The real stack in-process: API (ASGI) -> Temporal dev server -> worker -> PostgreSQL."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from config import Settings
+from db.engine import SessionFactory
+from db.models import Pipeline, Stage
+from services.auth import new_token
+from services.orchestrator import Orchestrator
+from services.users import ensure_super_admin
+from worker import build_worker, relay_outbox
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        task_queue=f"leadpipe-test-{uuid.uuid4().hex[:8]}",
+        log_json=False,
+    )
+
+
+@pytest.fixture(scope="session")
+async def orchestrator(dev_server_env: WorkflowEnvironment, settings: Settings) -> Orchestrator:
+    return Orchestrator(dev_server_env.client, settings.task_queue, settings.lead_history_limit)
+
+
+@pytest.fixture(scope="session")
+async def running_worker(
+    dev_server_env: WorkflowEnvironment,
+    settings: Settings,
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+) -> AsyncIterator[None]:
+    worker = build_worker(dev_server_env.client, settings, session_factory)
+    relay = asyncio.create_task(relay_outbox(session_factory, orchestrator))
+    async with worker:
+        yield
+    relay.cancel()
+
+
+@pytest.fixture(scope="session")
+async def app(
+    settings: Settings,
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    running_worker: None,
+) -> FastAPI:
+    application = create_app(settings)
+    # The ASGI transport runs no lifespan: hand the app the test's engine and client instead.
+    application.state.settings = settings
+    application.state.session_factory = session_factory
+    application.state.orchestrator = orchestrator
+    return application
+
+
+@pytest.fixture(scope="session")
+async def admin_token(session_factory: SessionFactory) -> str:
+    token = new_token()
+    async with session_factory() as session:
+        await ensure_super_admin(session, token)
+    return token
+
+
+class Api:
+    """An HTTP client for one caller, with small conveniences for common set-up."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
+        self.http = http
+        self.token = token
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(f"/v1{path}", params=params or None, headers=self._headers(None))
+
+    async def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self.http.post(f"/v1{path}", json=body, headers=self._headers(headers))
+
+    async def patch(self, path: str, body: Any) -> httpx.Response:
+        return await self.http.patch(f"/v1{path}", json=body, headers=self._headers(None))
+
+    async def put(self, path: str, body: Any) -> httpx.Response:
+        return await self.http.put(f"/v1{path}", json=body, headers=self._headers(None))
+
+    async def delete(self, path: str, **params: Any) -> httpx.Response:
+        return await self.http.delete(f"/v1{path}", params=params, headers=self._headers(None))
+
+    def as_(self, token: str | None) -> "Api":
+        return Api(self.http, token)
+
+    async def ok(self, method: str, path: str, body: Any = None, status: int | None = None) -> Any:
+        """Call and insist on success; returns the JSON body."""
+        response = (
+            await getattr(self, method)(path, body)
+            if body is not None
+            else await getattr(self, method)(path)
+        )
+        assert response.status_code < 300 if status is None else response.status_code == status, (
+            response.text
+        )
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://leadpipe"
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def admin(http: httpx.AsyncClient, admin_token: str) -> Api:
+    return Api(http, admin_token)
+
+
+MakeUser = Callable[..., Awaitable[tuple[dict[str, Any], Api]]]
+
+
+@pytest.fixture(scope="session")
+def make_user(admin: Api) -> MakeUser:
+    async def make(role: str = "sales_user", **fields: Any) -> tuple[dict[str, Any], Api]:
+        body = {
+            "email": f"{uuid.uuid4().hex[:10]}@example.com",
+            "name": "Test User",
+            "role": role,
+            **fields,
+        }
+        user = await admin.ok("post", "/users", body, status=201)
+        return user, admin.as_(user["token"])
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_lead(admin: Api) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def make(**fields: Any) -> dict[str, Any]:
+        if "contact_id" not in fields and "company_id" not in fields:
+            contact = await admin.ok(
+                "post", "/contacts", {"first_name": "Jo", "last_name": "Lee"}, status=201
+            )
+            fields["contact_id"] = contact["id"]
+        lead: dict[str, Any] = await admin.ok("post", "/leads", fields, status=201)
+        return lead
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def lead_stages(session_factory: SessionFactory) -> dict[str, int]:
+    """Stage ids of the default lead pipeline by label, as the fresh database seeds them."""
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(Stage.label, Stage.id)
+            .join(Pipeline, Pipeline.id == Stage.pipeline_id)
+            .where(Pipeline.object == "lead", Pipeline.is_default.is_(True))
+        )
+        return {label: stage_id for label, stage_id in rows.all()}
