@@ -1,10 +1,13 @@
 """SQLAlchemy models. They stay inside: API schemas and workflow messages are separate types."""
 
 from db.models.activities import Activity
+from db.models.audit import AuditEntry
+from db.models.automation import PipelineAutomation
 from db.models.base import Base
 from db.models.companies import Company
-from db.models.contacts import Contact
+from db.models.contacts import Contact, ContactLifecycleChange
 from db.models.deals import Deal
+from db.models.lead_config import DisqualificationReason, LeadSettingsRow, LeadType
 from db.models.leads import Lead, LeadStageChange
 from db.models.outbox import OutboxMessage
 from db.models.pipelines import Pipeline, Stage
@@ -13,14 +16,20 @@ from db.models.users import User
 
 __all__ = [
     "Activity",
+    "AuditEntry",
     "Base",
     "Company",
     "Contact",
+    "ContactLifecycleChange",
     "Deal",
+    "DisqualificationReason",
     "Lead",
+    "LeadSettingsRow",
     "LeadStageChange",
+    "LeadType",
     "OutboxMessage",
     "Pipeline",
+    "PipelineAutomation",
     "Stage",
     "Task",
     "User",

@@ -24,3 +24,18 @@ class Contact(Base):
     def display_name(self) -> str:
         full = " ".join(p for p in (self.first_name, self.last_name) if p)
         return full or self.email or f"Contact {self.id}"
+
+
+class ContactLifecycleChange(Base):
+    """Every change of a contact's lifecycle stage and where it came from (SET-4)."""
+
+    __tablename__ = "contact_lifecycle_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    from_stage: Mapped[str | None] = mapped_column(String(40))
+    to_stage: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = created_at_column()

@@ -21,7 +21,9 @@ class Lead(Base):
     source: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
     parent_lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     auto_progression: Mapped[bool] = mapped_column(default=True, server_default="true")
-    disqualification_reason_id: Mapped[int | None]
+    disqualification_reason_id: Mapped[int | None] = mapped_column(
+        ForeignKey("disqualification_reasons.id", name="fk_leads_disqualification_reason_id")
+    )
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", use_alter=True))
     # Events older than the last manual move never move the lead (AUT rules).
     last_manual_move_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -45,6 +47,11 @@ class LeadStageChange(Base):
     cause: Mapped[str] = mapped_column(String(80))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     event_id: Mapped[str | None] = mapped_column(String(200))
-    disqualification_reason_id: Mapped[int | None]
+    disqualification_reason_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "disqualification_reasons.id",
+            name="fk_lead_stage_history_disqualification_reason_id",
+        )
+    )
     # Set by the workflow's transition activity so a retried activity writes no second row.
     transition_key: Mapped[str | None] = mapped_column(String(200), unique=True)
