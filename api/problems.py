@@ -1,5 +1,6 @@
 """RFC 9457 problem responses: the one place errors become HTTP."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -61,16 +62,21 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
+def field_errors(errors: Sequence[Any], prefix: tuple[Any, ...]) -> list[dict[str, str]]:
+    """Pydantic errors as problem `errors`: the field's dotted path and the rule it broke."""
+    return [
         {
-            "field": _field_path(tuple(e.get("loc", ()))),
+            "field": _field_path(prefix + tuple(e.get("loc", ()))),
             "rule": e.get("type", "invalid"),
             "message": e.get("msg", ""),
         }
-        for e in exc.errors()
+        for e in errors
     ]
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = field_errors(exc.errors(), prefix=())
     detail = (
         "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "the request is not valid"
     )

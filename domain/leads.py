@@ -56,6 +56,7 @@ class LeadSnapshot(_Message):
     owner_id: int | None = None
     lead_type: str | None = None
     auto_progression: bool = True
+    last_manual_move_at: datetime | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -102,6 +103,8 @@ class StageChangeInput(_Message):
     deal: DealDraft | None = None
     # Idempotency: a retried activity finds the row it already wrote under this key.
     transition_key: str
+    # Automation moves only from the stage it decided on; a lead moved meanwhile stays put.
+    expected_from_stage_id: int | None = None
 
 
 class StageChangeResult(_Message):

@@ -9,10 +9,11 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.activities import LeadEvent
 from domain.errors import Conflict, FieldError, LeadpipeError, Unavailable
 from domain.leads import (
     LeadWorkflowInput,
@@ -69,6 +70,28 @@ class Orchestrator:
         except RPCError as err:
             raise unavailable(err) from None
         return result
+
+    async def deliver_event(self, lead_id: int, event: LeadEvent) -> bool:
+        """Signal-with-start the lead's workflow; False when its run has closed.
+
+        REJECT_DUPLICATE: a lead whose workflow completed (qualified, disqualified) must not get
+        a fresh run from an activity; only a stage move reopens it.
+        """
+        try:
+            await self.client.start_workflow(
+                LEAD_WORKFLOW,
+                self._lead_input(lead_id),
+                id=workflow_id_for(lead_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                start_signal="activity",
+                start_signal_args=[event],
+                static_summary=f"Lead {lead_id}",
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
 
     async def refresh_lead(self, lead_id: int) -> None:
         """Tell a running lead workflow its lead changed; a completed one has nothing to do."""

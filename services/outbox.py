@@ -10,12 +10,14 @@ from temporalio.service import RPCError
 from db.engine import SessionFactory
 from db.models import OutboxMessage
 from db.repositories import outbox as outbox_repo
+from domain.activities import LeadEvent
 from domain.errors import LeadpipeError
 from services.orchestrator import Orchestrator
 
 log = structlog.get_logger(__name__)
 
 START_LEAD = "start_lead"
+LEAD_EVENT = "lead_event"
 
 
 async def enqueue(
@@ -30,6 +32,12 @@ async def enqueue(
 async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
     if message.kind == START_LEAD:
         await orchestrator.start_lead(message.payload["lead_id"], message.payload["summary"])
+    elif message.kind == LEAD_EVENT:
+        event = LeadEvent.model_validate(message.payload["event"])
+        if not await orchestrator.deliver_event(message.payload["lead_id"], event):
+            log.info(
+                "lead closed; activity kept, not delivered", lead_id=message.payload["lead_id"]
+            )
     else:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
 

@@ -6,6 +6,8 @@ before its history grows large. A lead in a closed stage completes its workflow;
 a closed stage (update-with-start) runs it again.
 """
 
+import asyncio
+from collections import deque
 from datetime import timedelta
 
 from temporalio import workflow
@@ -13,6 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.activities import LeadEvent
     from domain.leads import (
         LeadSnapshot,
         LeadWorkflowInput,
@@ -22,9 +25,17 @@ with workflow.unsafe.imports_passed_through():
         StageChangeInput,
         StageChangeResult,
     )
+    from domain.progression import (
+        LoadProgressionInput,
+        ProgressionConfig,
+        ProgressionRuleView,
+        choose_rule,
+    )
     from workflows import search_attributes as sa
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
+APPLIED_IDS_KEPT = 1000
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
 )
@@ -39,6 +50,10 @@ class LeadWorkflow:
         self._applied_event_ids: list[str] = list(input.applied_event_ids)
         self._move_seq = 0
         self._is_stale = False
+        self._pending: deque[LeadEvent] = deque()
+        self._last_event: str | None = None
+        # Manual moves (updates) and automatic ones (events) take turns on the lead.
+        self._stage_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, input: LeadWorkflowInput) -> LeadSnapshot:
@@ -47,8 +62,16 @@ class LeadWorkflow:
         self._publish()
         while True:
             await workflow.wait_condition(
-                lambda: self._is_stale or self._should_close() or self._should_continue_as_new()
+                lambda: (
+                    bool(self._pending)
+                    or self._is_stale
+                    or self._should_close()
+                    or self._should_continue_as_new()
+                )
             )
+            if self._pending:
+                await self._apply_event(self._pending.popleft())
+                continue
             if self._is_stale:
                 self._is_stale = False
                 self._snapshot = await self._load(input.lead_id)
@@ -57,6 +80,8 @@ class LeadWorkflow:
             # Updates may still be running (an update-with-start can reopen a closed lead):
             # decide only once every handler has finished.
             await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._pending:
+                continue  # an event arrived meanwhile: apply it before closing or handing over
             if self._should_close():
                 workflow.logger.info("lead closed; workflow completes")
                 return self.snapshot
@@ -65,7 +90,7 @@ class LeadWorkflow:
                     LeadWorkflowInput(
                         lead_id=input.lead_id,
                         snapshot=self._snapshot,
-                        applied_event_ids=tuple(self._applied_event_ids[-500:]),
+                        applied_event_ids=tuple(self._applied_event_ids[-APPLIED_IDS_KEPT:]),
                         history_limit=input.history_limit,
                     )
                 )
@@ -74,6 +99,15 @@ class LeadWorkflow:
     def snapshot(self) -> LeadSnapshot:
         assert self._snapshot is not None, "lead not loaded yet"
         return self._snapshot
+
+    @workflow.signal
+    def activity(self, event: LeadEvent) -> None:
+        """A sales activity concerning this lead; applied in arrival order, once per event id."""
+        if event.event_id in self._applied_event_ids or any(
+            p.event_id == event.event_id for p in self._pending
+        ):
+            return
+        self._pending.append(event)
 
     @workflow.signal
     def refresh(self) -> None:
@@ -87,6 +121,10 @@ class LeadWorkflow:
     @workflow.update
     async def move_stage(self, request: MoveStageRequest) -> StageChangeResult:
         await workflow.wait_condition(lambda: self._snapshot is not None)
+        async with self._stage_lock:
+            return await self._move_by_hand(request)
+
+    async def _move_by_hand(self, request: MoveStageRequest) -> StageChangeResult:
         self._move_seq += 1
         key = f"{workflow.info().workflow_id}/{workflow.info().run_id}/move/{self._move_seq}"
         try:
@@ -124,6 +162,46 @@ class LeadWorkflow:
                 type="already-in-stage",
             )
 
+    async def _apply_event(self, event: LeadEvent) -> None:
+        """Run the pipeline's progression rules on one event (AUT-3, AUT-4, AUT-7, AUT-8)."""
+        async with self._stage_lock:
+            lead = self.snapshot
+            rule: ProgressionRuleView | None = None
+            if lead.is_default_pipeline and lead.auto_progression and not lead.is_closed:
+                # Read per event, so a configuration change applies from the next event on.
+                config: ProgressionConfig = await workflow.execute_local_activity(
+                    "load_progression",
+                    LoadProgressionInput(pipeline_id=lead.pipeline_id),
+                    result_type=ProgressionConfig,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
+                rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+            if rule is not None:
+                result: StageChangeResult = await workflow.execute_activity(
+                    "change_lead_stage",
+                    StageChangeInput(
+                        lead_id=lead.lead_id,
+                        to_stage_id=rule.to_stage_id or lead.stage_id,
+                        cause=MoveCause.automation(rule.name),
+                        event_id=event.event_id,
+                        transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
+                        expected_from_stage_id=lead.stage_id,
+                    ),
+                    result_type=StageChangeResult,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
+                self._snapshot = result.snapshot
+                if result.moved:
+                    workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
+            self._applied_event_ids.append(event.event_id)
+            self._last_event = (
+                f"Last event: {event.type} `{event.event_id}` at {event.occurred_at.isoformat()}"
+                + (f", moved by {rule.name}." if rule is not None else ", no stage change.")
+            )
+            self._publish()
+
     async def _load(self, lead_id: int) -> LeadSnapshot:
         snapshot: LeadSnapshot = await workflow.execute_activity(
             "load_lead",
@@ -159,4 +237,5 @@ class LeadWorkflow:
             f"**{s.name}** is in *{s.stage_label}* ({s.stage_kind}) of {s.pipeline_label}. "
             f"Owner: {s.owner_id or 'unassigned'}. "
             f"Automatic progression: {'on' if s.auto_progression else 'off'}."
+            + (f"\n\n{self._last_event}" if self._last_event else "")
         )

@@ -1,11 +1,32 @@
 """Activities under their real names, over an in-memory lead, for time-skipping workflow tests."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.leads import LeadSnapshot, LoadLeadInput, StageChangeInput, StageChangeResult
+from domain.progression import LoadProgressionInput, ProgressionConfig, ProgressionRuleView
+
+OUTREACH = ProgressionRuleView(
+    name="advance_on_outreach",
+    enabled=True,
+    from_stage_id=1,
+    to_stage_id=2,
+    from_position=0,
+    to_position=1,
+    events=("email_sent", "linkedin_message", "call", "meeting_scheduled"),
+)
+CONNECT = ProgressionRuleView(
+    name="advance_on_connect",
+    enabled=True,
+    from_stage_id=2,
+    to_stage_id=3,
+    from_position=1,
+    to_position=2,
+    events=("email_reply", "meeting_booked_by_contact", "call_connected"),
+)
 
 # The default pipeline as (id, label, kind).
 STAGES = {
@@ -39,6 +60,10 @@ class FakeLeadStore:
     leads: dict[int, LeadSnapshot] = field(default_factory=dict)
     loads: int = 0
     changes: list[StageChangeInput] = field(default_factory=list)
+    progression: ProgressionConfig = field(
+        default_factory=lambda: ProgressionConfig(pipeline_id=1, rules=(OUTREACH, CONNECT))
+    )
+    config_reads: int = 0
 
     def activities(self) -> list[object]:
         @activity.defn(name="load_lead")
@@ -55,9 +80,27 @@ class FakeLeadStore:
                     type="validation-error",
                     non_retryable=True,
                 )
+            current = self.leads[input.lead_id]
+            if input.expected_from_stage_id not in (None, current.stage_id):
+                return StageChangeResult(snapshot=current, moved=False)
             self.changes.append(input)
-            moved = snapshot(input.lead_id, input.to_stage_id)
+            # As the real transition does: a manual move back turns automation off (AUT-8).
+            is_manual = input.cause == "manual"
+            moved = snapshot(
+                input.lead_id,
+                input.to_stage_id,
+                pipeline_id=current.pipeline_id,
+                is_default_pipeline=current.is_default_pipeline,
+                auto_progression=current.auto_progression
+                and not (is_manual and input.to_stage_id < current.stage_id),
+                last_manual_move_at=datetime.now(UTC) if is_manual else current.last_manual_move_at,
+            )
             self.leads[input.lead_id] = moved
             return StageChangeResult(snapshot=moved, moved=True)
 
-        return [load_lead, change_lead_stage]
+        @activity.defn(name="load_progression")
+        async def load_progression(input: LoadProgressionInput) -> ProgressionConfig:
+            self.config_reads += 1
+            return self.progression
+
+        return [load_lead, change_lead_stage, load_progression]

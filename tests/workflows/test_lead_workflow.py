@@ -125,7 +125,7 @@ class TestLifetime:
         first_run = (await handle.describe()).run_id
         for stage in (2, 3, 2, 3, 2, 3, 2, 3):
             await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=stage))
-        latest = handle.client.get_workflow_handle(handle.id)
+        latest = client[0].get_workflow_handle(handle.id)
         description = await latest.describe()
         assert description.run_id != first_run
         assert (await latest.query(LeadWorkflow.current)).stage_id == 3

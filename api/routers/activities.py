@@ -1,0 +1,87 @@
+from fastapi import APIRouter, status
+from pydantic import ValidationError
+
+from api.deps import CurrentUser, OrchestratorDep, SessionFactoryDep
+from api.problems import PROBLEM_RESPONSES, field_errors
+from api.schemas.activities import (
+    ActivityBatchIn,
+    ActivityBatchResult,
+    ActivityIn,
+    ActivityRead,
+    BatchItemResult,
+)
+from services import activities
+from services.activities import NewActivity
+
+router = APIRouter(tags=["activities"], responses=PROBLEM_RESPONSES)
+
+
+def _new(body: ActivityIn) -> NewActivity:
+    return NewActivity(
+        event_id=body.event_id,
+        type=body.type.value,
+        occurred_at=body.occurred_at,
+        user_id=body.user_id,
+        contact_id=body.contact_id,
+        lead_id=body.lead_id,
+        deal_id=body.deal_id,
+        company_id=body.company_id,
+        details=body.details(),
+    )
+
+
+@router.post(
+    "/activities",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ActivityRead,
+    summary="Post one sales activity",
+    description="Stored once per `event_id` (a repeat returns the first result), then delivered "
+    "to the lead's workflow, or to the open leads of the named contact.",
+)
+async def post_activity(
+    body: ActivityIn,
+    session_factory: SessionFactoryDep,
+    orchestrator: OrchestratorDep,
+    actor: CurrentUser,
+) -> ActivityRead:
+    recorded = await activities.record_activity(session_factory, orchestrator, actor, _new(body))
+    return ActivityRead.model_validate(recorded.activity)
+
+
+@router.post(
+    "/activities:batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ActivityBatchResult,
+    summary="Post up to 500 activities; one result per item, in order",
+)
+async def post_batch(
+    body: ActivityBatchIn,
+    session_factory: SessionFactoryDep,
+    orchestrator: OrchestratorDep,
+    actor: CurrentUser,
+) -> ActivityBatchResult:
+    results: dict[int, BatchItemResult] = {}
+    valid: list[tuple[int, NewActivity]] = []
+    for index, raw in enumerate(body.activities):
+        try:
+            valid.append((index, _new(ActivityIn.model_validate(raw))))
+        except ValidationError as err:
+            errors = field_errors(err.errors(), prefix=("activities", index))
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            results[index] = BatchItemResult(index=index, status=422, detail=detail, errors=errors)
+    stored = await activities.record_batch(
+        session_factory, orchestrator, actor, [item for _, item in valid]
+    )
+    for (index, _), item in zip(valid, stored, strict=True):
+        if item.recorded is not None:
+            activity = ActivityRead.model_validate(item.recorded.activity)
+            results[index] = BatchItemResult(index=index, status=202, activity=activity)
+        else:
+            assert item.error is not None
+            results[index] = BatchItemResult(
+                index=index,
+                status=item.error.status,
+                detail=item.error.detail,
+                errors=[e.__dict__ for e in item.error.errors],
+            )
+    return ActivityBatchResult(results=[results[i] for i in sorted(results)])

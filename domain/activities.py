@@ -1,0 +1,70 @@
+"""Sales activities and the automation events they stand for (AUT-3, AUT-4)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ActivityType(StrEnum):
+    EMAIL_SENT = "email_sent"
+    EMAIL_REPLY = "email_reply"
+    EMAIL_OPEN = "email_open"
+    LINKEDIN_MESSAGE = "linkedin_message"
+    CALL = "call"
+    MEETING = "meeting"
+    NOTE = "note"
+
+
+class EventKind(StrEnum):
+    """What an activity means to the progression rules; one activity may mean several."""
+
+    EMAIL_SENT = "email_sent"
+    LINKEDIN_MESSAGE = "linkedin_message"
+    CALL = "call"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    EMAIL_REPLY = "email_reply"
+    MEETING_BOOKED_BY_CONTACT = "meeting_booked_by_contact"
+    CALL_CONNECTED = "call_connected"
+
+
+# A call counts as outreach once it happened: completed, or logged with no status (AUT-3).
+COMPLETED_CALL_STATUSES = frozenset({"completed", ""})
+
+
+def event_kinds(activity_type: str, details: dict[str, Any]) -> frozenset[EventKind]:
+    """The automation events an activity of `activity_type` with these details stands for."""
+    kinds: set[EventKind] = set()
+    if activity_type == ActivityType.EMAIL_SENT:
+        kinds.add(EventKind.EMAIL_SENT)
+    elif activity_type == ActivityType.EMAIL_REPLY:
+        kinds.add(EventKind.EMAIL_REPLY)
+    elif activity_type == ActivityType.LINKEDIN_MESSAGE:
+        kinds.add(EventKind.LINKEDIN_MESSAGE)
+    elif activity_type == ActivityType.CALL:
+        call = details.get("call") or {}
+        if str(call.get("status") or "").lower() in COMPLETED_CALL_STATUSES:
+            kinds.add(EventKind.CALL)
+        # AUT-4: only the outcome "connected" means the lead connected.
+        if call.get("outcome") == "connected":
+            kinds.add(EventKind.CALL_CONNECTED)
+    elif activity_type == ActivityType.MEETING:
+        meeting = details.get("meeting") or {}
+        if meeting.get("booked_by_contact"):
+            kinds.add(EventKind.MEETING_BOOKED_BY_CONTACT)
+        elif meeting.get("outcome", "scheduled") == "scheduled":
+            kinds.add(EventKind.MEETING_SCHEDULED)
+    return frozenset(kinds)
+
+
+class LeadEvent(BaseModel):
+    """An activity as delivered to a lead's workflow (signal `activity`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    activity_id: int
+    type: str
+    occurred_at: datetime
+    kinds: tuple[str, ...] = ()

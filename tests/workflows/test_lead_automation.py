@@ -1,0 +1,249 @@
+"""Templated stage automation in LeadWorkflow (AUT-*), on the time-skipping server."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.activities import LeadEvent
+from domain.leads import LeadWorkflowInput, MoveStageRequest
+from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
+from workflows.lead import LeadWorkflow
+
+Starter = Callable[..., Awaitable[WorkflowHandle]]
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def event(
+    kind: str, *, occurred_at: datetime = NOW, event_id: str | None = None, type_: str = "x"
+) -> LeadEvent:
+    return LeadEvent(
+        event_id=event_id or f"ev-{uuid.uuid4()}",
+        activity_id=1,
+        type=type_,
+        occurred_at=occurred_at,
+        kinds=(kind,),
+    )
+
+
+@pytest.fixture
+def store() -> FakeLeadStore:
+    return FakeLeadStore()
+
+
+@asynccontextmanager
+async def starter(env: WorkflowEnvironment, store: FakeLeadStore) -> AsyncIterator[Starter]:
+    queue = f"auto-{uuid.uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[LeadWorkflow], activities=store.activities()
+    ):
+
+        async def start(
+            stage_id: int = 1, history_limit: int = 2000, **fields: object
+        ) -> WorkflowHandle:
+            store.leads[1] = snapshot(1, stage_id, **fields)
+            return await env.client.start_workflow(
+                LeadWorkflow.run,
+                LeadWorkflowInput(lead_id=1, history_limit=history_limit),
+                id=f"lead-1-{uuid.uuid4()}",
+                task_queue=queue,
+            )
+
+        yield start
+
+
+@pytest.fixture
+async def started(time_skipping_env: WorkflowEnvironment, store: FakeLeadStore):
+    async with starter(time_skipping_env, store) as start:
+        yield start
+
+
+@pytest.fixture
+async def started_on_dev_server(dev_server_env: WorkflowEnvironment, store: FakeLeadStore):
+    """The real server: its continue-as-new refuses to close a run that has unseen signals."""
+    async with starter(dev_server_env, store) as start:
+        yield start
+
+
+async def settle(handle: WorkflowHandle, store: FakeLeadStore, expected_changes: int) -> int:
+    """Wait until the workflow has applied its signals; returns the lead's stage id."""
+    for _ in range(200):
+        current = await handle.query(LeadWorkflow.current)
+        if (
+            len(store.changes) >= expected_changes
+            and current is not None
+            and current.stage_id == store.leads[1].stage_id
+        ):
+            return current.stage_id
+    raise AssertionError(f"only {len(store.changes)} changes")
+
+
+async def applied(handle: WorkflowHandle) -> None:
+    """A query after signals returns once they were handled (signals precede later queries)."""
+    await handle.query(LeadWorkflow.current)
+
+
+class TestOutreachAndConnect:
+    @pytest.mark.parametrize(
+        "kind", ["email_sent", "linkedin_message", "call", "meeting_scheduled"]
+    )
+    async def test_outreach_moves_new_to_attempting_aut_3(self, started, store, kind) -> None:
+        handle = await started(stage_id=1)
+        await handle.signal(LeadWorkflow.activity, event(kind))
+        assert await settle(handle, store, 1) == 2
+        assert store.changes[0].cause == "automation:advance_on_outreach"
+
+    @pytest.mark.parametrize("kind", ["email_reply", "meeting_booked_by_contact", "call_connected"])
+    async def test_connect_moves_attempting_to_connected_aut_4(self, started, store, kind) -> None:
+        handle = await started(stage_id=2)
+        await handle.signal(LeadWorkflow.activity, event(kind))
+        assert await settle(handle, store, 1) == 3
+        assert store.changes[0].cause == "automation:advance_on_connect"
+
+    async def test_an_outreach_event_to_a_connected_lead_changes_nothing_aut_7(
+        self, started, store
+    ) -> None:
+        handle = await started(stage_id=3)
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        await applied(handle)
+        await applied(handle)
+        assert store.changes == [] and (await handle.query(LeadWorkflow.current)).stage_id == 3
+
+    async def test_one_event_moves_a_lead_one_step_aut_7(self, started, store) -> None:
+        handle = await started(stage_id=1)
+        # A connected call is outreach and connect at once, yet moves New only to Attempting.
+        both = LeadEvent(
+            event_id="e1",
+            activity_id=1,
+            type="call",
+            occurred_at=NOW,
+            kinds=("call", "call_connected"),
+        )
+        await handle.signal(LeadWorkflow.activity, both)
+        assert await settle(handle, store, 1) == 2
+        await applied(handle)
+        assert len(store.changes) == 1
+
+    async def test_the_move_names_the_triggering_event_aut_13(self, started, store) -> None:
+        handle = await started(stage_id=1)
+        await handle.signal(LeadWorkflow.activity, event("email_sent", event_id="mail-77"))
+        await settle(handle, store, 1)
+        assert store.changes[0].event_id == "mail-77"
+        assert store.changes[0].expected_from_stage_id == 1
+
+
+class TestWhenAutomationStaysOut:
+    async def test_only_the_default_pipeline_moves_aut_2(self, started, store) -> None:
+        handle = await started(stage_id=1, is_default_pipeline=False)
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        await applied(handle)
+        await applied(handle)
+        assert store.changes == [] and store.config_reads == 0
+
+    async def test_manual_move_back_stops_automation_for_good_aut_8(self, started, store) -> None:
+        """Automated to Connected, moved back to New by hand: a connected call leaves it in New."""
+        handle = await started(stage_id=1)
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        await handle.signal(LeadWorkflow.activity, event("call_connected"))
+        assert await settle(handle, store, 2) == 3
+        await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=1))
+        later = datetime.now(UTC) + timedelta(days=1)
+        await handle.signal(LeadWorkflow.activity, event("call", occurred_at=later))
+        await handle.signal(LeadWorkflow.activity, event("call_connected", occurred_at=later))
+        await applied(handle)
+        current = await handle.query(LeadWorkflow.current)
+        assert current.stage_id == 1 and current.auto_progression is False
+        assert len(store.changes) == 3
+
+    async def test_a_disabled_rule_does_not_move_aut_1(self, started, store) -> None:
+        store.progression = store.progression.model_copy(
+            update={
+                "rules": tuple(
+                    r.model_copy(update={"enabled": False}) for r in store.progression.rules
+                )
+            }
+        )
+        handle = await started(stage_id=1)
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        await applied(handle)
+        await applied(handle)
+        assert store.changes == [] and store.config_reads == 1
+
+    async def test_events_older_than_the_last_manual_move_do_not_move(self, started, store) -> None:
+        handle = await started(stage_id=1, last_manual_move_at=NOW)
+        await handle.signal(
+            LeadWorkflow.activity, event("email_sent", occurred_at=NOW - timedelta(minutes=5))
+        )
+        await applied(handle)
+        await applied(handle)
+        assert store.changes == []
+        await handle.signal(
+            LeadWorkflow.activity, event("email_sent", occurred_at=NOW + timedelta(minutes=5))
+        )
+        assert await settle(handle, store, 1) == 2
+
+    async def test_a_duplicate_event_id_is_applied_once(self, started, store) -> None:
+        handle = await started(stage_id=1)
+        for _ in range(3):
+            await handle.signal(LeadWorkflow.activity, event("email_sent", event_id="same"))
+        await settle(handle, store, 1)
+        await handle.signal(LeadWorkflow.activity, event("email_reply", event_id="same"))
+        await applied(handle)
+        await applied(handle)
+        assert len(store.changes) == 1 and (await handle.query(LeadWorkflow.current)).stage_id == 2
+
+    async def test_out_of_order_connect_before_outreach_moves_one_step(
+        self, started, store
+    ) -> None:
+        handle = await started(stage_id=1)
+        await handle.signal(
+            LeadWorkflow.activity, event("email_reply", occurred_at=NOW + timedelta(minutes=1))
+        )
+        await handle.signal(LeadWorkflow.activity, event("email_sent", occurred_at=NOW))
+        assert await settle(handle, store, 1) == 2
+        await applied(handle)
+        assert len(store.changes) == 1
+
+    async def test_a_lead_moved_meanwhile_stays_where_the_person_put_it(
+        self, started, store
+    ) -> None:
+        handle = await started(stage_id=1)
+        store.leads[1] = snapshot(1, 3)  # moved outside this run's knowledge
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        await applied(handle)
+        await applied(handle)
+        assert store.changes == []
+
+
+class TestContinueAsNew:
+    async def test_thousands_of_events_keep_history_small_and_lose_none(
+        self, started, store
+    ) -> None:
+        handle = await started(stage_id=1, history_limit=60)
+        first_run = (await handle.describe()).run_id
+        client: Client = handle._client  # type: ignore[attr-defined]
+        # A stream of non-moving notes, with the real moves at the end: nothing may be lost
+        # across the hand-overs, and duplicates of already-applied ids stay ignored.
+        for i in range(120):
+            await handle.signal(LeadWorkflow.activity, event("note", event_id=f"n{i}"))
+        await handle.signal(LeadWorkflow.activity, event("email_sent", event_id="out"))
+        await handle.signal(LeadWorkflow.activity, event("email_sent", event_id="n5"))
+        await handle.signal(LeadWorkflow.activity, event("email_reply", event_id="reply"))
+        # Poll the store, not the workflow: a query can land on a run that is handing over.
+        for _ in range(600):
+            if len(store.changes) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        latest = client.get_workflow_handle(handle.id)
+        current = await latest.query(LeadWorkflow.current)
+        assert current is not None and current.stage_id == 3
+        description = await latest.describe()
+        assert description.run_id != first_run
+        assert [c.event_id for c in store.changes] == ["out", "reply"]
+        assert store.loads == 1
