@@ -12,7 +12,18 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import problems
-from api.routers import contacts, deals, health, leads, users
+from api.routers import (
+    audit,
+    contacts,
+    deals,
+    disqualification_reasons,
+    health,
+    lead_settings,
+    lead_types,
+    leads,
+    pipelines,
+    users,
+)
 from config import Settings, get_settings
 from db.engine import create_engine, create_session_factory
 from logs import configure_logging
@@ -58,7 +69,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     v1 = APIRouter(prefix="/v1")
-    for module in (health, users, contacts, leads, deals):
+    for module in (
+        health,
+        users,
+        contacts,
+        leads,
+        deals,
+        lead_settings,
+        pipelines,
+        disqualification_reasons,
+        lead_types,
+        audit,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
     app.middleware("http")(observe_request)

@@ -20,3 +20,8 @@ class ChangeSource(StrEnum):
     MANUAL = "manual"
     COMPANY_SYNC = "company_sync"
     INTEGRATION = "integration"
+
+
+# Recorded as the source when SET-6 sets the stage of a record associated with a lead. Leadpipe
+# sets it itself, so it is not a ChangeSource a client may send.
+LEAD_ASSOCIATION_SOURCE = "lead_association"

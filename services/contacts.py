@@ -1,16 +1,25 @@
 """Contacts and companies: the CRM records leads are about."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Company, Contact, User
+from db.engine import SessionFactory
+from db.models import Company, Contact, ContactLifecycleChange, OutboxMessage, User
+from db.repositories import contacts as contacts_repo
+from db.repositories import leads as leads_repo
 from db.repositories import records
 from domain.errors import NotFound, invalid
+from domain.leads import LeadSource
 from domain.lifecycle import ChangeSource
 from domain.roles import RECORD_EDITORS
+from services import lifecycle, outbox
 from services.auth import require_role
+from services.lead_settings import load_settings
+from services.leads import NewLead, enqueue_start, insert_lead
+from services.orchestrator import Orchestrator
 
 
 @dataclass(frozen=True)
@@ -21,11 +30,27 @@ class ContactChanges:
     change_source: ChangeSource = ChangeSource.MANUAL
 
 
-async def create_contact(session: AsyncSession, actor: User, values: dict[str, Any]) -> Contact:
+async def create_contact(
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    actor: User,
+    values: dict[str, Any],
+) -> Contact:
+    """Create a contact; one created in a trigger lifecycle stage gets a lead (SET-3).
+
+    Raises Forbidden, InvalidInput naming an unknown reference.
+    """
     require_role(actor, RECORD_EDITORS, "creating contacts")
-    async with session.begin():
-        await _check_references(session, values)
-        contact = await records.add(session, Contact(**values))
+    values = dict(values)
+    stage = values.pop("lifecycle_stage", None)
+    async with session_factory() as session:
+        async with session.begin():
+            await _check_references(session, values)
+            contact = await records.add(session, Contact(**values))
+            message = None
+            if await lifecycle.set_contact_stage(session, contact, stage, ChangeSource.MANUAL):
+                message = await _lead_on_lifecycle(session, actor, contact, ChangeSource.MANUAL)
+        await _start(session_factory, orchestrator, message)
     return contact
 
 
@@ -37,15 +62,75 @@ async def get_contact(session: AsyncSession, contact_id: int) -> Contact:
 
 
 async def update_contact(
-    session: AsyncSession, actor: User, contact_id: int, changes: ContactChanges
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    actor: User,
+    contact_id: int,
+    changes: ContactChanges,
 ) -> Contact:
+    """Change the fields given. A lifecycle stage change is recorded with its source (SET-4), and
+    a change to a trigger stage creates a lead unless it came from company sync (SET-3, SET-5).
+
+    Raises Forbidden, NotFound, InvalidInput naming an unknown reference.
+    """
     require_role(actor, RECORD_EDITORS, "editing contacts")
-    async with session.begin():
-        contact = await get_contact(session, contact_id)
-        await _check_references(session, changes.values)
-        for name, value in changes.values.items():
-            setattr(contact, name, value)
+    values = dict(changes.values)
+    async with session_factory() as session:
+        async with session.begin():
+            # Locked: two changes racing to a trigger stage must not make two leads.
+            contact = await records.get(session, Contact, contact_id, for_update=True)
+            if contact is None:
+                raise NotFound(f"contact {contact_id} does not exist")
+            await _check_references(session, values)
+            stage = values.pop("lifecycle_stage", contact.lifecycle_stage)
+            for name, value in values.items():
+                setattr(contact, name, value)
+            message = None
+            if await lifecycle.set_contact_stage(session, contact, stage, changes.change_source):
+                message = await _lead_on_lifecycle(session, actor, contact, changes.change_source)
+        await _start(session_factory, orchestrator, message)
     return contact
+
+
+async def lifecycle_changes(
+    session: AsyncSession, contact_id: int
+) -> Sequence[ContactLifecycleChange]:
+    await get_contact(session, contact_id)
+    return await contacts_repo.lifecycle_changes(session, contact_id)
+
+
+async def _lead_on_lifecycle(
+    session: AsyncSession, actor: User, contact: Contact, source: ChangeSource
+) -> OutboxMessage | None:
+    """SET-3: the contact just entered its lifecycle stage; create its lead if the rule says so.
+
+    Returns the outbox message that starts the lead's workflow, or None when no lead is made.
+    """
+    if source == ChangeSource.COMPANY_SYNC:
+        return None  # SET-4, AUT-9: a company's stage propagated to its contacts
+    settings = await load_settings(session)
+    if not settings.is_trigger(contact.lifecycle_stage):
+        return None
+    if await leads_repo.has_open_lead(session, contact.id):
+        return None
+    lead = await insert_lead(
+        session,
+        NewLead(
+            contact_id=contact.id,
+            owner_id=contact.owner_id,
+            source=LeadSource.LIFECYCLE_STAGE,
+        ),
+        actor_id=actor.id,
+    )
+    return await enqueue_start(session, lead)
+
+
+async def _start(
+    session_factory: SessionFactory, orchestrator: Orchestrator, message: OutboxMessage | None
+) -> None:
+    # After the commit; the outbox row guarantees the start even if this fast path fails.
+    if message is not None:
+        await outbox.relay(session_factory, orchestrator, ids=[message.id])
 
 
 async def create_company(session: AsyncSession, actor: User, values: dict[str, Any]) -> Company:

@@ -5,10 +5,18 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Deal, Lead, LeadStageChange, Pipeline, Stage
+from db.repositories import lead_config as config_repo
 from db.repositories import leads as leads_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
-from domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound, invalid
+from domain.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    invalid,
+)
 from domain.leads import (
     DealDraft,
     LeadSnapshot,
@@ -17,6 +25,7 @@ from domain.leads import (
     StageChangeResult,
 )
 from domain.stages import PipelineObject, StageKind, is_backward
+from services.lead_settings import load_settings
 
 
 async def load_snapshot(session: AsyncSession, lead_id: int) -> LeadSnapshot:
@@ -46,15 +55,22 @@ async def snapshot_of(session: AsyncSession, lead: Lead) -> LeadSnapshot:
 
 
 async def check_move(
-    session: AsyncSession, lead: Lead, stage_id: int, deal: DealDraft | None
+    session: AsyncSession,
+    lead: Lead,
+    stage_id: int,
+    deal: DealDraft | None = None,
+    disqualification_reason_id: int | None = None,
 ) -> tuple[Stage, Stage]:
-    """The lead's current stage and the target, if the pipeline allows the move.
+    """The lead's current stage and the target, if the pipeline and the lead settings allow it.
 
-    Raises InvalidInput (unknown stage, stage of another pipeline, bad deal), Conflict (already
-    there). The same check runs in the API (fast answer) and in the activity (authoritative).
+    Raises InvalidInput (unknown or deleted stage, stage of another pipeline, a deal or reason
+    the target does not take, unknown or removed reason), InvalidTransition (QUA-2: deal
+    required; DIS-2: reason required; `errors` names the missing field), Conflict (already
+    there). The same check runs in the API (fast answer) and in the activity (authoritative,
+    with the settings in force when the move is written).
     """
     target = await pipelines_repo.get_stage(session, stage_id)
-    if target is None or target.pipeline_id != lead.pipeline_id:
+    if target is None or target.pipeline_id != lead.pipeline_id or target.removed_at is not None:
         raise invalid(
             "stage_id",
             "stage_in_pipeline",
@@ -68,7 +84,44 @@ async def check_move(
         raise invalid(
             "deal", "only_on_qualify", "a deal can only be created with a move to a qualified stage"
         )
+    if disqualification_reason_id is not None:
+        if target.kind != StageKind.DISQUALIFIED:
+            raise invalid(
+                "disqualification_reason_id",
+                "only_on_disqualify",
+                "a disqualification reason goes only with a move to a disqualified stage",
+            )
+        reason = await config_repo.get_reason(session, disqualification_reason_id)
+        if reason is None or reason.removed_at is not None:
+            # DIS-3, DIS-4: a reason must be valid whether or not one is required.
+            raise invalid(
+                "disqualification_reason_id",
+                "exists",
+                f"disqualification reason {disqualification_reason_id} does not exist "
+                "or was removed",
+            )
+    settings = await load_settings(session)
+    if target.kind == StageKind.QUALIFIED and deal is None and settings.require_deal_on_qualify:
+        raise _missing(
+            "deal",
+            f"qualifying a lead creates a deal: send `deal` (at least its name) with the move "
+            f"to {target.label}",
+        )
+    if (
+        target.kind == StageKind.DISQUALIFIED
+        and disqualification_reason_id is None
+        and settings.require_disqualification_reason
+    ):
+        raise _missing(
+            "disqualification_reason_id",
+            f"disqualifying a lead needs a reason: send `disqualification_reason_id` with the "
+            f"move to {target.label}",
+        )
     return current, target
+
+
+def _missing(field_name: str, message: str) -> InvalidTransition:
+    return InvalidTransition(message, [FieldError(field_name, "required", message)])
 
 
 async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageChangeResult:
@@ -86,7 +139,13 @@ async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageCh
         lead = await leads_repo.get(session, data.lead_id, for_update=True)
         if lead is None:
             raise NotFound(f"lead {data.lead_id} does not exist")
-        current, target = await check_move(session, lead, data.to_stage_id, data.deal)
+        current, target = await check_move(
+            session,
+            lead,
+            data.to_stage_id,
+            deal=data.deal,
+            disqualification_reason_id=data.disqualification_reason_id,
+        )
         deal_id = None
         if data.deal is not None:
             deal_id = (await _create_deal(session, lead, data.deal)).id

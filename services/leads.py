@@ -7,7 +7,8 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import SessionFactory
-from db.models import Base, Company, Contact, Lead, LeadStageChange, User
+from db.models import Base, Company, Contact, Lead, LeadStageChange, OutboxMessage, User
+from db.repositories import lead_config as config_repo
 from db.repositories import leads as leads_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
@@ -23,8 +24,9 @@ from domain.leads import (
 )
 from domain.roles import RECORD_EDITORS
 from domain.stages import PipelineObject, StageKind, is_closed
-from services import outbox
+from services import lifecycle, outbox
 from services.auth import require_role
+from services.lead_settings import load_settings
 from services.lead_transitions import check_move
 from services.orchestrator import Orchestrator
 from services.pagination import Page, PageRequest, to_page
@@ -77,15 +79,23 @@ async def create_lead(
             lead = await insert_lead(
                 session, data, actor_id=actor.id if actor else None, idempotency_key=idempotency_key
             )
-            message = await outbox.enqueue(
-                session,
-                outbox.START_LEAD,
-                workflow_id_for(lead.id),
-                {"lead_id": lead.id, "summary": f"Lead {lead.id}: {lead.name}"},
-            )
+            message = await enqueue_start(session, lead)
         # The outbox row guarantees the start even if this fast path fails.
         await outbox.relay(session_factory, orchestrator, ids=[message.id])
     return lead, True
+
+
+async def enqueue_start(session: AsyncSession, lead: Lead) -> OutboxMessage:
+    """Owe the start of the lead's workflow, in the transaction that inserted the lead.
+
+    Relay the returned message after the commit (`outbox.relay(..., ids=[message.id])`).
+    """
+    return await outbox.enqueue(
+        session,
+        outbox.START_LEAD,
+        workflow_id_for(lead.id),
+        {"lead_id": lead.id, "summary": f"Lead {lead.id}: {lead.name}"},
+    )
 
 
 async def insert_lead(
@@ -95,7 +105,11 @@ async def insert_lead(
     actor_id: int | None,
     idempotency_key: str | None = None,
 ) -> Lead:
-    """Validate and insert a lead and its `created` history row in the caller's transaction."""
+    """Validate and insert a lead and its `created` history row in the caller's transaction.
+
+    Sets the lifecycle stage of the lead's contact and company when the settings say so (SET-6).
+    Raises InvalidInput naming the field (unknown reference or lead type, closed stage).
+    """
     if data.contact_id is None and data.company_id is None:
         raise invalid(
             "contact_id", "contact_or_company", "a lead needs a contact_id or a company_id"
@@ -104,6 +118,10 @@ async def insert_lead(
     company = await _require(session, Company, data.company_id, "company_id")
     await _require(session, User, data.owner_id, "owner_id")
     await _require(session, Lead, data.parent_lead_id, "parent_lead_id")
+    if data.lead_type is not None:
+        lead_type = await config_repo.get_lead_type_by_key(session, data.lead_type)
+        if lead_type is None or lead_type.removed_at is not None:
+            raise invalid("lead_type", "exists", f"lead type {data.lead_type!r} does not exist")
     if data.pipeline_id is None:
         pipeline = await pipelines_repo.get_default(session, PipelineObject.LEAD)
         if pipeline is None:
@@ -162,6 +180,7 @@ async def insert_lead(
             actor_id=actor_id,
         ),
     )
+    await lifecycle.apply_on_associate(session, await load_settings(session), contact, company)
     return lead
 
 
@@ -215,7 +234,13 @@ async def move_stage(
     require_role(actor, RECORD_EDITORS, "moving leads")
     lead = await get_lead(session, lead_id)
     # Answer plain mistakes without a workflow round trip; the activity checks again.
-    await check_move(session, lead, move.stage_id, move.deal)
+    await check_move(
+        session,
+        lead,
+        move.stage_id,
+        deal=move.deal,
+        disqualification_reason_id=move.disqualification_reason_id,
+    )
     await session.rollback()
     await orchestrator.move_stage(
         lead_id,

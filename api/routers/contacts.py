@@ -1,6 +1,6 @@
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, OrchestratorDep, SessionDep, SessionFactoryDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.contacts import (
     CompanyCreate,
@@ -9,6 +9,7 @@ from api.schemas.contacts import (
     ContactCreate,
     ContactRead,
     ContactUpdate,
+    LifecycleChangeRead,
 )
 from services import contacts
 from services.contacts import ContactChanges
@@ -16,11 +17,20 @@ from services.contacts import ContactChanges
 router = APIRouter(tags=["contacts and companies"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactRead)
+@router.post(
+    "/contacts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContactRead,
+    description="A contact created in a trigger lifecycle stage gets a lead when the lead "
+    "settings say so (`create_lead_on_lifecycle`).",
+)
 async def create_contact(
-    body: ContactCreate, session: SessionDep, actor: CurrentUser
+    body: ContactCreate,
+    session_factory: SessionFactoryDep,
+    orchestrator: OrchestratorDep,
+    actor: CurrentUser,
 ) -> ContactRead:
-    contact = await contacts.create_contact(session, actor, body.model_dump())
+    contact = await contacts.create_contact(session_factory, orchestrator, actor, body.model_dump())
     return ContactRead.model_validate(contact)
 
 
@@ -29,15 +39,39 @@ async def get_contact(contact_id: int, session: SessionDep, actor: CurrentUser) 
     return ContactRead.model_validate(await contacts.get_contact(session, contact_id))
 
 
-@router.patch("/contacts/{contact_id}", response_model=ContactRead)
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=ContactRead,
+    description="A change of `lifecycle_stage` is recorded with its `change_source`; a change "
+    "to a trigger stage creates a lead when the lead settings say so, unless it came from "
+    "`company_sync`.",
+)
 async def update_contact(
-    contact_id: int, body: ContactUpdate, session: SessionDep, actor: CurrentUser
+    contact_id: int,
+    body: ContactUpdate,
+    session_factory: SessionFactoryDep,
+    orchestrator: OrchestratorDep,
+    actor: CurrentUser,
 ) -> ContactRead:
     values = body.model_dump(exclude_unset=True, exclude={"change_source"})
     contact = await contacts.update_contact(
-        session, actor, contact_id, ContactChanges(values, body.change_source)
+        session_factory, orchestrator, actor, contact_id, ContactChanges(values, body.change_source)
     )
     return ContactRead.model_validate(contact)
+
+
+@router.get(
+    "/contacts/{contact_id}/lifecycle-changes",
+    response_model=list[LifecycleChangeRead],
+    summary="The contact's lifecycle-stage changes with their source, oldest first",
+)
+async def lifecycle_changes(
+    contact_id: int, session: SessionDep, actor: CurrentUser
+) -> list[LifecycleChangeRead]:
+    return [
+        LifecycleChangeRead.model_validate(c)
+        for c in await contacts.lifecycle_changes(session, contact_id)
+    ]
 
 
 @router.post("/companies", status_code=status.HTTP_201_CREATED, response_model=CompanyRead)

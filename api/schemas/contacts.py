@@ -38,6 +38,16 @@ class ContactRead(ReadModel):
     updated_at: datetime
 
 
+class LifecycleChangeRead(ReadModel):
+    at: datetime
+    from_stage: LifecycleStage | None
+    to_stage: LifecycleStage | None
+    source: str = Field(
+        description="`manual`, `company_sync`, `integration`, or `lead_association` when the "
+        "lead settings set it as a lead was associated"
+    )
+
+
 class CompanyCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200, examples=["Acme Oy"])
     domain: str | None = Field(default=None, max_length=253, examples=["acme.io"])

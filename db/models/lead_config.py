@@ -61,6 +61,10 @@ class DisqualificationReason(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
 
 class LeadType(Base):
     """A lead type (AUT-11). Leads and rules name it by `key`, which never changes or returns."""
@@ -81,3 +85,7 @@ class LeadType(Base):
     label: Mapped[str] = mapped_column(String(100))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Contact, Lead, LeadStageChange
+from db.models import Contact, Lead, LeadStageChange, Stage
 
 
 @dataclass(frozen=True)
@@ -83,3 +83,14 @@ async def history(session: AsyncSession, lead_id: int) -> Sequence[LeadStageChan
             .order_by(LeadStageChange.at, LeadStageChange.id)
         )
     ).all()
+
+
+async def has_open_lead(session: AsyncSession, contact_id: int) -> bool:
+    """Whether the contact has a lead in an `open`-kind stage, in any pipeline."""
+    found = await session.scalar(
+        select(Lead.id)
+        .join(Stage, Stage.id == Lead.stage_id)
+        .where(Lead.contact_id == contact_id, Stage.kind == "open")
+        .limit(1)
+    )
+    return found is not None

@@ -1,11 +1,18 @@
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Pipeline, Stage
+from db.models import Deal, Lead, Pipeline, Stage
 
 
-async def get(session: AsyncSession, pipeline_id: int) -> Pipeline | None:
-    return await session.get(Pipeline, pipeline_id)
+async def get(
+    session: AsyncSession, pipeline_id: int, *, for_update: bool = False, fresh: bool = False
+) -> Pipeline | None:
+    """`fresh` reloads the row and its stages even if this session already holds them."""
+    return await session.get(
+        Pipeline, pipeline_id, with_for_update=for_update, populate_existing=fresh
+    )
 
 
 async def get_default(session: AsyncSession, obj: str) -> Pipeline | None:
@@ -14,5 +21,69 @@ async def get_default(session: AsyncSession, obj: str) -> Pipeline | None:
     )
 
 
+async def list_pipelines(session: AsyncSession, obj: str | None) -> Sequence[Pipeline]:
+    query = select(Pipeline).order_by(Pipeline.object, Pipeline.id)
+    if obj is not None:
+        query = query.where(Pipeline.object == obj)
+    return (await session.scalars(query)).all()
+
+
+async def get_by_label(session: AsyncSession, obj: str, label: str) -> Pipeline | None:
+    return await session.scalar(
+        select(Pipeline).where(Pipeline.object == obj, func.lower(Pipeline.label) == label.lower())
+    )
+
+
+async def add(session: AsyncSession, pipeline: Pipeline) -> Pipeline:
+    session.add(pipeline)
+    await session.flush()
+    return pipeline
+
+
+async def delete_pipeline(session: AsyncSession, pipeline_id: int) -> None:
+    # Stages and automation go with it (ON DELETE CASCADE).
+    await session.execute(delete(Pipeline).where(Pipeline.id == pipeline_id))
+
+
 async def get_stage(session: AsyncSession, stage_id: int) -> Stage | None:
+    """Any stage, a deleted one too (history still names it)."""
     return await session.get(Stage, stage_id)
+
+
+async def stages_in_use(session: AsyncSession, pipeline_id: int) -> list[Stage]:
+    """The pipeline's stages, in order, locked: edits of one pipeline's stages go one at a time."""
+    rows = await session.scalars(
+        select(Stage)
+        .where(Stage.pipeline_id == pipeline_id, Stage.removed_at.is_(None))
+        .order_by(Stage.position, Stage.id)
+        .with_for_update()
+    )
+    return list(rows.all())
+
+
+async def add_stage(session: AsyncSession, stage: Stage) -> Stage:
+    session.add(stage)
+    await session.flush()
+    return stage
+
+
+async def count_leads(
+    session: AsyncSession, *, pipeline_id: int | None = None, stage_id: int | None = None
+) -> int:
+    query = select(func.count()).select_from(Lead)
+    if pipeline_id is not None:
+        query = query.where(Lead.pipeline_id == pipeline_id)
+    if stage_id is not None:
+        query = query.where(Lead.stage_id == stage_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def count_deals(
+    session: AsyncSession, *, pipeline_id: int | None = None, stage_id: int | None = None
+) -> int:
+    query = select(func.count()).select_from(Deal)
+    if pipeline_id is not None:
+        query = query.where(Deal.pipeline_id == pipeline_id)
+    if stage_id is not None:
+        query = query.where(Deal.stage_id == stage_id)
+    return int(await session.scalar(query) or 0)

@@ -9,8 +9,10 @@ from db.models.base import Base
 M = TypeVar("M", bound=Base)
 
 
-async def get(session: AsyncSession, model: type[M], record_id: int) -> M | None:
-    return await session.get(model, record_id)
+async def get(
+    session: AsyncSession, model: type[M], record_id: int, *, for_update: bool = False
+) -> M | None:
+    return await session.get(model, record_id, with_for_update=for_update)
 
 
 async def add(session: AsyncSession, record: M) -> M:

@@ -171,3 +171,61 @@ async def lead_stages(session_factory: SessionFactory) -> dict[str, int]:
             .where(Pipeline.object == "lead", Pipeline.is_default.is_(True))
         )
         return {label: stage_id for label, stage_id in rows.all()}
+
+
+DEFAULT_LEAD_SETTINGS: dict[str, Any] = {
+    "create_lead_on_lifecycle": {"enabled": False, "stages": []},
+    "set_lifecycle_on_associate": {"enabled": False, "stage": None},
+    "require_deal_on_qualify": False,
+    "require_disqualification_reason": False,
+}
+
+
+@pytest.fixture
+async def lead_settings(admin: Api) -> AsyncIterator[Callable[..., Awaitable[dict[str, Any]]]]:
+    """Change lead settings for one test (`await lead_settings(require_deal_on_qualify=True)`).
+
+    The tests share one database, so the defaults are put back afterwards.
+    """
+
+    async def change(**fields: Any) -> dict[str, Any]:
+        saved: dict[str, Any] = await admin.ok(
+            "put", "/settings/leads", {**DEFAULT_LEAD_SETTINGS, **fields}
+        )
+        return saved
+
+    try:
+        yield change
+    finally:
+        await admin.ok("put", "/settings/leads", DEFAULT_LEAD_SETTINGS)
+
+
+MakePipeline = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def make_pipeline(admin: Api) -> MakePipeline:
+    """A new lead pipeline (not the default): New, Working, Talking, Won, Lost unless told."""
+
+    async def make(obj: str = "lead", stages: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        if stages is None:
+            stages = (
+                [
+                    {"label": "New", "kind": "open"},
+                    {"label": "Working", "kind": "open"},
+                    {"label": "Talking", "kind": "open"},
+                    {"label": "Won", "kind": "qualified"},
+                    {"label": "Lost", "kind": "disqualified"},
+                ]
+                if obj == "lead"
+                else [
+                    {"label": "Open", "kind": "open"},
+                    {"label": "Won", "kind": "won"},
+                    {"label": "Lost", "kind": "lost"},
+                ]
+            )
+        body = {"object": obj, "label": f"Pipeline {uuid.uuid4().hex[:8]}", "stages": stages}
+        pipeline: dict[str, Any] = await admin.ok("post", "/pipelines", body, status=201)
+        return pipeline
+
+    return make

@@ -1,0 +1,30 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, SessionDep
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.audit import AuditEntryRead
+from api.schemas.common import PageOf
+from services import audit
+from services.pagination import DEFAULT_LIMIT, page_request
+
+router = APIRouter(prefix="/audit-log", tags=["lead configuration"], responses=PROBLEM_RESPONSES)
+
+
+@router.get(
+    "",
+    response_model=PageOf[AuditEntryRead],
+    summary="Configuration changes, newest first (admins)",
+)
+async def list_audit_log(
+    session: SessionDep,
+    actor: CurrentUser,
+    entity: audit.Entity | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> PageOf[AuditEntryRead]:
+    page = await audit.list_entries(session, actor, entity, page_request(limit, cursor))
+    return PageOf[AuditEntryRead](
+        items=[AuditEntryRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+    )

@@ -1,0 +1,68 @@
+from fastapi import APIRouter, Response, status
+
+from api.deps import CurrentUser, SessionDep
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.lead_config import LabelChange, OrderIn, ReasonCreate, ReasonRead
+from services import disqualification_reasons as reasons
+
+router = APIRouter(
+    prefix="/disqualification-reasons", tags=["lead configuration"], responses=PROBLEM_RESPONSES
+)
+
+
+@router.get("", response_model=list[ReasonRead], summary="Reasons that may be chosen, in order")
+async def list_reasons(session: SessionDep, actor: CurrentUser) -> list[ReasonRead]:
+    return [ReasonRead.model_validate(r) for r in await reasons.list_reasons(session)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReasonRead,
+    summary="Add a reason (admins)",
+)
+async def create_reason(body: ReasonCreate, session: SessionDep, actor: CurrentUser) -> ReasonRead:
+    reason = await reasons.create_reason(session, actor, body.label, body.position)
+    return ReasonRead.model_validate(reason)
+
+
+@router.put(
+    "/order",
+    response_model=list[ReasonRead],
+    summary="Reorder the reasons (admins): every id, once, in the new order",
+)
+async def reorder_reasons(
+    body: OrderIn, session: SessionDep, actor: CurrentUser
+) -> list[ReasonRead]:
+    ordered = await reasons.reorder_reasons(session, actor, body.ids)
+    return [ReasonRead.model_validate(r) for r in ordered]
+
+
+@router.get(
+    "/{reason_id}",
+    response_model=ReasonRead,
+    summary="A reason, a removed one too (leads keep naming it)",
+)
+async def get_reason(reason_id: int, session: SessionDep, actor: CurrentUser) -> ReasonRead:
+    return ReasonRead.model_validate(await reasons.get_reason(session, reason_id))
+
+
+@router.patch("/{reason_id}", response_model=ReasonRead, summary="Rename a reason (admins)")
+async def rename_reason(
+    reason_id: int, body: LabelChange, session: SessionDep, actor: CurrentUser
+) -> ReasonRead:
+    return ReasonRead.model_validate(
+        await reasons.rename_reason(session, actor, reason_id, body.label)
+    )
+
+
+@router.delete(
+    "/{reason_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a reason (admins)",
+    description="It is no longer offered and leaves every follow-up rule (a rule left with no "
+    "reason switches off); leads disqualified with it keep it.",
+)
+async def remove_reason(reason_id: int, session: SessionDep, actor: CurrentUser) -> Response:
+    await reasons.remove_reason(session, actor, reason_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,165 @@
+from fastapi import APIRouter, Response, status
+
+from api.deps import CurrentUser, SessionDep
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.automation import AutomationIO
+from api.schemas.lead_config import OrderIn
+from api.schemas.pipelines import (
+    PipelineCreate,
+    PipelineRead,
+    PipelineUpdate,
+    StageCreate,
+    StageRead,
+    StageUpdate,
+)
+from domain.automation import AutomationConfig
+from domain.lead_settings import CreateLeadOnLifecycle
+from domain.stages import PipelineObject, StageSpec
+from services import automation, pipelines
+from services.automation import AutomationView
+from services.pipelines import NewPipeline, NewStage, PipelineChanges
+
+router = APIRouter(prefix="/pipelines", tags=["pipelines"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=list[PipelineRead], summary="Pipelines, with their stages in order")
+async def list_pipelines(
+    session: SessionDep, actor: CurrentUser, object: PipelineObject | None = None
+) -> list[PipelineRead]:
+    return [PipelineRead.model_validate(p) for p in await pipelines.list_pipelines(session, object)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PipelineRead,
+    summary="Create a pipeline with its stages (admins); never the default",
+)
+async def create_pipeline(
+    body: PipelineCreate, session: SessionDep, actor: CurrentUser
+) -> PipelineRead:
+    data = NewPipeline(
+        object=body.object,
+        label=body.label,
+        stages=[StageSpec(s.label, s.kind) for s in body.stages],
+    )
+    return PipelineRead.model_validate(await pipelines.create_pipeline(session, actor, data))
+
+
+@router.get("/{pipeline_id}", response_model=PipelineRead)
+async def get_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentUser) -> PipelineRead:
+    return PipelineRead.model_validate(await pipelines.get_pipeline(session, pipeline_id))
+
+
+@router.patch(
+    "/{pipeline_id}",
+    response_model=PipelineRead,
+    summary="Rename a pipeline or make it the default (admins)",
+)
+async def update_pipeline(
+    pipeline_id: int, body: PipelineUpdate, session: SessionDep, actor: CurrentUser
+) -> PipelineRead:
+    changes = PipelineChanges(label=body.label, is_default=body.is_default)
+    pipeline = await pipelines.update_pipeline(session, actor, pipeline_id, changes)
+    return PipelineRead.model_validate(pipeline)
+
+
+@router.delete(
+    "/{pipeline_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a pipeline (admins); not the default one, nor one with leads or deals",
+)
+async def delete_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentUser) -> Response:
+    await pipelines.delete_pipeline(session, actor, pipeline_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{pipeline_id}/stages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StageRead,
+    summary="Add a stage to its kind group (admins)",
+)
+async def add_stage(
+    pipeline_id: int, body: StageCreate, session: SessionDep, actor: CurrentUser
+) -> StageRead:
+    data = NewStage(label=body.label, kind=body.kind, position=body.position)
+    return StageRead.model_validate(await pipelines.add_stage(session, actor, pipeline_id, data))
+
+
+@router.put(
+    "/{pipeline_id}/stages/order",
+    response_model=PipelineRead,
+    summary="Reorder the stages within their kind groups (admins)",
+)
+async def reorder_stages(
+    pipeline_id: int, body: OrderIn, session: SessionDep, actor: CurrentUser
+) -> PipelineRead:
+    pipeline = await pipelines.reorder_stages(session, actor, pipeline_id, body.ids)
+    return PipelineRead.model_validate(pipeline)
+
+
+@router.patch(
+    "/{pipeline_id}/stages/{stage_id}",
+    response_model=StageRead,
+    summary="Rename a stage (admins); its id, kind, position and leads stay",
+)
+async def rename_stage(
+    pipeline_id: int, stage_id: int, body: StageUpdate, session: SessionDep, actor: CurrentUser
+) -> StageRead:
+    stage = await pipelines.rename_stage(session, actor, pipeline_id, stage_id, body.label)
+    return StageRead.model_validate(stage)
+
+
+@router.delete(
+    "/{pipeline_id}/stages/{stage_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a stage (admins)",
+    description="Refused (409) while the stage holds leads, for the last stage of a kind, and "
+    "while an automation rule uses it. Lead history keeps naming a deleted stage.",
+)
+async def delete_stage(
+    pipeline_id: int, stage_id: int, session: SessionDep, actor: CurrentUser
+) -> Response:
+    await pipelines.delete_stage(session, actor, pipeline_id, stage_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{pipeline_id}/automation",
+    response_model=AutomationIO,
+    summary="The templated automation rules of a lead pipeline",
+)
+async def get_automation(pipeline_id: int, session: SessionDep, actor: CurrentUser) -> AutomationIO:
+    return _automation_io(await automation.read_automation(session, pipeline_id))
+
+
+@router.put(
+    "/{pipeline_id}/automation",
+    response_model=AutomationIO,
+    summary="Replace the templated automation rules of a lead pipeline (admins)",
+    description="The rules always exist: switch one off with `enabled: false` (it keeps its "
+    "parameters). Progression rules move leads between open stages of this pipeline, on a "
+    "non-empty subset of their own events.",
+)
+async def save_automation(
+    pipeline_id: int, body: AutomationIO, session: SessionDep, actor: CurrentUser
+) -> AutomationIO:
+    config = AutomationConfig.model_validate(body.model_dump(exclude={"create_lead_on_lifecycle"}))
+    lifecycle = (
+        CreateLeadOnLifecycle.model_validate(body.create_lead_on_lifecycle.model_dump())
+        if body.create_lead_on_lifecycle is not None
+        else None
+    )
+    view = await automation.save_automation(session, actor, pipeline_id, config, lifecycle)
+    return _automation_io(view)
+
+
+def _automation_io(view: AutomationView) -> AutomationIO:
+    lifecycle = view.create_lead_on_lifecycle
+    return AutomationIO.model_validate(
+        {
+            **view.config.model_dump(),
+            "create_lead_on_lifecycle": lifecycle.model_dump() if lifecycle else None,
+        }
+    )

@@ -1,0 +1,91 @@
+"""Lead settings, disqualification reasons, lead types and lead labels."""
+
+from pydantic import ConfigDict, Field
+
+from api.schemas.common import ReadModel, WriteModel
+from domain.lifecycle import LifecycleStage
+
+LABEL = Field(min_length=1, max_length=100)
+
+
+class CreateLeadOnLifecycleIO(WriteModel):
+    enabled: bool = False
+    stages: list[LifecycleStage] = Field(
+        default_factory=list,
+        description="Lifecycle stages that create a lead when a contact enters one; "
+        "at least one when enabled",
+    )
+
+
+class SetLifecycleOnAssociateIO(WriteModel):
+    enabled: bool = False
+    stage: LifecycleStage | None = Field(
+        default=None, description="The stage associated contacts and companies are set to"
+    )
+
+
+class LeadSettingsIO(WriteModel):
+    """The whole lead settings document: a PUT replaces it (all or nothing)."""
+
+    create_lead_on_lifecycle: CreateLeadOnLifecycleIO
+    set_lifecycle_on_associate: SetLifecycleOnAssociateIO
+    require_deal_on_qualify: bool = Field(
+        description="A move to a qualified stage must create a deal (send `deal` with the move)"
+    )
+    require_disqualification_reason: bool = Field(
+        description="A move to a disqualified stage must name `disqualification_reason_id`"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "create_lead_on_lifecycle": {
+                        "enabled": True,
+                        "stages": ["marketingqualifiedlead"],
+                    },
+                    "set_lifecycle_on_associate": {"enabled": True, "stage": "salesqualifiedlead"},
+                    "require_deal_on_qualify": True,
+                    "require_disqualification_reason": False,
+                }
+            ]
+        }
+    )
+
+
+class ReasonCreate(WriteModel):
+    label: str = LABEL
+    position: int | None = Field(
+        default=None, ge=0, description="0 is first; the end of the list if absent"
+    )
+
+
+class LabelChange(WriteModel):
+    label: str = LABEL
+
+
+class OrderIn(WriteModel):
+    ids: list[int] = Field(description="Every id, once, in the new order")
+
+
+class ReasonRead(ReadModel):
+    id: int
+    label: str
+    position: int
+    removed: bool = Field(description="Removed reasons are no longer offered; leads keep them")
+
+
+class LeadTypeCreate(WriteModel):
+    label: str = LABEL
+
+
+class LeadTypeRead(ReadModel):
+    id: int
+    key: str = Field(description="What `lead_type` on leads and rules names; never changes")
+    label: str
+    removed: bool
+
+
+class LeadLabelRead(ReadModel):
+    key: str
+    label: str
