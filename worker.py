@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from activities.leads import LeadActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, create_engine, create_session_factory
+from devstack.temporal import register_search_attributes
 from logs import configure_logging
 from services import outbox
 from services.orchestrator import Orchestrator
@@ -31,7 +32,11 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
         client,
         task_queue=settings.task_queue,
         workflows=[LeadWorkflow],
-        activities=[lead_activities.load_lead, lead_activities.change_lead_stage],
+        activities=[
+            lead_activities.load_lead,
+            lead_activities.change_lead_stage,
+            lead_activities.load_progression,
+        ],
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
@@ -55,6 +60,8 @@ async def main() -> None:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
+    # Operators filter lead workflows by these; registering is idempotent across replicas.
+    await register_search_attributes(client, settings.temporal_namespace)
     engine = create_engine(settings.sqlalchemy_url)
     session_factory = create_session_factory(engine)
     orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)

@@ -8,7 +8,8 @@ from temporalio.exceptions import ApplicationError
 from db.engine import SessionFactory
 from domain.errors import LeadpipeError
 from domain.leads import LeadSnapshot, LoadLeadInput, StageChangeInput, StageChangeResult
-from services import lead_transitions
+from domain.progression import LoadProgressionInput, ProgressionConfig
+from services import lead_transitions, progression
 from services.orchestrator import error_payload
 
 
@@ -28,6 +29,14 @@ class LeadActivities:
         async with self._session_factory() as session:
             try:
                 return await lead_transitions.load_snapshot(session, input.lead_id)
+            except LeadpipeError as err:
+                refuse(err)
+
+    @activity.defn(name="load_progression")
+    async def load_progression(self, input: LoadProgressionInput) -> ProgressionConfig:
+        async with self._session_factory() as session:
+            try:
+                return await progression.load_progression(session, input.pipeline_id)
             except LeadpipeError as err:
                 refuse(err)
 

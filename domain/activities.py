@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.automation import ProgressionEvent
+
 
 class ActivityType(StrEnum):
     EMAIL_SENT = "email_sent"
@@ -17,44 +19,32 @@ class ActivityType(StrEnum):
     NOTE = "note"
 
 
-class EventKind(StrEnum):
-    """What an activity means to the progression rules; one activity may mean several."""
-
-    EMAIL_SENT = "email_sent"
-    LINKEDIN_MESSAGE = "linkedin_message"
-    CALL = "call"
-    MEETING_SCHEDULED = "meeting_scheduled"
-    EMAIL_REPLY = "email_reply"
-    MEETING_BOOKED_BY_CONTACT = "meeting_booked_by_contact"
-    CALL_CONNECTED = "call_connected"
-
-
 # A call counts as outreach once it happened: completed, or logged with no status (AUT-3).
 COMPLETED_CALL_STATUSES = frozenset({"completed", ""})
 
 
-def event_kinds(activity_type: str, details: dict[str, Any]) -> frozenset[EventKind]:
+def event_kinds(activity_type: str, details: dict[str, Any]) -> frozenset[ProgressionEvent]:
     """The automation events an activity of `activity_type` with these details stands for."""
-    kinds: set[EventKind] = set()
+    kinds: set[ProgressionEvent] = set()
     if activity_type == ActivityType.EMAIL_SENT:
-        kinds.add(EventKind.EMAIL_SENT)
+        kinds.add(ProgressionEvent.EMAIL_SENT)
     elif activity_type == ActivityType.EMAIL_REPLY:
-        kinds.add(EventKind.EMAIL_REPLY)
+        kinds.add(ProgressionEvent.EMAIL_REPLY)
     elif activity_type == ActivityType.LINKEDIN_MESSAGE:
-        kinds.add(EventKind.LINKEDIN_MESSAGE)
+        kinds.add(ProgressionEvent.LINKEDIN_MESSAGE)
     elif activity_type == ActivityType.CALL:
         call = details.get("call") or {}
         if str(call.get("status") or "").lower() in COMPLETED_CALL_STATUSES:
-            kinds.add(EventKind.CALL)
+            kinds.add(ProgressionEvent.CALL)
         # AUT-4: only the outcome "connected" means the lead connected.
         if call.get("outcome") == "connected":
-            kinds.add(EventKind.CALL_CONNECTED)
+            kinds.add(ProgressionEvent.CALL_CONNECTED)
     elif activity_type == ActivityType.MEETING:
         meeting = details.get("meeting") or {}
         if meeting.get("booked_by_contact"):
-            kinds.add(EventKind.MEETING_BOOKED_BY_CONTACT)
+            kinds.add(ProgressionEvent.MEETING_BOOKED_BY_CONTACT)
         elif meeting.get("outcome", "scheduled") == "scheduled":
-            kinds.add(EventKind.MEETING_SCHEDULED)
+            kinds.add(ProgressionEvent.MEETING_SCHEDULED)
     return frozenset(kinds)
 
 

@@ -1,7 +1,9 @@
 """Activities under their real names, over an in-memory lead, for time-skipping workflow tests."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -65,7 +67,7 @@ class FakeLeadStore:
     )
     config_reads: int = 0
 
-    def activities(self) -> list[object]:
+    def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="load_lead")
         async def load_lead(input: LoadLeadInput) -> LeadSnapshot:
             self.loads += 1

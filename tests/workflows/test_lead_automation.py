@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
@@ -16,7 +17,7 @@ from domain.leads import LeadWorkflowInput, MoveStageRequest
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows.lead import LeadWorkflow
 
-Starter = Callable[..., Awaitable[WorkflowHandle]]
+Starter = Callable[..., Awaitable[WorkflowHandle[Any, Any]]]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -46,7 +47,7 @@ async def starter(env: WorkflowEnvironment, store: FakeLeadStore) -> AsyncIterat
 
         async def start(
             stage_id: int = 1, history_limit: int = 2000, **fields: object
-        ) -> WorkflowHandle:
+        ) -> WorkflowHandle[Any, Any]:
             store.leads[1] = snapshot(1, stage_id, **fields)
             return await env.client.start_workflow(
                 LeadWorkflow.run,
@@ -71,7 +72,9 @@ async def started_on_dev_server(dev_server_env: WorkflowEnvironment, store: Fake
         yield start
 
 
-async def settle(handle: WorkflowHandle, store: FakeLeadStore, expected_changes: int) -> int:
+async def settle(
+    handle: WorkflowHandle[Any, Any], store: FakeLeadStore, expected_changes: int
+) -> int:
     """Wait until the workflow has applied its signals; returns the lead's stage id."""
     for _ in range(200):
         current = await handle.query(LeadWorkflow.current)
@@ -84,7 +87,7 @@ async def settle(handle: WorkflowHandle, store: FakeLeadStore, expected_changes:
     raise AssertionError(f"only {len(store.changes)} changes")
 
 
-async def applied(handle: WorkflowHandle) -> None:
+async def applied(handle: WorkflowHandle[Any, Any]) -> None:
     """A query after signals returns once they were handled (signals precede later queries)."""
     await handle.query(LeadWorkflow.current)
 
@@ -227,7 +230,7 @@ class TestContinueAsNew:
     ) -> None:
         handle = await started(stage_id=1, history_limit=60)
         first_run = (await handle.describe()).run_id
-        client: Client = handle._client  # type: ignore[attr-defined]
+        client: Client = handle._client
         # A stream of non-moving notes, with the real moves at the end: nothing may be lost
         # across the hand-overs, and duplicates of already-applied ids stay ignored.
         for i in range(120):

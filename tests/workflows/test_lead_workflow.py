@@ -69,7 +69,8 @@ class TestMoveStage:
         handle = await start(client, 3)
         with pytest.raises(WorkflowUpdateFailedError) as failure:
             await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=99))
-        assert failure.value.cause.type == "validation-error"  # type: ignore[union-attr]
+        assert isinstance(failure.value.cause, ApplicationError)
+        assert failure.value.cause.type == "validation-error"
         # Still alive and serving moves.
         ok = await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=3))
         assert ok.snapshot.stage_id == 3

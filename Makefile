@@ -1,0 +1,40 @@
+# One command per job; each installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall only when these change: the stamps below are newer than them after an install.
+DEPS := pyproject.toml constraints.txt
+
+.PHONY: run test lint demo bench
+
+run: $(VENV)/.installed-dev
+	$(BIN)/python -m devstack run
+
+# Against a running `make run`: reps, contacts and leads, then activity that moves them.
+demo: $(VENV)/.installed-dev
+	$(BIN)/python -m devstack.demo
+
+# Against a running `make run`: ingestion end to end and its raw Temporal ceiling.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.ingest
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-test
+	@# Strict for domain/ and workflows/ (pyproject.toml); typed, not strict, elsewhere.
+	$(BIN)/mypy .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-dev: $(DEPS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+# The test extra includes the dev one, so it also satisfies `make run`.
+$(VENV)/.installed-test: $(DEPS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $@ $(VENV)/.installed-dev

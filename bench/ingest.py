@@ -1,0 +1,250 @@
+"""Activity ingestion, end to end, against a running stack (`make run`), with its raw ceiling.
+
+    .venv/bin/python -m bench.ingest --leads 50 --activities 1000
+
+Posts N activities for M leads through the API: per lead one `email_sent` (New -> Attempting),
+notes, and finally one `email_reply` (Attempting -> Connected). It prints
+- activities/s end to end: first post until every lead shows Connected through the API;
+- post-to-stage-visible latency (p50/p95/p99): post time to the moment the move is in the
+  lead's history, for the moving activities, at full speed and again at half the peak rate;
+- the raw ceiling: the same number of signals sent straight from a client to a minimal
+  workflow on the same Temporal server, and the ratio between the two.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.ceiling import SignalSink
+
+
+@dataclass
+class Run:
+    posted_at: dict[str, float] = field(default_factory=dict)  # event_id -> wall clock
+    started: float = 0.0
+    finished: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+async def setup_leads(api: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
+    rep = (
+        await api.post(
+            "/v1/users",
+            json={
+                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+                "name": "Bench Rep",
+                "role": "sales_user",
+                "seat": "current",
+            },
+        )
+    ).json()
+    leads = []
+    for i in range(count):
+        contact = (
+            await api.post(
+                "/v1/contacts",
+                json={"first_name": "Bench", "last_name": str(i), "owner_id": rep["id"]},
+            )
+        ).json()
+        lead = await api.post(
+            "/v1/leads", json={"contact_id": contact["id"], "owner_id": rep["id"]}
+        )
+        lead.raise_for_status()
+        leads.append(lead.json())
+    return leads
+
+
+def plan_activities(leads: list[dict[str, Any]], total: int) -> list[list[dict[str, Any]]]:
+    """Per lead, in order: email_sent, notes, email_reply. Lists are posted lead-interleaved."""
+    per_lead = max(2, total // len(leads))
+    plans = []
+    for lead in leads:
+        now = datetime.now(UTC).isoformat()
+        items = (
+            [{"type": "email_sent"}]
+            + [{"type": "note"}] * (per_lead - 2)
+            + [{"type": "email_reply"}]
+        )
+        plans.append(
+            [
+                {
+                    "event_id": f"bench-{uuid.uuid4().hex}",
+                    "lead_id": lead["id"],
+                    "occurred_at": now,
+                    **item,
+                }
+                for item in items
+            ]
+        )
+    return plans
+
+
+async def post_all(
+    api: httpx.AsyncClient, plans: list[list[dict[str, Any]]], concurrency: int, rate: float | None
+) -> Run:
+    """Post each lead's activities in order; leads in parallel up to `concurrency`."""
+    run = Run()
+    sem = asyncio.Semaphore(concurrency)
+    interval = 1.0 / rate if rate else 0.0
+    next_slot = [time.perf_counter()]
+
+    async def pace() -> None:
+        if not interval:
+            return
+        slot = next_slot[0] = max(next_slot[0] + interval, time.perf_counter())
+        await asyncio.sleep(max(0.0, slot - time.perf_counter()))
+
+    async def post_lead(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            async with sem:
+                await pace()
+                run.posted_at[item["event_id"]] = time.time()
+                response = await api.post("/v1/activities", json=item)
+                response.raise_for_status()
+
+    run.started = time.perf_counter()
+    await asyncio.gather(*(post_lead(p) for p in plans))
+    return run
+
+
+async def wait_until_connected(
+    api: httpx.AsyncClient, leads: list[dict[str, Any]], connected_stage: int, run: Run
+) -> None:
+    pending = {lead["id"] for lead in leads}
+    while pending:
+        for lead_id in list(pending):
+            if (await api.get(f"/v1/leads/{lead_id}")).json()["stage_id"] == connected_stage:
+                pending.discard(lead_id)
+        if pending:
+            await asyncio.sleep(0.05)
+    run.finished = time.perf_counter()
+
+
+async def visible_latencies(
+    api: httpx.AsyncClient, leads: list[dict[str, Any]], run: Run
+) -> list[float]:
+    latencies = []
+    for lead in leads:
+        for change in (await api.get(f"/v1/leads/{lead['id']}/history")).json():
+            if change["event_id"] in run.posted_at:
+                at = datetime.fromisoformat(change["at"]).timestamp()
+                latencies.append(max(0.0, at - run.posted_at[change["event_id"]]) * 1000)
+    return latencies
+
+
+async def measure_stack(
+    api: httpx.AsyncClient, leads_n: int, total: int, concurrency: int, rate: float | None
+) -> tuple[float, list[float], int]:
+    leads = await setup_leads(api, leads_n)
+    stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
+    plans = plan_activities(leads, total)
+    count = sum(len(p) for p in plans)
+    run = await post_all(api, plans, concurrency, rate)
+    await wait_until_connected(api, leads, stages["Connected"], run)
+    latencies = await visible_latencies(api, leads, run)
+    return count / (run.finished - run.started), latencies, count
+
+
+async def pipeline_stages(api: httpx.AsyncClient, pipeline_id: int) -> list[dict[str, Any]]:
+    response = await api.get(f"/v1/pipelines/{pipeline_id}")
+    response.raise_for_status()
+    stages: list[dict[str, Any]] = response.json()["stages"]
+    return stages
+
+
+async def measure_ceiling(client: Client, workflows: int, total: int, concurrency: int) -> float:
+    queue = f"bench-ceiling-{uuid.uuid4().hex[:8]}"
+    per = max(1, total // workflows)
+    async with Worker(client, task_queue=queue, workflows=[SignalSink]):
+        handles = [
+            await client.start_workflow(
+                SignalSink.run, per, id=f"bench-sink-{uuid.uuid4().hex}", task_queue=queue
+            )
+            for _ in range(workflows)
+        ]
+        sem = asyncio.Semaphore(concurrency)
+
+        async def feed(handle: Any) -> None:
+            for i in range(per):
+                async with sem:
+                    await handle.signal(SignalSink.event, f"e{i}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(feed(h) for h in handles))
+        await asyncio.gather(*(h.result() for h in handles))
+        return per * workflows / (time.perf_counter() - started)
+
+
+def admin_token(data_dir: Path) -> str:
+    token = os.environ.get("LEADPIPE_ADMIN_TOKEN")
+    if token:
+        return token
+    return (data_dir / "admin-token").read_text().strip()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--api", default=f"http://127.0.0.1:{os.environ.get('LEADPIPE_API_PORT', '8000')}"
+    )
+    parser.add_argument(
+        "--temporal", default=os.environ.get("LEADPIPE_TEMPORAL_ADDRESS", "127.0.0.1:7233")
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("LEADPIPE_DATA_DIR", ".leadpipe"))
+    )
+    parser.add_argument("--leads", type=int, default=50)
+    parser.add_argument("--activities", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    headers = {"Authorization": f"Bearer {admin_token(args.data_dir)}"}
+    async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=30) as api:
+        (await api.get("/v1/readyz")).raise_for_status()
+        client = await Client.connect(args.temporal)
+        ceiling = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
+        peak, peak_latencies, count = await measure_stack(
+            api, args.leads, args.activities, args.concurrency, None
+        )
+        _, half_latencies, _ = await measure_stack(
+            api, args.leads, args.activities, args.concurrency, peak / 2
+        )
+
+    def line(name: str, values: list[float]) -> str:
+        p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
+        return (
+            f"{name:<30} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms  (n={len(values)})"
+        )
+
+    print(f"activities per run            {count}, {args.leads} leads, {args.concurrency} at once")
+    print(f"raw ceiling (signals/s)       {ceiling:8.1f}")
+    print(f"end to end (activities/s)     {peak:8.1f}")
+    print(f"ratio end-to-end / ceiling    {peak / ceiling:8.2f}")
+    print(line("latency at peak rate", peak_latencies))
+    print(line(f"latency at {peak / 2:.0f}/s (half peak)", half_latencies))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,32 @@
+"""The progression rules of a pipeline as the lead workflow applies them."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories import pipelines as pipelines_repo
+from domain.automation import RuleName
+from domain.progression import ProgressionConfig, ProgressionRuleView
+from services.automation import get_automation
+
+
+async def load_progression(session: AsyncSession, pipeline_id: int) -> ProgressionConfig:
+    """The outreach and connect rules in force, with their stages' positions (never backwards)."""
+    config = await get_automation(session, pipeline_id)
+    pipeline = await pipelines_repo.get(session, pipeline_id)
+    positions = {s.id: s.position for s in pipeline.stages} if pipeline else {}
+    rules = []
+    for name, rule in (
+        (RuleName.ADVANCE_ON_OUTREACH, config.advance_on_outreach),
+        (RuleName.ADVANCE_ON_CONNECT, config.advance_on_connect),
+    ):
+        rules.append(
+            ProgressionRuleView(
+                name=name.value,
+                enabled=rule.enabled,
+                from_stage_id=rule.from_stage_id,
+                to_stage_id=rule.to_stage_id,
+                from_position=positions.get(rule.from_stage_id) if rule.from_stage_id else None,
+                to_position=positions.get(rule.to_stage_id) if rule.to_stage_id else None,
+                events=tuple(e.value for e in rule.events),
+            )
+        )
+    return ProgressionConfig(pipeline_id=pipeline_id, rules=tuple(rules))

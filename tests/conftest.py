@@ -1,0 +1,96 @@
+"""Infrastructure shared by every test: a migrated PostgreSQL database and Temporal servers.
+
+Everything is session-scoped and started lazily, so a test run pays only for what it uses:
+one embedded PostgreSQL, one time-skipping test server, one dev server.
+"""
+
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from config import get_settings, to_sqlalchemy_url
+from db.engine import SessionFactory, create_engine, create_session_factory
+from db.migrate import upgrade
+from devstack.postgres import create_database, drop_database, start_embedded
+from devstack.temporal import register_search_attributes, temporal_binary, test_server_binary
+
+# A server to test against, e.g. postgresql://postgres@127.0.0.1:5432/test; else embedded.
+# Read here rather than in Settings: it only exists for the tests.
+TEST_DATABASE_ENV = "LEADPIPE_TEST_DATABASE_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A SIGTERM (CI timeout, `kill`) would end the run without teardown and leave the embedded
+    # PostgreSQL running; as an interrupt, pytest tears the session fixtures down first.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a fresh, migrated database that lives for the test session.
+
+    On the server named by LEADPIPE_TEST_DATABASE_URL or DATABASE_URL a uniquely named
+    database is created and dropped at the end; without either, an embedded server runs
+    under a temporary directory.
+    """
+    server_url = os.environ.get(TEST_DATABASE_ENV) or get_settings().database_url
+    embedded = None
+    if not server_url:
+        embedded = start_embedded(tmp_path_factory.mktemp("postgres") / "data")
+        server_url = embedded.server_url
+    name = f"leadpipe_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_database(server_url, name)
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session_factory(database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(to_sqlalchemy_url(database_url))
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server: timers of days resolve at once."""
+    # An explicit binary path: the SDK would otherwise download one, and tests run offline.
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_binary()),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await register_search_attributes(env.client, env.client.namespace)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (in-memory) with the lead search attributes registered."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        # The same path as `make run` and the worker take, rather than start-up flags.
+        await register_search_attributes(env.client, env.client.namespace)
+        yield env
+    finally:
+        await env.shutdown()
