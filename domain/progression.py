@@ -54,7 +54,11 @@ def choose_rule(
             and rule.to_stage_id is not None
             and rule.to_stage_id != lead.stage_id
             # Never backwards, whatever an admin configured.
-            and (rule.from_position is None or rule.to_position is None or rule.to_position > rule.from_position)
+            and (
+                rule.from_position is None
+                or rule.to_position is None
+                or rule.to_position > rule.from_position
+            )
             and any(kind in rule.events for kind in event_kinds)
         ):
             return rule
