@@ -4,6 +4,15 @@ from db.models.activities import Activity
 from db.models.audit import AuditEntry
 from db.models.automation import PipelineAutomation
 from db.models.base import Base
+from db.models.chains import (
+    ChainComment,
+    ChainEffect,
+    ChainRun,
+    ChainStep,
+    ChainVersion,
+    EmailOutboxMessage,
+    WebhookCall,
+)
 from db.models.companies import Company
 from db.models.contacts import Contact, ContactLifecycleChange
 from db.models.deals import Deal
@@ -18,11 +27,17 @@ __all__ = [
     "Activity",
     "AuditEntry",
     "Base",
+    "ChainComment",
+    "ChainEffect",
+    "ChainRun",
+    "ChainStep",
+    "ChainVersion",
     "Company",
     "Contact",
     "ContactLifecycleChange",
     "Deal",
     "DisqualificationReason",
+    "EmailOutboxMessage",
     "Lead",
     "LeadSettingsRow",
     "LeadStageChange",
@@ -33,4 +48,5 @@ __all__ = [
     "Stage",
     "Task",
     "User",
+    "WebhookCall",
 ]

@@ -21,5 +21,7 @@ class Deal(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     next_steps: Mapped[str | None]
+    # Chains create deals under `<workflow id>/<action id>/<seq>`: a retry finds its deal.
+    idempotency_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
