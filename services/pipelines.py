@@ -213,7 +213,7 @@ async def add_stage(session: AsyncSession, actor: User, pipeline_id: int, data: 
             raise invalid(
                 "position",
                 "within_kind_group",
-                f"a {data.kind.value} stage goes at a position from {start} to {end}",
+                f"new {data.kind.value} stages go at a position from {start} to {end}",
             )
         stage = Stage(pipeline_id=pipeline.id, label=label, position=at, kind=data.kind.value)
         stages.insert(at, stage)
