@@ -27,7 +27,8 @@ OUTBOX_POLL_SECONDS = 1.0
 
 
 def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
-    lead_activities = LeadActivities(session_factory)
+    orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
+    lead_activities = LeadActivities(session_factory, orchestrator)
     return Worker(
         client,
         task_queue=settings.task_queue,

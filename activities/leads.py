@@ -9,8 +9,9 @@ from db.engine import SessionFactory
 from domain.errors import LeadpipeError
 from domain.leads import LeadSnapshot, LoadLeadInput, StageChangeInput, StageChangeResult
 from domain.progression import LoadProgressionInput, ProgressionConfig
-from services import lead_transitions, progression
-from services.orchestrator import error_payload
+from domain.stages import StageKind
+from services import follow_up, lead_transitions, outbox, progression
+from services.orchestrator import Orchestrator, error_payload
 
 
 def refuse(err: LeadpipeError) -> NoReturn:
@@ -21,8 +22,9 @@ def refuse(err: LeadpipeError) -> NoReturn:
 
 
 class LeadActivities:
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(self, session_factory: SessionFactory, orchestrator: Orchestrator) -> None:
         self._session_factory = session_factory
+        self._orchestrator = orchestrator
 
     @activity.defn(name="load_lead")
     async def load_lead(self, input: LoadLeadInput) -> LeadSnapshot:
@@ -44,6 +46,15 @@ class LeadActivities:
     async def change_lead_stage(self, input: StageChangeInput) -> StageChangeResult:
         async with self._session_factory() as session:
             try:
-                return await lead_transitions.change_stage(session, input)
+                result = await lead_transitions.change_stage(session, input)
             except LeadpipeError as err:
                 refuse(err)
+        if result.moved and result.snapshot.stage_kind == StageKind.DISQUALIFIED:
+            # Its own transaction, idempotent on the transition: a retry creates no second lead.
+            async with self._session_factory() as session:
+                message = await follow_up.create_follow_up_lead(
+                    session, input.lead_id, input.transition_key
+                )
+            if message is not None:
+                await outbox.relay(self._session_factory, self._orchestrator, ids=[message.id])
+        return result

@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import problems
 from api.routers import (
+    activities,
     audit,
     contacts,
     deals,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts,
         leads,
         deals,
+        activities,
         lead_settings,
         pipelines,
         disqualification_reasons,

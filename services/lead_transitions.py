@@ -51,6 +51,7 @@ async def snapshot_of(session: AsyncSession, lead: Lead) -> LeadSnapshot:
         owner_id=lead.owner_id,
         lead_type=lead.lead_type,
         auto_progression=lead.auto_progression,
+        last_manual_move_at=lead.last_manual_move_at,
     )
 
 
@@ -139,6 +140,9 @@ async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageCh
         lead = await leads_repo.get(session, data.lead_id, for_update=True)
         if lead is None:
             raise NotFound(f"lead {data.lead_id} does not exist")
+        if data.expected_from_stage_id not in (None, lead.stage_id):
+            # Someone moved the lead since automation decided: their move stands.
+            return StageChangeResult(snapshot=await snapshot_of(session, lead), moved=False)
         current, target = await check_move(
             session,
             lead,

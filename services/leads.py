@@ -104,8 +104,12 @@ async def insert_lead(
     *,
     actor_id: int | None,
     idempotency_key: str | None = None,
+    cause: str = MoveCause.CREATED.value,
+    event_id: str | None = None,
 ) -> Lead:
     """Validate and insert a lead and its `created` history row in the caller's transaction.
+
+    `cause` and `event_id` name the rule and event when automation creates the lead (AUT-13).
 
     Sets the lifecycle stage of the lead's contact and company when the settings say so (SET-6).
     Raises InvalidInput naming the field (unknown reference or lead type, closed stage).
@@ -176,8 +180,9 @@ async def insert_lead(
             lead_id=lead.id,
             from_stage_id=None,
             to_stage_id=stage.id,
-            cause=MoveCause.CREATED.value,
+            cause=cause,
             actor_id=actor_id,
+            event_id=event_id,
         ),
     )
     await lifecycle.apply_on_associate(session, await load_settings(session), contact, company)
