@@ -11,8 +11,9 @@ from db.models import Company, Contact, ContactLifecycleChange, OutboxMessage, U
 from db.repositories import contacts as contacts_repo
 from db.repositories import leads as leads_repo
 from db.repositories import records
+from domain.automation import RuleName
 from domain.errors import NotFound, invalid
-from domain.leads import LeadSource
+from domain.leads import LeadSource, MoveCause
 from domain.lifecycle import ChangeSource
 from domain.roles import RECORD_EDITORS
 from services import lifecycle, outbox
@@ -121,6 +122,7 @@ async def _lead_on_lifecycle(
             source=LeadSource.LIFECYCLE_STAGE,
         ),
         actor_id=actor.id,
+        cause=MoveCause.automation(RuleName.CREATE_LEAD_ON_LIFECYCLE),
     )
     return await enqueue_start(session, lead)
 

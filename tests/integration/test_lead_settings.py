@@ -126,6 +126,8 @@ class TestCreateLeadOnLifecycle:
         assert lead["owner_id"] == rep["id"]
         assert lead["stage_id"] == lead_stages["New"]
         assert lead["name"] == "Lia Virta"
+        history = await admin.ok("get", f"/leads/{lead['id']}/history")
+        assert history[0]["cause"] == "automation:create_lead_on_lifecycle"  # AUT-13
         info = await eventually(
             lambda: dev_server_env.client.get_workflow_handle(f"lead-{lead['id']}").describe(),
             lambda d: d.status == WorkflowExecutionStatus.RUNNING,
