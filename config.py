@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     # suggestion also triggers it); small values exist for tests.
     lead_history_limit: int = 2000
     worker_shutdown_seconds: float = 30.0
+    # Chain emails: SMTP when set (smtp://user:pass@host:port, smtps://..., ?starttls=true),
+    # else appended to <data_dir>/mail.log.
+    smtp_url: str | None = None
+    mail_from: str = "leadpipe@localhost"
+    # Signs chain webhooks whose action has no secret of its own.
+    webhook_secret: str | None = None
 
     @property
     def temporal_target(self) -> str:

@@ -15,6 +15,7 @@ from api import problems
 from api.routers import (
     activities,
     audit,
+    chains,
     contacts,
     deals,
     disqualification_reasons,
@@ -23,6 +24,7 @@ from api.routers import (
     lead_types,
     leads,
     pipelines,
+    tasks,
     users,
 )
 from config import Settings, get_settings
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         disqualification_reasons,
         lead_types,
         audit,
+        chains,
+        tasks,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -919,12 +919,16 @@ def with_comments(
     return out
 
 
+REDACTED = "********"
+"""Shown instead of a webhook secret; sent back unchanged, it keeps the stored secret."""
+
+
 def redact_secrets(actions: Sequence[Action]) -> list[Action]:
     """The actions with webhook secrets hidden, for readers who may not edit chains."""
     out: list[Action] = []
     for action in actions:
         if isinstance(action, WebhookAction) and action.config.secret is not None:
-            config = action.config.model_copy(update={"secret": "********"})
+            config = action.config.model_copy(update={"secret": REDACTED})
             out.append(action.model_copy(update={"config": config}))
         elif isinstance(action, BranchAction):
             config_b = action.config.model_copy(

@@ -1,0 +1,80 @@
+"""The caller's tasks (WS-3, WS-4, WS-7); chain-created tasks appear here with their lead."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, SessionDep
+from api.problems import PROBLEM_RESPONSES
+from api.schemas.common import PageOf
+from api.schemas.tasks import TaskCompleted, TaskCreate, TaskRead, TaskUpdate
+from domain.tasks import TaskStatus, TaskView
+from services import tasks
+from services.pagination import DEFAULT_LIMIT
+from services.tasks import TaskQuery
+
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=PageOf[TaskRead])
+async def list_tasks(
+    session: SessionDep,
+    actor: CurrentUser,
+    view: Annotated[
+        TaskView,
+        Query(description="Buckets in the user's time zone; today/overdue/tomorrow are open"),
+    ] = TaskView.ALL,
+    task_status: Annotated[
+        TaskStatus | None,
+        Query(alias="status", description="For view=all; open by default"),
+    ] = TaskStatus.OPEN,
+    lead_id: int | None = None,
+    contact_id: int | None = None,
+    deal_id: int | None = None,
+    user_id: Annotated[int | None, Query(description="Another user's tasks (super_admin)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> PageOf[TaskRead]:
+    """The caller's tasks in a view, by due time (tasks without one last)."""
+    page = await tasks.list_tasks(
+        session,
+        actor,
+        TaskQuery(
+            view=view,
+            status=task_status,
+            lead_id=lead_id,
+            contact_id=contact_id,
+            deal_id=deal_id,
+            user_id=user_id,
+        ),
+        limit=limit,
+        cursor=cursor,
+    )
+    return PageOf[TaskRead](
+        items=[TaskRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
+async def create_task(body: TaskCreate, session: SessionDep, actor: CurrentUser) -> TaskRead:
+    return TaskRead.model_validate(await tasks.create_task(session, actor, body.model_dump()))
+
+
+@router.get("/{task_id}", response_model=TaskRead)
+async def get_task(task_id: int, session: SessionDep, actor: CurrentUser) -> TaskRead:
+    return TaskRead.model_validate(await tasks.get_task(session, actor, task_id))
+
+
+@router.patch("/{task_id}", response_model=TaskRead)
+async def update_task(
+    task_id: int, body: TaskUpdate, session: SessionDep, actor: CurrentUser
+) -> TaskRead:
+    task = await tasks.update_task(session, actor, task_id, body.model_dump(exclude_unset=True))
+    return TaskRead.model_validate(task)
+
+
+@router.post("/{task_id}/complete", response_model=TaskCompleted)
+async def complete_task(task_id: int, session: SessionDep, actor: CurrentUser) -> TaskCompleted:
+    """Complete the task; `prompt_follow_up` says whether to offer a follow-up task (WS-7)."""
+    task, prompt = await tasks.complete_task(session, actor, task_id)
+    return TaskCompleted(task=TaskRead.model_validate(task), prompt_follow_up=prompt)

@@ -1,0 +1,176 @@
+"""Chain versions, comments, runs and steps, and the rows that key chain side effects."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    ChainComment,
+    ChainEffect,
+    ChainRun,
+    ChainStep,
+    ChainVersion,
+    Deal,
+    EmailOutboxMessage,
+    WebhookCall,
+)
+
+
+async def latest_version(session: AsyncSession, stage_id: int) -> ChainVersion | None:
+    return await session.scalar(
+        select(ChainVersion)
+        .where(ChainVersion.stage_id == stage_id)
+        .order_by(ChainVersion.version.desc())
+        .limit(1)
+    )
+
+
+async def get_version(session: AsyncSession, stage_id: int, version: int) -> ChainVersion | None:
+    return await session.scalar(
+        select(ChainVersion).where(
+            ChainVersion.stage_id == stage_id, ChainVersion.version == version
+        )
+    )
+
+
+async def add_version(session: AsyncSession, row: ChainVersion) -> ChainVersion:
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def comments(session: AsyncSession, stage_id: int) -> Sequence[ChainComment]:
+    """A stage's comments, oldest first."""
+    return (
+        await session.scalars(
+            select(ChainComment)
+            .where(ChainComment.stage_id == stage_id)
+            .order_by(ChainComment.created_at, ChainComment.id)
+        )
+    ).all()
+
+
+async def add_comment(session: AsyncSession, comment: ChainComment) -> ChainComment:
+    session.add(comment)
+    await session.flush()
+    return comment
+
+
+async def get_run(
+    session: AsyncSession, workflow_id: str, *, for_update: bool = False
+) -> ChainRun | None:
+    query = select(ChainRun).where(ChainRun.workflow_id == workflow_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def add_run(session: AsyncSession, run: ChainRun) -> ChainRun:
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def runs_for_lead(
+    session: AsyncSession, lead_id: int, *, after_id: int | None, limit: int
+) -> Sequence[ChainRun]:
+    query = select(ChainRun).where(ChainRun.lead_id == lead_id).order_by(ChainRun.id).limit(limit)
+    if after_id is not None:
+        query = query.where(ChainRun.id > after_id)
+    return (await session.scalars(query)).all()
+
+
+async def steps_for_runs(session: AsyncSession, run_ids: Sequence[int]) -> Sequence[ChainStep]:
+    if not run_ids:
+        return []
+    return (
+        await session.scalars(
+            select(ChainStep)
+            .where(ChainStep.run_id.in_(run_ids))
+            .order_by(ChainStep.run_id, ChainStep.started_at, ChainStep.id)
+        )
+    ).all()
+
+
+async def get_step(
+    session: AsyncSession, run_id: int, action_id: str, seq: int, *, for_update: bool = False
+) -> ChainStep | None:
+    query = select(ChainStep).where(
+        ChainStep.run_id == run_id, ChainStep.action_id == action_id, ChainStep.seq == seq
+    )
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def add_step(session: AsyncSession, step: ChainStep) -> ChainStep:
+    session.add(step)
+    await session.flush()
+    return step
+
+
+async def email_by_key(session: AsyncSession, key: str) -> EmailOutboxMessage | None:
+    return await session.scalar(
+        select(EmailOutboxMessage).where(EmailOutboxMessage.idempotency_key == key)
+    )
+
+
+async def add_email(session: AsyncSession, email: EmailOutboxMessage) -> EmailOutboxMessage:
+    session.add(email)
+    await session.flush()
+    return email
+
+
+async def lock_queued_emails(
+    session: AsyncSession, *, limit: int, ids: Sequence[int] | None = None
+) -> Sequence[EmailOutboxMessage]:
+    """Queued emails, oldest first, locked; rows another sender holds are skipped."""
+    query = (
+        select(EmailOutboxMessage)
+        .where(EmailOutboxMessage.status == "queued")
+        .order_by(EmailOutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if ids is not None:
+        query = query.where(EmailOutboxMessage.id.in_(ids))
+    return (await session.scalars(query)).all()
+
+
+async def get_email(session: AsyncSession, email_id: int) -> EmailOutboxMessage | None:
+    return await session.get(EmailOutboxMessage, email_id)
+
+
+async def count_emails(session: AsyncSession, status: str) -> int:
+    query = select(func.count()).where(EmailOutboxMessage.status == status)
+    return int(await session.scalar(query) or 0)
+
+
+async def webhook_call(
+    session: AsyncSession, key: str, *, for_update: bool = False
+) -> WebhookCall | None:
+    query = select(WebhookCall).where(WebhookCall.idempotency_key == key)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def add_webhook_call(session: AsyncSession, call: WebhookCall) -> WebhookCall:
+    session.add(call)
+    await session.flush()
+    return call
+
+
+async def effect(session: AsyncSession, key: str) -> ChainEffect | None:
+    return await session.scalar(select(ChainEffect).where(ChainEffect.idempotency_key == key))
+
+
+async def add_effect(session: AsyncSession, row: ChainEffect) -> ChainEffect:
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def deal_by_key(session: AsyncSession, key: str) -> Deal | None:
+    return await session.scalar(select(Deal).where(Deal.idempotency_key == key))

@@ -1,0 +1,51 @@
+"""The snapshot a chain sees of a lead (`ChainContext`): for dry runs and for the chain
+workflow's context activity alike."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Company, Contact, Lead, User
+from db.models.base import Base
+from db.repositories import records
+from domain.chains import PROPERTIES, ChainContext, JsonScalar
+from domain.errors import NotFound
+
+
+def _scalar(value: object) -> JsonScalar:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def _properties(record: Base | None, prefix: str) -> dict[str, JsonScalar]:
+    if record is None:
+        return {}
+    columns = [name.partition(".")[2] for name in PROPERTIES if name.startswith(prefix + ".")]
+    return {column: _scalar(getattr(record, column)) for column in columns}
+
+
+async def build_context(session: AsyncSession, lead_id: int) -> ChainContext:
+    """The lead, its contact, company and owner as the chain property catalogue names them.
+
+    Reads in the caller's session (no transaction of its own). Raises NotFound for a missing
+    lead; a missing contact, company or owner is an empty dict.
+    """
+    lead = await records.get(session, Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    contact = await records.get(session, Contact, lead.contact_id) if lead.contact_id else None
+    company_id = lead.company_id or (contact.company_id if contact else None)
+    company = await records.get(session, Company, company_id) if company_id else None
+    owner = await records.get(session, User, lead.owner_id) if lead.owner_id else None
+    return ChainContext(
+        lead=_properties(lead, "lead"),
+        contact=_properties(contact, "contact"),
+        company=_properties(company, "company"),
+        owner=_properties(owner, "owner"),
+    )

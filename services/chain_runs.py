@@ -1,0 +1,165 @@
+"""Execution records of stage chains: runs and their steps, written by the chain workflow's
+activities and read by `GET /v1/leads/{id}/chains`. Every write is idempotent, so a retried
+activity leaves the same rows."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ChainRun, ChainStep, Lead
+from db.repositories import chains as chains_repo
+from db.repositories import records
+from domain.errors import NotFound
+from services.pagination import Page, PageRequest, encode_cursor
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+FINAL_RUN = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.STOPPED})
+FINAL_STEP = frozenset({StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED})
+
+
+@dataclass(frozen=True)
+class RunWithSteps:
+    run: ChainRun
+    steps: list[ChainStep]
+
+
+async def start_run(
+    session: AsyncSession,
+    workflow_id: str,
+    lead_id: int,
+    pipeline_id: int,
+    stage_id: int,
+    version: int,
+    *,
+    now: datetime | None = None,
+) -> ChainRun:
+    """Record that a chain run started (status `running`); a repeat returns the first row."""
+    async with session.begin():
+        run = await chains_repo.get_run(session, workflow_id)
+        if run is None:
+            run = await chains_repo.add_run(
+                session,
+                ChainRun(
+                    workflow_id=workflow_id,
+                    lead_id=lead_id,
+                    pipeline_id=pipeline_id,
+                    stage_id=stage_id,
+                    version=version,
+                    status=RunStatus.RUNNING.value,
+                    started_at=now or datetime.now(UTC),
+                ),
+            )
+    return run
+
+
+async def record_step(
+    session: AsyncSession,
+    run_workflow_id: str,
+    action_id: str,
+    seq: int,
+    type: str,
+    status: StepStatus | str,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> ChainStep:
+    """Create or move the step (`run`, `action_id`, `seq`) to `status`.
+
+    A step in a final status (completed, failed, skipped) stays as it is, so a retried
+    activity that records `running` after `completed` changes nothing. Raises NotFound when
+    the run was never started.
+    """
+    status = StepStatus(status)
+    at = now or datetime.now(UTC)
+    async with session.begin():
+        run = await chains_repo.get_run(session, run_workflow_id)
+        if run is None:
+            raise NotFound(f"chain run {run_workflow_id} was not started")
+        step = await chains_repo.get_step(session, run.id, action_id, seq, for_update=True)
+        if step is None:
+            step = await chains_repo.add_step(
+                session,
+                ChainStep(
+                    run_id=run.id,
+                    action_id=action_id,
+                    seq=seq,
+                    type=type,
+                    status=status.value,
+                    started_at=at,
+                    ended_at=at if status in FINAL_STEP else None,
+                    result=result,
+                    error=error,
+                ),
+            )
+        elif StepStatus(step.status) not in FINAL_STEP:
+            step.status = status.value
+            if result is not None:
+                step.result = result
+            if error is not None:
+                step.error = error
+            if status in FINAL_STEP:
+                step.ended_at = at
+    return step
+
+
+async def finish_run(
+    session: AsyncSession,
+    workflow_id: str,
+    status: RunStatus | str,
+    *,
+    now: datetime | None = None,
+) -> ChainRun:
+    """Close a run as completed, failed or stopped; a run already closed keeps its first end.
+    Raises NotFound when the run was never started."""
+    status = RunStatus(status)
+    async with session.begin():
+        run = await chains_repo.get_run(session, workflow_id, for_update=True)
+        if run is None:
+            raise NotFound(f"chain run {workflow_id} was not started")
+        if RunStatus(run.status) not in FINAL_RUN:
+            run.status = status.value
+            if status in FINAL_RUN:
+                run.ended_at = now or datetime.now(UTC)
+    return run
+
+
+async def list_runs(session: AsyncSession, lead_id: int, page: PageRequest) -> Page[RunWithSteps]:
+    """A lead's chain runs, oldest first, each with its steps in the order they started.
+    Raises NotFound for an unknown lead."""
+    async with session.begin():
+        if await records.get(session, Lead, lead_id) is None:
+            raise NotFound(f"lead {lead_id} does not exist")
+        rows = await chains_repo.runs_for_lead(
+            session, lead_id, after_id=page.after_id, limit=page.limit + 1
+        )
+        runs = rows[: page.limit]
+        steps: dict[int, list[ChainStep]] = defaultdict(list)
+        for step in await chains_repo.steps_for_runs(session, [r.id for r in runs]):
+            steps[step.run_id].append(step)
+    more = len(rows) > page.limit and runs
+    return Page(
+        [RunWithSteps(r, steps[r.id]) for r in runs],
+        encode_cursor(runs[-1].id) if more else None,
+    )
