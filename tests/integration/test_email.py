@@ -1,0 +1,131 @@
+"""Chain emails: queued once per key, then sent by EmailSender to `mail.log` (the default) or to
+an SMTP server (a local aiosmtpd server started here)."""
+
+import socket
+import uuid
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from config import Settings
+from db.engine import SessionFactory
+from db.models import EmailOutboxMessage
+from domain.chains import SendEmailConfig
+from services import chain_effects
+from services.email import EmailSender
+
+CONFIG = SendEmailConfig(subject="Hello {{contact.first_name}}", body="Hi {{contact.first_name}}!")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+async def queued(session_factory: SessionFactory, make_lead: Any, admin: Any) -> dict[str, Any]:
+    contact = await admin.ok(
+        "post", "/contacts", {"first_name": "Ada", "email": "ada@example.com"}, status=201
+    )
+    lead = await make_lead(contact_id=contact["id"])
+    key = f"chain-{uuid.uuid4().hex}/a_00000001/0"
+    async with session_factory() as session:
+        result: dict[str, Any] = await chain_effects.queue_email(session, key, lead["id"], CONFIG)
+    return {**result, "key": key, "lead_id": lead["id"]}
+
+
+class TestQueue:
+    async def test_one_key_queues_one_email(self, admin, make_lead, session_factory) -> None:
+        first = await queued(session_factory, make_lead, admin)
+        async with session_factory() as session:
+            again = await chain_effects.queue_email(session, first["key"], first["lead_id"], CONFIG)
+            count = await session.scalar(
+                select(func.count()).where(EmailOutboxMessage.idempotency_key == first["key"])
+            )
+        assert again["email_id"] == first["email_id"] and count == 1
+        assert first["to"] == "ada@example.com"
+
+    async def test_a_contact_without_an_address_is_skipped(
+        self, admin, make_lead, session_factory
+    ) -> None:
+        lead = await make_lead()
+        async with session_factory() as session:
+            result = await chain_effects.queue_email(
+                session, "k/" + uuid.uuid4().hex, lead["id"], CONFIG
+            )
+        assert result == {"skipped": "the contact has no email address"}
+
+
+class TestSend:
+    async def test_by_default_emails_go_to_the_mail_log(
+        self, admin, make_lead, session_factory, settings: Settings, tmp_path: Path
+    ) -> None:
+        email = await queued(session_factory, make_lead, admin)
+        sender = EmailSender(session_factory, settings.model_copy(update={"data_dir": tmp_path}))
+        assert await sender.send(email["email_id"]) == "sent"
+        log = (tmp_path / "mail.log").read_text()
+        assert "Subject: Hello Ada" in log and "Hi Ada!" in log
+        assert "To: ada@example.com" in log and email["key"] in log
+        # Sent once: a second call finds nothing queued.
+        assert await sender.send(email["email_id"]) == "sent"
+        assert (tmp_path / "mail.log").read_text().count("Subject: Hello Ada") == 1
+
+    async def test_with_an_smtp_url_emails_go_to_the_server(
+        self, admin, make_lead, session_factory, settings: Settings, tmp_path: Path, smtp_server
+    ) -> None:
+        port, inbox = smtp_server
+        email = await queued(session_factory, make_lead, admin)
+        sender = EmailSender(
+            session_factory,
+            settings.model_copy(
+                update={"data_dir": tmp_path, "smtp_url": f"smtp://127.0.0.1:{port}"}
+            ),
+        )
+        assert await sender.send(email["email_id"]) == "sent"
+        assert len(inbox.messages) == 1
+        message = inbox.messages[0]
+        assert message["Subject"] == "Hello Ada" and message["To"] == "ada@example.com"
+        assert message["From"] == settings.mail_from
+        assert "Hi Ada!" in message.get_payload()
+        assert not (tmp_path / "mail.log").exists()
+
+    async def test_an_unreachable_server_leaves_the_email_queued_with_its_error(
+        self, admin, make_lead, session_factory, settings: Settings, tmp_path: Path
+    ) -> None:
+        email = await queued(session_factory, make_lead, admin)
+        sender = EmailSender(
+            session_factory,
+            settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{free_port()}"}),
+        )
+        assert await sender.send(email["email_id"]) == "queued"
+        async with session_factory() as session:
+            row = await session.get(EmailOutboxMessage, email["email_id"])
+        assert row is not None and row.attempts == 1 and row.error

@@ -1,0 +1,112 @@
+"""The caller's tasks through HTTP: buckets in the user's time zone, edits, completion, and the
+tasks chains create (WS-3, WS-7, PERM-3, PERM-8)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from db.engine import SessionFactory
+from domain.chains import CreateTaskConfig
+from services import chain_effects
+
+ZONE = "Pacific/Kiritimati"  # UTC+14: its "today" differs from UTC's for much of the day
+
+
+def local_noon(days: int) -> str:
+    today = datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=days)
+    return datetime(today.year, today.month, today.day, 12, tzinfo=ZoneInfo(ZONE)).isoformat()
+
+
+class TestBuckets:
+    async def test_views_bucket_open_tasks_by_the_users_local_day_ws_3(self, make_user) -> None:
+        _, rep = await make_user("sales_user", seat="current", time_zone=ZONE)
+        made = {}
+        for name, days in (("yesterday", -1), ("today", 0), ("tomorrow", 1), ("later", 5)):
+            task = await rep.ok(
+                "post", "/tasks", {"title": name, "due_at": local_noon(days)}, status=201
+            )
+            made[name] = task["id"]
+        undated = await rep.ok("post", "/tasks", {"title": "someday"}, status=201)
+
+        async def view(name: str) -> list[int]:
+            return [t["id"] for t in (await rep.ok("get", f"/tasks?view={name}"))["items"]]
+
+        assert await view("today") == [made["today"]]
+        assert await view("overdue") == [made["yesterday"]]
+        assert await view("tomorrow") == [made["tomorrow"]]
+        assert await view("upcoming") == [made["tomorrow"], made["later"]]
+        assert await view("all") == [*made.values(), undated["id"]]
+
+    async def test_pages_follow_due_order(self, make_user) -> None:
+        _, rep = await make_user("sales_user", seat="current")
+        ids = [
+            (await rep.ok("post", "/tasks", {"title": str(d), "due_at": local_noon(d)}))["id"]
+            for d in (3, 1, 2)
+        ]
+        first = await rep.ok("get", "/tasks?limit=2")
+        second = await rep.ok("get", f"/tasks?limit=2&cursor={first['next_cursor']}")
+        assert [t["id"] for t in first["items"] + second["items"]] == [ids[1], ids[2], ids[0]]
+        assert second["next_cursor"] is None
+
+
+class TestAccess:
+    async def test_only_a_super_admin_sees_another_users_tasks_perm_4(
+        self, admin, make_user
+    ) -> None:
+        owner, rep = await make_user("sales_user", seat="current")
+        _, other = await make_user("sales_user", seat="current")
+        task = await rep.ok("post", "/tasks", {"title": "mine"}, status=201)
+        seen = await admin.ok("get", f"/tasks?user_id={owner['id']}")
+        assert [t["id"] for t in seen["items"]] == [task["id"]]
+        assert (await other.get(f"/tasks?user_id={owner['id']}")).status_code == 403
+        assert (await other.patch(f"/tasks/{task['id']}", {"title": "x"})).status_code == 404
+        assert (await other.post(f"/tasks/{task['id']}/complete")).status_code == 404
+
+    async def test_a_legacy_seat_has_no_task_list_perm_3(self, make_user) -> None:
+        _, legacy = await make_user("sales_user", seat="legacy")
+        assert (await legacy.get("/tasks")).status_code == 403
+
+
+class TestEdits:
+    async def test_patch_and_complete_prompt_for_a_follow_up_once_ws_7(self, make_user) -> None:
+        _, rep = await make_user("sales_user", seat="current")
+        task = await rep.ok("post", "/tasks", {"title": "Call", "priority": "low"}, status=201)
+        patched = await rep.ok("patch", f"/tasks/{task['id']}", {"priority": "high"})
+        assert patched["priority"] == "high" and patched["title"] == "Call"
+        done = await rep.ok("post", f"/tasks/{task['id']}/complete")
+        assert done["prompt_follow_up"] is True and done["task"]["status"] == "completed"
+        again = await rep.ok("post", f"/tasks/{task['id']}/complete")
+        assert again["prompt_follow_up"] is False
+        assert (await rep.ok("get", "/tasks"))["items"] == []
+        completed = await rep.ok("get", "/tasks?status=completed")
+        assert [t["id"] for t in completed["items"]] == [task["id"]]
+
+    async def test_unknown_references_name_the_field(self, make_user) -> None:
+        _, rep = await make_user("sales_user", seat="current")
+        response = await rep.post("/tasks", {"title": "x", "lead_id": 999999})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "lead_id"
+
+
+class TestChainTasks:
+    async def test_a_chain_task_shows_in_the_owners_list_with_its_lead_once(
+        self, make_user, make_lead, session_factory: SessionFactory
+    ) -> None:
+        owner, rep = await make_user("sales_user", seat="current")
+        lead = await make_lead(owner_id=owner["id"])
+        key = f"chain-{uuid.uuid4().hex}/a_00000001/0"
+        config = CreateTaskConfig.model_validate(
+            {"title": "Call {{contact.first_name}}", "due_in": "P1D", "priority": "high"}
+        )
+        now = datetime.now(UTC)
+        async with session_factory() as session:
+            first = await chain_effects.create_task(session, key, lead["id"], config, now=now)
+        async with session_factory() as session:
+            again = await chain_effects.create_task(session, key, lead["id"], config, now=now)
+        assert first == again
+        listed = await rep.ok("get", f"/tasks?lead_id={lead['id']}")
+        assert len(listed["items"]) == 1
+        task = listed["items"][0]
+        assert task["id"] == first["task_id"] and task["title"] == "Call Jo"
+        assert task["lead_id"] == lead["id"] and task["contact_id"] == lead["contact_id"]
+        assert task["owner_id"] == owner["id"] and task["priority"] == "high"
