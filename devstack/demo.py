@@ -32,7 +32,10 @@ STORIES: list[list[dict[str, Any]]] = [
         {"type": "call", "call": {"status": "completed", "outcome": "connected"}},
     ],
     [{"type": "linkedin_message"}, {"type": "note"}],
-    [{"type": "meeting", "meeting": {"outcome": "scheduled", "booked_by_contact": True}}],
+    [
+        {"type": "meeting", "meeting": {"outcome": "scheduled"}},
+        {"type": "meeting", "meeting": {"outcome": "scheduled", "booked_by_contact": True}},
+    ],
     [
         {"type": "email_sent"},
         {"type": "meeting", "meeting": {"outcome": "scheduled", "booked_by_contact": True}},
@@ -41,7 +44,7 @@ STORIES: list[list[dict[str, Any]]] = [
 ]
 
 
-async def run_demo(api: httpx.AsyncClient, pause: float) -> None:
+async def run_demo(api: httpx.AsyncClient, pause: float, ui_port: str) -> None:
     suffix = uuid.uuid4().hex[:6]
     reps = []
     for name in ("Sara Sales", "Oskar Outreach"):
@@ -114,7 +117,7 @@ async def run_demo(api: httpx.AsyncClient, pause: float) -> None:
         current = (await api.get(f"/v1/leads/{lead['id']}")).json()
         print(f"  lead {current['id']:>4}  {current['name']:<36} {stages[current['stage_id']]}")
     print(
-        "\nIn the Temporal UI (http://127.0.0.1:8233), filter workflows with:\n"
+        f"\nIn the Temporal UI (http://127.0.0.1:{ui_port}), filter workflows with:\n"
         "  LeadStage = 'Connected'\n"
         "  LeadStage = 'Attempting' AND LeadPipeline = 'Sales leads'\n"
         f"  LeadOwner = {reps[0]['id']}\n"
@@ -140,7 +143,7 @@ async def main() -> None:
     async with httpx.AsyncClient(
         base_url=args.api, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as api:
-        await run_demo(api, args.pause)
+        await run_demo(api, args.pause, os.environ.get("LEADPIPE_TEMPORAL_UI_PORT", "8233"))
 
 
 if __name__ == "__main__":

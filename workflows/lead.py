@@ -70,7 +70,7 @@ class LeadWorkflow:
                 )
             )
             if self._pending:
-                await self._apply_event(self._pending.popleft())
+                await self._apply_events()
                 continue
             if self._is_stale:
                 self._is_stale = False
@@ -122,6 +122,8 @@ class LeadWorkflow:
     async def move_stage(self, request: MoveStageRequest) -> StageChangeResult:
         await workflow.wait_condition(lambda: self._snapshot is not None)
         async with self._stage_lock:
+            # The validator may have run before the lead was loaded: check again.
+            self.validate_move_stage(request)
             return await self._move_by_hand(request)
 
     async def _move_by_hand(self, request: MoveStageRequest) -> StageChangeResult:
@@ -162,45 +164,69 @@ class LeadWorkflow:
                 type="already-in-stage",
             )
 
-    async def _apply_event(self, event: LeadEvent) -> None:
-        """Run the pipeline's progression rules on one event (AUT-3, AUT-4, AUT-7, AUT-8)."""
+    async def _apply_events(self) -> None:
+        """Run the pipeline's progression rules on the queued events, in arrival order.
+
+        The configuration is read once per batch of queued events, after they arrived, so a
+        change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8).
+        """
         async with self._stage_lock:
-            lead = self.snapshot
-            rule: ProgressionRuleView | None = None
-            if lead.is_default_pipeline and lead.auto_progression and not lead.is_closed:
-                # Read per event, so a configuration change applies from the next event on.
-                config: ProgressionConfig = await workflow.execute_local_activity(
-                    "load_progression",
-                    LoadProgressionInput(pipeline_id=lead.pipeline_id),
-                    result_type=ProgressionConfig,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=DB_RETRY,
+            config: ProgressionConfig | None = None
+            before = self.snapshot
+            while self._pending:
+                event = self._pending.popleft()
+                lead = self.snapshot
+                rule: ProgressionRuleView | None = None
+                # Notes and opens trigger no rule: no need to read the configuration for them.
+                if (
+                    event.kinds
+                    and lead.is_default_pipeline
+                    and lead.auto_progression
+                    and not lead.is_closed
+                ):
+                    if config is None:
+                        config = await self._load_progression(lead.pipeline_id)
+                    rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+                if rule is not None:
+                    await self._move_automatically(rule, event)
+                self._applied_event_ids.append(event.event_id)
+                outcome = f"moved by {rule.name}" if rule is not None else "no stage change"
+                self._last_event = (
+                    f"Last event: {event.type} `{event.event_id}` "
+                    f"({event.occurred_at.isoformat()}): {outcome}."
                 )
-                rule = choose_rule(config, lead, event.kinds, event.occurred_at)
-            if rule is not None:
-                result: StageChangeResult = await workflow.execute_activity(
-                    "change_lead_stage",
-                    StageChangeInput(
-                        lead_id=lead.lead_id,
-                        to_stage_id=rule.to_stage_id or lead.stage_id,
-                        cause=MoveCause.automation(rule.name),
-                        event_id=event.event_id,
-                        transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
-                        expected_from_stage_id=lead.stage_id,
-                    ),
-                    result_type=StageChangeResult,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=DB_RETRY,
-                )
-                self._snapshot = result.snapshot
-                if result.moved:
-                    workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
-            self._applied_event_ids.append(event.event_id)
-            self._last_event = (
-                f"Last event: {event.type} `{event.event_id}` at {event.occurred_at.isoformat()}"
-                + (f", moved by {rule.name}." if rule is not None else ", no stage change.")
-            )
-            self._publish()
+            # Upsert search attributes only when the lead changed; details always show the event.
+            self._publish(upsert=self.snapshot != before)
+
+    async def _load_progression(self, pipeline_id: int) -> ProgressionConfig:
+        config: ProgressionConfig = await workflow.execute_local_activity(
+            "load_progression",
+            LoadProgressionInput(pipeline_id=pipeline_id),
+            result_type=ProgressionConfig,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return config
+
+    async def _move_automatically(self, rule: ProgressionRuleView, event: LeadEvent) -> None:
+        lead = self.snapshot
+        result: StageChangeResult = await workflow.execute_activity(
+            "change_lead_stage",
+            StageChangeInput(
+                lead_id=lead.lead_id,
+                to_stage_id=rule.to_stage_id or lead.stage_id,
+                cause=MoveCause.automation(rule.name),
+                event_id=event.event_id,
+                transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
+                expected_from_stage_id=lead.stage_id,
+            ),
+            result_type=StageChangeResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        self._snapshot = result.snapshot
+        if result.moved:
+            workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
 
     async def _load(self, lead_id: int) -> LeadSnapshot:
         snapshot: LeadSnapshot = await workflow.execute_activity(
@@ -222,17 +248,22 @@ class LeadWorkflow:
             or info.get_current_history_length() >= self._input.history_limit
         )
 
-    def _publish(self) -> None:
+    def _publish(self, *, upsert: bool = True) -> None:
         """Show the lead's state to operators: search attributes and the UI's details pane."""
         s = self.snapshot
-        workflow.upsert_search_attributes(
-            [
-                sa.LEAD_STAGE.value_set(s.stage_label),
-                sa.LEAD_PIPELINE.value_set(s.pipeline_label),
-                sa.LEAD_TYPE.value_set(s.lead_type) if s.lead_type else sa.LEAD_TYPE.value_unset(),
-                sa.LEAD_OWNER.value_set(s.owner_id) if s.owner_id else sa.LEAD_OWNER.value_unset(),
-            ]
-        )
+        if upsert:
+            workflow.upsert_search_attributes(
+                [
+                    sa.LEAD_STAGE.value_set(s.stage_label),
+                    sa.LEAD_PIPELINE.value_set(s.pipeline_label),
+                    sa.LEAD_TYPE.value_set(s.lead_type)
+                    if s.lead_type
+                    else sa.LEAD_TYPE.value_unset(),
+                    sa.LEAD_OWNER.value_set(s.owner_id)
+                    if s.owner_id
+                    else sa.LEAD_OWNER.value_unset(),
+                ]
+            )
         workflow.set_current_details(
             f"**{s.name}** is in *{s.stage_label}* ({s.stage_kind}) of {s.pipeline_label}. "
             f"Owner: {s.owner_id or 'unassigned'}. "

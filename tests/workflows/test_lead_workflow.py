@@ -57,7 +57,6 @@ class TestMoveStage:
     ) -> None:
         store.leads[2] = snapshot(2, 2)
         handle = await start(client, 2)
-        await handle.query(LeadWorkflow.current)
         with pytest.raises(WorkflowUpdateFailedError) as failure:
             await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2))
         assert isinstance(failure.value.cause, ApplicationError)
