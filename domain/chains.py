@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError
 from domain.errors import FieldError, InvalidInput, NotFound, invalid
 from domain.leads import LeadLabel
 from domain.lifecycle import LifecycleStage
+from domain.tasks import TaskPriority, TaskType
 
 MAX_DEPTH = 5
 """Action lists nest at most this deep (the top-level list is depth 1)."""
@@ -182,14 +183,10 @@ def _positive(value: timedelta | None) -> timedelta | None:
     return value
 
 
-TaskType = Literal["todo", "call", "email", "linkedin_message", "meeting"]
-TaskPriority = Literal["none", "low", "medium", "high"]
-
-
 class CreateTaskConfig(_Model):
     title: Template = Field(min_length=1, max_length=300, examples=["Call {{contact.first_name}}"])
-    type: TaskType = "todo"
-    priority: TaskPriority = "none"
+    type: TaskType = TaskType.TODO
+    priority: TaskPriority = TaskPriority.NONE
     due_in: timedelta | None = Field(default=None, description="ISO 8601 duration, e.g. P1D")
     due_at: AwareDatetime | None = None
     notes: Template | None = None

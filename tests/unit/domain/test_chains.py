@@ -454,3 +454,17 @@ class TestReadHelpers:
         actions = chain(branch(then=[hook]))
         shown = dump_actions(redact_secrets(actions))
         assert shown[0]["config"]["then"][0]["config"]["secret"] == "********"
+
+
+def test_a_chain_round_trips_through_json_as_workflow_inputs_do() -> None:
+    from domain.chains import Chain
+
+    actions = chain(
+        task(due_in="P1D"),
+        branch(then=[delay("PT2H")], else_=[]),
+        {"type": "create_deal", "config": {"amount": "10.50"}},
+        {"type": "delay", "config": {"time_of_day": "09:00", "time_zone": "Europe/Helsinki"}},
+    )
+    pinned = Chain(version=3, actions=actions)
+    assert Chain.model_validate_json(pinned.model_dump_json()) == pinned
+    assert ChainContext.model_validate_json(CONTEXT.model_dump_json()) == CONTEXT
