@@ -7,11 +7,13 @@ import asyncio
 import signal
 from datetime import timedelta
 
+import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.chains import ChainActivities
 from activities.leads import LeadActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, create_engine, create_session_factory
@@ -20,6 +22,7 @@ from logs import configure_logging
 from services import outbox
 from services.orchestrator import Orchestrator
 from workflows.lead import LeadWorkflow
+from workflows.stage_chain import StageChainWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -29,14 +32,22 @@ OUTBOX_POLL_SECONDS = 1.0
 def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
     orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
     lead_activities = LeadActivities(session_factory, orchestrator)
+    # Webhooks: one pooled client; each call sets its own timeout.
+    chain_activities = ChainActivities(session_factory, orchestrator, settings, httpx.AsyncClient())
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[LeadWorkflow],
+        workflows=[LeadWorkflow, StageChainWorkflow],
         activities=[
             lead_activities.load_lead,
             lead_activities.change_lead_stage,
             lead_activities.load_progression,
+            chain_activities.chain_in_force,
+            chain_activities.load_chain_context,
+            chain_activities.start_chain_run,
+            chain_activities.record_chain_step,
+            chain_activities.finish_chain_run,
+            chain_activities.perform_chain_action,
         ],
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),

@@ -57,6 +57,8 @@ class LeadSnapshot(_Message):
     lead_type: str | None = None
     auto_progression: bool = True
     last_manual_move_at: datetime | None = None
+    # The history row that put the lead in its current stage: identifies this stage entry.
+    stage_entry_id: int | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -69,6 +71,8 @@ class LeadWorkflowInput(_Message):
     snapshot: LeadSnapshot | None = None
     applied_event_ids: tuple[str, ...] = ()
     history_limit: int = 2000
+    # The stage chain running for the current stage entry, carried to signal it later.
+    chain_workflow_id: str | None = None
 
 
 class DealDraft(_Message):

@@ -52,6 +52,7 @@ async def snapshot_of(session: AsyncSession, lead: Lead) -> LeadSnapshot:
         lead_type=lead.lead_type,
         auto_progression=lead.auto_progression,
         last_manual_move_at=lead.last_manual_move_at,
+        stage_entry_id=await leads_repo.stage_entry_id(session, lead.id, lead.stage_id),
     )
 
 

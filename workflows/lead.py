@@ -7,15 +7,23 @@ a closed stage (update-with-start) runs it again.
 """
 
 import asyncio
+import contextlib
 from collections import deque
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.activities import LeadEvent
+    from domain.chain_execution import (
+        ChainInForce,
+        ChainLookup,
+        StageChainInput,
+        chain_workflow_id,
+    )
     from domain.leads import (
         LeadSnapshot,
         LeadWorkflowInput,
@@ -34,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Marks the histories that start stage chains; older ones replay without them.
+STAGE_CHAINS_PATCH = "stage-chains"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 DB_RETRY = RetryPolicy(
@@ -51,6 +61,7 @@ class LeadWorkflow:
         self._move_seq = 0
         self._is_stale = False
         self._pending: deque[LeadEvent] = deque()
+        self._chain_id: str | None = input.chain_workflow_id
         self._last_event: str | None = None
         # Manual moves (updates) and automatic ones (events) take turns on the lead.
         self._stage_lock = asyncio.Lock()
@@ -59,6 +70,8 @@ class LeadWorkflow:
     async def run(self, input: LeadWorkflowInput) -> LeadSnapshot:
         if self._snapshot is None:
             self._snapshot = await self._load(input.lead_id)
+            # A new run of a lead (created, reopened): its stage's chain, unless already run.
+            await self._enter_stage()
         self._publish()
         while True:
             await workflow.wait_condition(
@@ -92,6 +105,7 @@ class LeadWorkflow:
                         snapshot=self._snapshot,
                         applied_event_ids=tuple(self._applied_event_ids[-APPLIED_IDS_KEPT:]),
                         history_limit=input.history_limit,
+                        chain_workflow_id=self._chain_id,
                     )
                 )
 
@@ -152,7 +166,7 @@ class LeadWorkflow:
                     err.cause.message, *err.cause.details, type=err.cause.type, non_retryable=True
                 ) from None
             raise
-        self._snapshot = result.snapshot
+        await self._adopt(result)
         self._publish()
         return result
 
@@ -189,6 +203,7 @@ class LeadWorkflow:
                     rule = choose_rule(config, lead, event.kinds, event.occurred_at)
                 if rule is not None:
                     await self._move_automatically(rule, event)
+                await self._signal_chain("lead_event", event)
                 self._applied_event_ids.append(event.event_id)
                 outcome = f"moved by {rule.name}" if rule is not None else "no stage change"
                 self._last_event = (
@@ -197,6 +212,65 @@ class LeadWorkflow:
                 )
             # Upsert search attributes only when the lead changed; details always show the event.
             self._publish(upsert=self.snapshot != before)
+
+    async def _adopt(self, result: StageChangeResult) -> None:
+        """Take the lead as a transition left it; a new stage entry stops the old chain."""
+        entered = result.moved and result.snapshot.stage_id != self.snapshot.stage_id
+        self._snapshot = result.snapshot
+        if entered:
+            await self._signal_chain("stop")
+            self._chain_id = None
+            await self._enter_stage()
+
+    async def _enter_stage(self) -> None:
+        """Start the chain in force for this stage entry as a child (ACT-1).
+
+        ABANDON: the chain outlives this run's continue-as-new and the lead's closing; its id
+        comes from the stage entry and version, so no entry ever runs it twice.
+        """
+        if not workflow.patched(STAGE_CHAINS_PATCH):
+            return
+        lead = self.snapshot
+        if lead.stage_entry_id is None:
+            return
+        chain: ChainInForce = await workflow.execute_local_activity(
+            "chain_in_force",
+            ChainLookup(stage_id=lead.stage_id),
+            result_type=ChainInForce,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if not chain.actions:
+            return
+        child_id = chain_workflow_id(lead.lead_id, lead.stage_entry_id, chain.version)
+        # An entry whose chain already ran or runs (same id) starts nothing.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                "StageChainWorkflow",
+                StageChainInput(
+                    lead_id=lead.lead_id,
+                    pipeline_id=lead.pipeline_id,
+                    stage_id=lead.stage_id,
+                    stage_entry_id=lead.stage_entry_id,
+                    version=chain.version,
+                    actions=chain.actions,
+                ),
+                id=child_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"{lead.name}: chain v{chain.version} of {lead.stage_label}",
+            )
+        self._chain_id = child_id
+
+    async def _signal_chain(self, name: str, arg: LeadEvent | None = None) -> None:
+        """Tell the running chain; one that already finished has nothing to hear."""
+        if self._chain_id is None:
+            return
+        handle = workflow.get_external_workflow_handle(self._chain_id)
+        try:
+            await (handle.signal(name, arg) if arg is not None else handle.signal(name))
+        except ApplicationError:
+            self._chain_id = None
 
     async def _load_progression(self, pipeline_id: int) -> ProgressionConfig:
         config: ProgressionConfig = await workflow.execute_local_activity(
@@ -224,7 +298,7 @@ class LeadWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        self._snapshot = result.snapshot
+        await self._adopt(result)
         if result.moved:
             workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
 

@@ -94,3 +94,13 @@ async def has_open_lead(session: AsyncSession, contact_id: int) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+async def stage_entry_id(session: AsyncSession, lead_id: int, stage_id: int) -> int | None:
+    """The latest history row that moved the lead into `stage_id`."""
+    return await session.scalar(
+        select(LeadStageChange.id)
+        .where(LeadStageChange.lead_id == lead_id, LeadStageChange.to_stage_id == stage_id)
+        .order_by(LeadStageChange.id.desc())
+        .limit(1)
+    )

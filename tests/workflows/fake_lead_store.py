@@ -66,6 +66,8 @@ class FakeLeadStore:
         default_factory=lambda: ProgressionConfig(pipeline_id=1, rules=(OUTREACH, CONNECT))
     )
     config_reads: int = 0
+    # Stage entry ids handed out by moves; None leaves chains out of the picture.
+    entries: int | None = None
 
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="load_lead")
@@ -88,9 +90,12 @@ class FakeLeadStore:
             self.changes.append(input)
             # As the real transition does: a manual move back turns automation off (AUT-8).
             is_manual = input.cause == "manual"
+            if self.entries is not None:
+                self.entries += 1
             moved = snapshot(
                 input.lead_id,
                 input.to_stage_id,
+                stage_entry_id=self.entries,
                 pipeline_id=current.pipeline_id,
                 is_default_pipeline=current.is_default_pipeline,
                 auto_progression=current.auto_progression

@@ -1,0 +1,131 @@
+"""Activities of stage chains: look-ups, run records and each action's side effect."""
+
+from typing import Any, NoReturn
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from config import Settings
+from db.engine import SessionFactory
+from domain.chain_execution import (
+    STEP_SEQ,
+    ActionEffect,
+    ChainContextRequest,
+    ChainInForce,
+    ChainLookup,
+    ChainRunEnd,
+    ChainRunStart,
+    ChainStepRecord,
+)
+from domain.chains import AssignOwnerAction, ChainContext, SendEmailAction
+from domain.errors import LeadpipeError, Unavailable
+from services import chain_effects, chain_runs, chains
+from services.chain_context import build_context
+from services.email import EmailSender
+from services.orchestrator import Orchestrator, error_payload
+
+
+def refuse(err: LeadpipeError) -> NoReturn:
+    # Unavailable (a webhook or SMTP server down) is worth retrying; the rest is a refusal.
+    raise ApplicationError(
+        err.detail,
+        error_payload(err),
+        type=err.type,
+        non_retryable=not isinstance(err, Unavailable),
+    ) from err
+
+
+class ChainActivities:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        orchestrator: Orchestrator,
+        settings: Settings,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self._session_factory = session_factory
+        self._orchestrator = orchestrator
+        self._settings = settings
+        self._http = http
+        self._email = EmailSender(session_factory, settings)
+
+    @activity.defn(name="chain_in_force")
+    async def chain_in_force(self, input: ChainLookup) -> ChainInForce:
+        async with self._session_factory() as session:
+            chain = await chains.chain_in_force(session, input.stage_id)
+        return ChainInForce(version=chain.version, actions=chain.actions)
+
+    @activity.defn(name="load_chain_context")
+    async def load_chain_context(self, input: ChainContextRequest) -> ChainContext:
+        async with self._session_factory() as session:
+            try:
+                return await build_context(session, input.lead_id)
+            except LeadpipeError as err:
+                refuse(err)
+
+    @activity.defn(name="start_chain_run")
+    async def start_chain_run(self, input: ChainRunStart) -> None:
+        async with self._session_factory() as session:
+            await chain_runs.start_run(
+                session,
+                input.workflow_id,
+                input.lead_id,
+                input.pipeline_id,
+                input.stage_id,
+                input.version,
+            )
+
+    @activity.defn(name="record_chain_step")
+    async def record_chain_step(self, input: ChainStepRecord) -> None:
+        async with self._session_factory() as session:
+            await chain_runs.record_step(
+                session,
+                input.workflow_id,
+                input.action_id,
+                STEP_SEQ,
+                input.type,
+                input.status,
+                result=input.result,
+                error=input.error,
+            )
+
+    @activity.defn(name="finish_chain_run")
+    async def finish_chain_run(self, input: ChainRunEnd) -> None:
+        async with self._session_factory() as session:
+            await chain_runs.finish_run(session, input.workflow_id, input.status)
+
+    @activity.defn(name="perform_chain_action")
+    async def perform_chain_action(self, input: ActionEffect) -> dict[str, Any]:
+        """Record the step, run its effect once under `input.key`, record the outcome."""
+        action = input.action
+        async with self._session_factory() as session:
+            await chain_runs.record_step(
+                session, input.workflow_id, action.id, STEP_SEQ, action.type, "running"
+            )
+        try:
+            async with self._session_factory() as session:
+                context = await build_context(session, input.lead_id)
+            # Its own session: each effect opens its transaction.
+            async with self._session_factory() as session:
+                result = await chain_effects.perform(
+                    session,
+                    input.key,
+                    input.lead_id,
+                    action,
+                    webhook_secret=self._settings.webhook_secret,
+                    context=context,
+                    http=self._http,
+                )
+        except LeadpipeError as err:
+            refuse(err)
+        if isinstance(action, SendEmailAction) and "email_id" in result:
+            result["status"] = await self._email.send(result["email_id"])
+        if isinstance(action, AssignOwnerAction) and not result.get("skipped"):
+            await self._orchestrator.refresh_lead(input.lead_id)
+        status = "skipped" if "skipped" in result else "completed"
+        async with self._session_factory() as session:
+            await chain_runs.record_step(
+                session, input.workflow_id, action.id, STEP_SEQ, action.type, status, result=result
+            )
+        return result

@@ -1,0 +1,79 @@
+"""Messages between the lead workflow, its stage-chain child workflows and their activities."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.chains import Action
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ChainLookup(_Message):
+    stage_id: int
+
+
+class ChainInForce(_Message):
+    version: int
+    actions: list[Action]
+
+
+class StageChainInput(_Message):
+    """A run of one stage's chain for one stage entry, pinned to the version in force then."""
+
+    lead_id: int
+    pipeline_id: int
+    stage_id: int
+    stage_entry_id: int
+    version: int
+    actions: list[Action]
+
+
+def chain_workflow_id(lead_id: int, stage_entry_id: int, version: int) -> str:
+    """Derived from lead, stage entry and version: a retried or replayed start is the same run."""
+    return f"chain-{lead_id}-{stage_entry_id}-v{version}"
+
+
+class ChainRunStart(_Message):
+    workflow_id: str
+    lead_id: int
+    pipeline_id: int
+    stage_id: int
+    version: int
+
+
+class ChainRunEnd(_Message):
+    workflow_id: str
+    status: str
+
+
+class ChainStepRecord(_Message):
+    workflow_id: str
+    action_id: str
+    type: str
+    status: str
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class ChainContextRequest(_Message):
+    lead_id: int
+
+
+class ActionEffect(_Message):
+    """One action's side effect; `key` makes it happen once however often it is retried."""
+
+    workflow_id: str
+    lead_id: int
+    key: str
+    action: Action
+
+
+# Steps run once per chain run: the key's sequence part is fixed (no loops in a chain).
+STEP_SEQ = 1
+
+
+def effect_key(workflow_id: str, action_id: str) -> str:
+    return f"{workflow_id}/{action_id}/{STEP_SEQ}"

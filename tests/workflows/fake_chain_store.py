@@ -1,0 +1,84 @@
+"""Chain activities under their real names, in memory, for time-skipping workflow tests."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.chain_execution import (
+    ActionEffect,
+    ChainContextRequest,
+    ChainInForce,
+    ChainLookup,
+    ChainRunEnd,
+    ChainRunStart,
+    ChainStepRecord,
+)
+from domain.chains import Action, ChainContext, assign_ids, parse_actions
+
+
+def actions(*raw: dict[str, Any]) -> list[Action]:
+    """Parse raw actions as the API would store them, with ids."""
+    return parse_actions(assign_ids(list(raw)))
+
+
+@dataclass
+class FakeChainStore:
+    # stage id -> chain versions, the last in force
+    chains: dict[int, list[list[Action]]] = field(default_factory=dict)
+    context: ChainContext = field(default_factory=lambda: ChainContext(lead={"label": "hot"}))
+    runs: dict[str, str] = field(default_factory=dict)  # workflow id -> status
+    steps: list[ChainStepRecord] = field(default_factory=list)
+    effects: dict[str, list[str]] = field(default_factory=dict)  # key -> action types (each call)
+    # action id -> failures to raise before succeeding; negative = fail for good (non-retryable)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def performed(self) -> list[str]:
+        """Effect keys in the order they first happened."""
+        return list(self.effects)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        @activity.defn(name="chain_in_force")
+        async def chain_in_force(input: ChainLookup) -> ChainInForce:
+            versions = self.chains.get(input.stage_id, [])
+            return ChainInForce(version=len(versions), actions=versions[-1] if versions else [])
+
+        @activity.defn(name="load_chain_context")
+        async def load_chain_context(input: ChainContextRequest) -> ChainContext:
+            return self.context
+
+        @activity.defn(name="start_chain_run")
+        async def start_chain_run(input: ChainRunStart) -> None:
+            self.runs.setdefault(input.workflow_id, "running")
+
+        @activity.defn(name="record_chain_step")
+        async def record_chain_step(input: ChainStepRecord) -> None:
+            self.steps.append(input)
+
+        @activity.defn(name="finish_chain_run")
+        async def finish_chain_run(input: ChainRunEnd) -> None:
+            self.runs[input.workflow_id] = input.status
+
+        @activity.defn(name="perform_chain_action")
+        async def perform_chain_action(input: ActionEffect) -> dict[str, Any]:
+            left = self.failures.get(input.action.id, 0)
+            if left < 0:
+                raise ApplicationError(
+                    "the deal pipeline is gone", type="not-found", non_retryable=True
+                )
+            if left > 0:
+                self.failures[input.action.id] = left - 1
+                raise RuntimeError("database briefly unavailable")
+            self.effects.setdefault(input.key, []).append(input.action.type)
+            return {"done": input.action.type}
+
+        return [
+            chain_in_force,
+            load_chain_context,
+            start_chain_run,
+            record_chain_step,
+            finish_chain_run,
+            perform_chain_action,
+        ]

@@ -1,0 +1,314 @@
+"""Stage action chains as child workflows of the lead (ACT-*), on the time-skipping server."""
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.activities import LeadEvent
+from domain.chain_execution import chain_workflow_id
+from domain.leads import LeadWorkflowInput, MoveStageRequest
+from tests.workflows.fake_chain_store import FakeChainStore, actions
+from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
+from workflows.lead import LeadWorkflow
+from workflows.stage_chain import StageChainWorkflow
+
+ATTEMPTING = 2
+CONNECTED = 3
+
+
+def reply() -> LeadEvent:
+    return LeadEvent(
+        event_id=f"reply-{uuid.uuid4()}",
+        activity_id=1,
+        type="email_reply",
+        occurred_at=datetime.now(UTC),
+        kinds=(),
+    )
+
+
+EVERY_EFFECT = (
+    {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}},
+    {"type": "send_email", "config": {"subject": "Hi", "body": "Hi {{contact.first_name}}"}},
+    {"type": "set_property", "config": {"property": "lead.label", "value": "warm"}},
+    {"type": "create_deal", "config": {"name": "{{lead.name}} deal"}},
+    {"type": "assign_owner", "config": {"user_id": 3}},
+    {"type": "notify_owner", "config": {"message": "New lead {{lead.name}}"}},
+    {"type": "webhook", "config": {"url": "http://127.0.0.1:9/hook", "secret": "s3cret-key"}},
+)
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    client: Client
+    leads: FakeLeadStore
+    chains: FakeChainStore
+    queue: str
+    # Unique per test: chain ids derive from the lead, and the server outlives each test.
+    lead_id: int = field(default_factory=lambda: random.randint(10**6, 10**9))
+
+    @property
+    def entry(self) -> int:
+        """The current stage entry of the lead."""
+        entry = self.leads.leads[self.lead_id].stage_entry_id
+        assert entry is not None
+        return entry
+
+    async def start_lead(
+        self, stage_id: int = 1, history_limit: int = 2000
+    ) -> WorkflowHandle[Any, Any]:
+        self.leads.leads[self.lead_id] = snapshot(self.lead_id, stage_id, stage_entry_id=1)
+        return await self.client.start_workflow(
+            LeadWorkflow.run,
+            LeadWorkflowInput(lead_id=self.lead_id, history_limit=history_limit),
+            id=f"lead-{self.lead_id}-{uuid.uuid4()}",
+            task_queue=self.queue,
+        )
+
+    def chain_handle(self, entry: int, version: int = 1) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(chain_workflow_id(self.lead_id, entry, version))
+
+    async def finished(self, entry: int, version: int = 1) -> str:
+        """The chain run's final status, once the lead workflow has started and it has ended."""
+        handle = self.chain_handle(entry, version)
+        for _ in range(2000):
+            try:
+                description = await handle.describe()
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                await asyncio.sleep(0.02)
+                continue
+            if description.status != WorkflowExecutionStatus.RUNNING:
+                result: str = await handle.result()
+                return result
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"chain for entry {entry} v{version} did not finish")
+
+    async def waiting(self) -> None:
+        """Until the chain waits on a delay."""
+        while not any(s.type == "delay" and s.status == "waiting" for s in self.chains.steps):
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def stack(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
+    leads, chains = FakeLeadStore(entries=100), FakeChainStore()
+    queue = f"chains-{uuid.uuid4()}"
+    async with Worker(
+        time_skipping_env.client,
+        task_queue=queue,
+        workflows=[LeadWorkflow, StageChainWorkflow],
+        activities=leads.activities() + chains.activities(),
+    ):
+        yield Stack(time_skipping_env, time_skipping_env.client, leads, chains, queue)
+
+
+class TestRunning:
+    async def test_every_action_type_runs_once_in_order_act_1_act_2(self, stack) -> None:
+        chain = actions(*EVERY_EFFECT)
+        stack.chains.chains[ATTEMPTING] = [chain]
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        assert await stack.finished(entry) == "completed"
+        run_id = chain_workflow_id(stack.lead_id, entry, 1)
+        assert stack.chains.performed() == [f"{run_id}/{a.id}/1" for a in chain]
+        assert all(len(calls) == 1 for calls in stack.chains.effects.values())
+
+    async def test_a_lead_created_in_a_stage_runs_its_chain_act_1(self, stack) -> None:
+        stack.chains.chains[1] = [actions({"type": "create_task", "config": {"title": "Welcome"}})]
+        await stack.start_lead(stage_id=1)
+        assert await stack.finished(entry=1) == "completed"
+        assert len(stack.chains.effects) == 1
+
+    async def test_a_stage_without_a_chain_starts_nothing(self, stack) -> None:
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        assert stack.chains.runs == {}
+
+    @pytest.mark.parametrize(("label", "taken"), [("hot", "then"), ("cold", "else")])
+    async def test_a_branch_follows_the_lead_properties(self, stack, label, taken) -> None:
+        from domain.chains import ChainContext
+
+        stack.chains.context = ChainContext(lead={"label": label})
+        chain = actions(
+            {
+                "type": "branch",
+                "config": {
+                    "if": {"property": "lead.label", "op": "eq", "value": "hot"},
+                    "then": [{"type": "create_task", "config": {"title": "Call now"}}],
+                    "else": [{"type": "send_email", "config": {"subject": "S", "body": "B"}}],
+                },
+            }
+        )
+        stack.chains.chains[ATTEMPTING] = [chain]
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        await stack.finished(stack.entry)
+        assert [t for calls in stack.chains.effects.values() for t in calls] == (
+            ["create_task"] if taken == "then" else ["send_email"]
+        )
+        branch_step = next(s for s in stack.chains.steps if s.type == "branch")
+        assert branch_step.result == {"branch": taken}
+
+    async def test_a_delay_of_days_finishes_in_test_time(self, stack, time_skipping_env) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions(
+                {"type": "delay", "config": {"duration": "P3D"}},
+                {"type": "create_task", "config": {"title": "After three days"}},
+            )
+        ]
+        lead = await stack.start_lead()
+        before = await time_skipping_env.get_current_time()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        await stack.waiting()
+        await time_skipping_env.sleep(timedelta(days=3, minutes=1))
+        assert await stack.finished(stack.entry) == "completed"
+        assert (await time_skipping_env.get_current_time() - before).days >= 3
+        delay_done = [
+            s for s in stack.chains.steps if s.type == "delay" and s.status == "completed"
+        ]
+        assert delay_done[0].result and delay_done[0].result["ended_by"] == "timer"
+
+
+class TestVersionsAndStages:
+    async def test_a_run_keeps_its_version_and_a_new_entry_takes_the_new_one_act_4(
+        self, stack
+    ) -> None:
+        v1 = actions(
+            {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P7D"}},
+            {"type": "create_task", "config": {"title": "v1"}},
+        )
+        v2 = actions({"type": "send_email", "config": {"subject": "v2", "body": "v2"}})
+        stack.chains.chains[ATTEMPTING] = [v1]
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        first_entry = stack.entry
+        await stack.waiting()
+        stack.chains.chains[ATTEMPTING].append(v2)  # an admin saves version 2 meanwhile
+        await lead.signal(LeadWorkflow.activity, reply())
+        assert await stack.finished(first_entry, version=1) == "completed"
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED))
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        second_entry = stack.entry
+        assert await stack.finished(second_entry, version=2) == "completed"
+        types = [t for calls in stack.chains.effects.values() for t in calls]
+        assert types == ["create_task", "send_email"]
+
+    async def test_leaving_the_stage_stops_the_chain_at_its_next_step(self, stack) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions(
+                {"type": "create_task", "config": {"title": "First"}},
+                {"type": "delay", "config": {"duration": "P7D"}},
+                {"type": "create_task", "config": {"title": "Never"}},
+            )
+        ]
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        await stack.waiting()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED))
+        assert await stack.finished(entry) == "stopped"
+        assert len(stack.chains.effects) == 1
+
+    async def test_a_reply_ends_a_wait_for_an_event_before_its_timeout(
+        self, stack, time_skipping_env
+    ) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions(
+                {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P14D"}},
+                {"type": "create_task", "config": {"title": "They replied"}},
+            )
+        ]
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        await stack.waiting()
+        reply = LeadEvent(
+            event_id="r1",
+            activity_id=1,
+            type="email_reply",
+            occurred_at=datetime.now(UTC),
+            kinds=(),
+        )
+        await lead.signal(LeadWorkflow.activity, reply)
+        assert await stack.finished(entry) == "completed"
+        done = next(s for s in stack.chains.steps if s.type == "delay" and s.status == "completed")
+        assert done.result and done.result["ended_by"] == "event"
+
+
+class TestFailures:
+    async def test_an_action_failing_then_succeeding_happens_once(self, stack) -> None:
+        chain = actions({"type": "create_task", "config": {"title": "Flaky"}})
+        stack.chains.chains[ATTEMPTING] = [chain]
+        stack.chains.failures[chain[0].id] = 2
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        assert await stack.finished(stack.entry) == "completed"
+        assert [len(calls) for calls in stack.chains.effects.values()] == [1]
+
+    async def test_a_non_retryable_failure_fails_the_step_and_run_not_the_lead(self, stack) -> None:
+        chain = actions(
+            {"type": "create_deal", "config": {}},
+            {"type": "create_task", "config": {"title": "Not reached"}},
+        )
+        stack.chains.chains[ATTEMPTING] = [chain]
+        stack.chains.failures[chain[0].id] = -1
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        assert await stack.finished(stack.entry) == "failed"
+        failed = [s for s in stack.chains.steps if s.status == "failed"]
+        assert failed[0].action_id == chain[0].id and "deal pipeline is gone" in (
+            failed[0].error or ""
+        )
+        assert stack.chains.effects == {}
+        moved = await lead.execute_update(
+            LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED)
+        )
+        assert moved.snapshot.stage_id == CONNECTED  # the lead workflow carries on
+
+
+class TestParentContinueAsNew:
+    async def test_continue_as_new_neither_kills_nor_duplicates_a_running_chain(
+        self, stack
+    ) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions(
+                {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P7D"}},
+                {"type": "create_task", "config": {"title": "After the hand-over"}},
+            )
+        ]
+        lead = await stack.start_lead(history_limit=40)
+        first_run = (await lead.describe()).run_id
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        for i in range(60):
+            note = LeadEvent(
+                event_id=f"n{i}",
+                activity_id=i,
+                type="note",
+                occurred_at=datetime.now(UTC),
+                kinds=(),
+            )
+            await lead.signal(LeadWorkflow.activity, note)
+        for _ in range(400):
+            if (await stack.client.get_workflow_handle(lead.id).describe()).run_id != first_run:
+                break
+            await asyncio.sleep(0.02)
+        assert (await stack.client.get_workflow_handle(lead.id).describe()).run_id != first_run
+        # The new run still reaches the chain its predecessor started.
+        await lead.signal(LeadWorkflow.activity, reply())
+        assert await stack.finished(entry) == "completed"
+        assert [len(calls) for calls in stack.chains.effects.values()] == [1]
+        assert list(stack.chains.runs.values()) == ["completed"]

@@ -1,0 +1,197 @@
+"""StageChainWorkflow: one run of a stage's action chain for one stage entry of a lead.
+
+Started by LeadWorkflow as a child that outlives its parent's continue-as-new (ParentClosePolicy
+ABANDON). Each side effect is one activity with an idempotency key, so a worker killed at any
+point makes no second task, email, deal or webhook call. Delays are durable timers.
+
+Leaving the stage: the lead workflow signals `stop`; a waiting delay ends at once, and the run
+stops before its next step (an effect already running completes), recorded as `stopped`.
+A failed action (after its retries) ends the run as `failed` and shows on its step.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.activities import LeadEvent
+    from domain.chain_execution import (
+        ActionEffect,
+        ChainContextRequest,
+        ChainRunEnd,
+        ChainRunStart,
+        ChainStepRecord,
+        StageChainInput,
+        effect_key,
+    )
+    from domain.chains import (
+        Action,
+        BranchAction,
+        ChainContext,
+        DelayAction,
+        DelayKind,
+        evaluate_condition,
+        resolve_delay,
+    )
+
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+)
+# Effects retry with backoff, then the step shows as failed with its error.
+EFFECT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+)
+EFFECT_TIMEOUT = timedelta(seconds=60)
+# What an `until_event` delay waits for, as activity types of the lead.
+DELAY_EVENTS = {
+    "email_reply": {"email_reply"},
+    "email_open": {"email_open"},
+    "meeting_booked": {"meeting"},
+}
+
+
+class ChainFailed(Exception):
+    """An action failed after its retries: the run ends as failed."""
+
+
+@workflow.defn
+class StageChainWorkflow:
+    def __init__(self) -> None:
+        self._is_stopped = False
+        self._seen_event_types: set[str] = set()
+
+    @workflow.run
+    async def run(self, input: StageChainInput) -> str:
+        self._input = input
+        await self._record(
+            "start_chain_run",
+            ChainRunStart(
+                workflow_id=self._workflow_id,
+                lead_id=input.lead_id,
+                pipeline_id=input.pipeline_id,
+                stage_id=input.stage_id,
+                version=input.version,
+            ),
+        )
+        try:
+            await self._run_actions(input.actions)
+            status = "stopped" if self._is_stopped else "completed"
+        except ChainFailed:
+            status = "failed"
+        await self._record(
+            "finish_chain_run", ChainRunEnd(workflow_id=self._workflow_id, status=status)
+        )
+        return status
+
+    @workflow.signal
+    def stop(self) -> None:
+        """The lead left the stage."""
+        self._is_stopped = True
+
+    @workflow.signal
+    def lead_event(self, event: LeadEvent) -> None:
+        self._seen_event_types.add(event.type)
+
+    @property
+    def _workflow_id(self) -> str:
+        return workflow.info().workflow_id
+
+    async def _run_actions(self, actions: list[Action]) -> None:
+        for action in actions:
+            if self._is_stopped:
+                return
+            if isinstance(action, DelayAction):
+                await self._delay(action)
+            elif isinstance(action, BranchAction):
+                context = await self._context()
+                took_then = evaluate_condition(action.config.if_, context)
+                await self._step(
+                    action, "completed", result={"branch": "then" if took_then else "else"}
+                )
+                await self._run_actions(
+                    action.config.then if took_then else (action.config.else_ or [])
+                )
+            else:
+                await self._effect(action)
+
+    async def _delay(self, action: DelayAction) -> None:
+        config = action.config
+        now = workflow.now()
+        ends_at = resolve_delay(config, now)
+        await self._step(action, "waiting", result={"until": ends_at.isoformat()})
+        wanted = DELAY_EVENTS.get(config.until_event or "", set())
+        if config.kind == DelayKind.UNTIL_EVENT:
+            self._seen_event_types.clear()
+        ended_by = "timeout" if wanted else "timer"
+        if ends_at > now:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._is_stopped or bool(wanted & self._seen_event_types),
+                    timeout=ends_at - now,
+                )
+                ended_by = "stop" if self._is_stopped else "event"
+            except TimeoutError:
+                pass
+        await self._step(
+            action, "completed", result={"until": ends_at.isoformat(), "ended_by": ended_by}
+        )
+
+    async def _effect(self, action: Action) -> None:
+        try:
+            await workflow.execute_activity(
+                "perform_chain_action",
+                ActionEffect(
+                    workflow_id=self._workflow_id,
+                    lead_id=self._input.lead_id,
+                    key=effect_key(self._workflow_id, action.id),
+                    action=action,
+                ),
+                start_to_close_timeout=EFFECT_TIMEOUT,
+                retry_policy=EFFECT_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+            await self._step(action, "failed", error=message)
+            raise ChainFailed(message) from None
+
+    async def _context(self) -> ChainContext:
+        context: ChainContext = await workflow.execute_activity(
+            "load_chain_context",
+            ChainContextRequest(lead_id=self._input.lead_id),
+            result_type=ChainContext,
+            start_to_close_timeout=RECORD_TIMEOUT,
+            retry_policy=RECORD_RETRY,
+        )
+        return context
+
+    async def _step(
+        self,
+        action: Action,
+        status: str,
+        *,
+        result: dict[str, object] | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._record(
+            "record_chain_step",
+            ChainStepRecord(
+                workflow_id=self._workflow_id,
+                action_id=action.id,
+                type=action.type,
+                status=status,
+                result=result,
+                error=error,
+            ),
+        )
+
+    async def _record(self, activity: str, record: object) -> None:
+        await workflow.execute_local_activity(
+            activity, record, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY
+        )
