@@ -1,6 +1,8 @@
 """Activities of stage chains: look-ups, run records and each action's side effect."""
 
-from typing import Any, NoReturn
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 from temporalio import activity
@@ -25,6 +27,8 @@ from services.chain_context import build_context
 from services.email import EmailSender
 from services.orchestrator import Orchestrator, error_payload
 
+T = TypeVar("T")
+
 
 def refuse(err: LeadpipeError) -> NoReturn:
     # Unavailable (a webhook or SMTP server down) is worth retrying; the rest is a refusal.
@@ -34,6 +38,20 @@ def refuse(err: LeadpipeError) -> NoReturn:
         type=err.type,
         non_retryable=not isinstance(err, Unavailable),
     ) from err
+
+
+HEARTBEAT_EVERY_SECONDS = 2.0
+
+
+async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work`, heartbeating meanwhile: a worker killed mid-effect is noticed in seconds
+    (the heartbeat timeout), not after the whole start-to-close timeout."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
+        if done:
+            return task.result()
+        activity.heartbeat()
 
 
 class ChainActivities:
@@ -108,14 +126,16 @@ class ChainActivities:
                 context = await build_context(session, input.lead_id)
             # Its own session: each effect opens its transaction.
             async with self._session_factory() as session:
-                result = await chain_effects.perform(
-                    session,
-                    input.key,
-                    input.lead_id,
-                    action,
-                    webhook_secret=self._settings.webhook_secret,
-                    context=context,
-                    http=self._http,
+                result = await heartbeating(
+                    chain_effects.perform(
+                        session,
+                        input.key,
+                        input.lead_id,
+                        action,
+                        webhook_secret=self._settings.webhook_secret,
+                        context=context,
+                        http=self._http,
+                    )
                 )
         except LeadpipeError as err:
             refuse(err)

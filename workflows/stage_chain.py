@@ -48,6 +48,8 @@ EFFECT_RETRY = RetryPolicy(
     maximum_attempts=5,
 )
 EFFECT_TIMEOUT = timedelta(seconds=60)
+# The effect activity heartbeats: a dead worker's attempt is retried within this.
+EFFECT_HEARTBEAT = timedelta(seconds=10)
 # What an `until_event` delay waits for, as activity types of the lead.
 DELAY_EVENTS = {
     "email_reply": {"email_reply"},
@@ -153,6 +155,7 @@ class StageChainWorkflow:
                     action=action,
                 ),
                 start_to_close_timeout=EFFECT_TIMEOUT,
+                heartbeat_timeout=EFFECT_HEARTBEAT,
                 retry_policy=EFFECT_RETRY,
             )
         except ActivityError as err:
