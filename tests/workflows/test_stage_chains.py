@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from devstack.temporal import test_server_binary as time_skipping_server
 from domain.activities import LeadEvent
-from domain.chain_execution import chain_workflow_id
+from domain.chain_execution import StageChainInput, chain_workflow_id
 from domain.leads import LeadWorkflowInput, MoveStageRequest
 from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
@@ -162,24 +164,51 @@ class TestRunning:
         branch_step = next(s for s in stack.chains.steps if s.type == "branch")
         assert branch_step.result == {"branch": taken}
 
-    async def test_a_delay_of_days_finishes_in_test_time(self, stack, time_skipping_env) -> None:
-        stack.chains.chains[ATTEMPTING] = [
-            actions(
-                {"type": "delay", "config": {"duration": "P3D"}},
-                {"type": "create_task", "config": {"title": "After three days"}},
+    async def test_a_delay_of_days_finishes_in_test_time(self) -> None:
+        # Its own test server: time skipping waits for every workflow on the server.
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(time_skipping_server()),
+            data_converter=pydantic_data_converter,
+        )
+        try:
+            await self._run_three_day_delay(env)
+        finally:
+            await env.shutdown()
+
+    async def _run_three_day_delay(self, time_skipping_env: WorkflowEnvironment) -> None:
+        chains = FakeChainStore()
+        queue = f"delay-{uuid.uuid4()}"
+        chain = actions(
+            {"type": "delay", "config": {"duration": "P3D"}},
+            {"type": "create_task", "config": {"title": "After three days"}},
+        )
+        worker = Worker(
+            time_skipping_env.client,
+            task_queue=queue,
+            workflows=[StageChainWorkflow],
+            activities=chains.activities(),
+        )
+        async with worker:
+            before = await time_skipping_env.get_current_time()
+            status = await time_skipping_env.client.execute_workflow(
+                StageChainWorkflow.run,
+                StageChainInput(
+                    lead_id=1,
+                    pipeline_id=1,
+                    stage_id=ATTEMPTING,
+                    stage_entry_id=1,
+                    version=1,
+                    actions=chain,
+                ),
+                id=f"chain-{uuid.uuid4()}",
+                task_queue=queue,
             )
-        ]
-        lead = await stack.start_lead()
-        before = await time_skipping_env.get_current_time()
-        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
-        await stack.waiting()
-        await time_skipping_env.sleep(timedelta(days=3, minutes=1))
-        assert await stack.finished(stack.entry) == "completed"
-        assert (await time_skipping_env.get_current_time() - before).days >= 3
-        delay_done = [
-            s for s in stack.chains.steps if s.type == "delay" and s.status == "completed"
-        ]
+            elapsed = await time_skipping_env.get_current_time() - before
+        assert status == "completed"
+        assert elapsed >= timedelta(days=3)
+        delay_done = [s for s in chains.steps if s.type == "delay" and s.status == "completed"]
         assert delay_done[0].result and delay_done[0].result["ended_by"] == "timer"
+        assert len(chains.effects) == 1
 
 
 class TestVersionsAndStages:
