@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
-from db.models import Activity, Company, Contact, Deal, Lead, User
+from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
 from db.repositories import activities as activities_repo
-from db.repositories import records
 from domain.activities import LeadEvent, event_kinds
 from domain.errors import LeadpipeError, invalid
 from domain.leads import workflow_id_for
@@ -54,10 +54,9 @@ async def record_activity(
     Raises InvalidInput naming an unknown referenced record.
     """
     require_role(actor, EVERYONE, "posting activities")
-    async with session_factory() as session:
-        async with session.begin():
-            recorded, message_ids = await _store(session, data)
-        await outbox.relay(session_factory, orchestrator, ids=message_ids)
+    async with session_factory() as session, session.begin():
+        recorded, messages = await _store(session, data)
+    await outbox.deliver_committed(session_factory, orchestrator, messages)
     return recorded
 
 
@@ -70,34 +69,56 @@ async def record_batch(
     """Store each item in its own savepoint: a bad item is reported, the good ones are kept."""
     require_role(actor, EVERYONE, "posting activities")
     results: list[BatchItem] = []
-    message_ids: list[int] = []
-    async with session_factory() as session:
-        async with session.begin():
-            for item in items:
-                try:
-                    async with session.begin_nested():
-                        recorded, ids = await _store(session, item)
-                    results.append(BatchItem(recorded=recorded))
-                    message_ids.extend(ids)
-                except LeadpipeError as err:
-                    results.append(BatchItem(error=err))
-        await outbox.relay(
-            session_factory, orchestrator, ids=message_ids, limit=len(message_ids) or 1
-        )
+    messages: list[OutboxMessage] = []
+    async with session_factory() as session, session.begin():
+        for item in items:
+            try:
+                async with session.begin_nested():
+                    recorded, item_messages = await _store(session, item)
+                results.append(BatchItem(recorded=recorded))
+                messages.extend(item_messages)
+            except LeadpipeError as err:
+                results.append(BatchItem(error=err))
+    await outbox.deliver_committed(session_factory, orchestrator, messages)
     return results
 
 
-async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[int]]:
-    for name, model in (
-        ("user_id", User),
-        ("contact_id", Contact),
-        ("lead_id", Lead),
-        ("deal_id", Deal),
-        ("company_id", Company),
-    ):
-        ref = getattr(data, name)
-        if ref is not None and await records.get(session, model, ref) is None:
+# Checked in this order: the first unknown one is reported.
+_REFERENCES: tuple[tuple[str, InstrumentedAttribute[int]], ...] = (
+    ("user_id", User.id),
+    ("contact_id", Contact.id),
+    ("lead_id", Lead.id),
+    ("deal_id", Deal.id),
+    ("company_id", Company.id),
+)
+
+
+async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[OutboxMessage]]:
+    """Check the references, insert once, and queue the deliveries; returns the queued messages.
+
+    The concerned leads are found before the insert, so the row is written once, complete.
+    """
+    # The named lead's existence and its stage kind come from one query.
+    lead_kind = (
+        await activities_repo.lead_stage_kind(session, data.lead_id)
+        if data.lead_id is not None
+        else None
+    )
+    missing = await activities_repo.missing_references(
+        session,
+        {
+            name: (column, ref)
+            for name, column in _REFERENCES
+            if name != "lead_id" and (ref := getattr(data, name)) is not None
+        },
+    )
+    if data.lead_id is not None and lead_kind is None:
+        missing.add("lead_id")
+    for name, _ in _REFERENCES:
+        if name in missing:
+            ref = getattr(data, name)
             raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")
+    lead_ids = await _open_leads_concerned(session, data, lead_kind)
     activity, is_new = await activities_repo.insert_once(
         session,
         {
@@ -110,11 +131,11 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
             "deal_id": data.deal_id,
             "company_id": data.company_id,
             "details": data.details,
+            "delivered_lead_ids": list(lead_ids),
         },
     )
     if not is_new:
         return Recorded(activity, False, tuple(activity.delivered_lead_ids or ())), []
-    leads = await _open_leads_concerned(session, activity)
     kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
     event = LeadEvent(
         event_id=activity.event_id,
@@ -123,28 +144,27 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         occurred_at=activity.occurred_at,
         kinds=kinds,
     )
-    message_ids = []
-    for lead in leads:
-        message = await outbox.enqueue(
+    messages = [
+        await outbox.enqueue(
             session,
             outbox.LEAD_EVENT,
-            workflow_id_for(lead.id),
-            {"lead_id": lead.id, "event": event.model_dump(mode="json")},
+            workflow_id_for(lead_id),
+            {"lead_id": lead_id, "event": event.model_dump(mode="json")},
         )
-        message_ids.append(message.id)
-    activity.delivered_lead_ids = [lead.id for lead in leads]
-    return Recorded(activity, True, tuple(activity.delivered_lead_ids)), message_ids
+        for lead_id in lead_ids
+    ]
+    return Recorded(activity, True, tuple(lead_ids)), messages
 
 
-async def _open_leads_concerned(session: AsyncSession, activity: Activity) -> Sequence[Lead]:
+async def _open_leads_concerned(
+    session: AsyncSession, data: NewActivity, lead_kind: str | None
+) -> Sequence[int]:
     """The named lead if it is open, else the open leads of the named contact.
 
     A closed lead keeps the activity on record but gets no delivery: only a move reopens it.
     """
-    if activity.lead_id is not None:
-        lead = await records.get(session, Lead, activity.lead_id)
-        assert lead is not None
-        return [lead] if await activities_repo.stage_kind(session, lead.stage_id) == "open" else []
-    if activity.contact_id is not None:
-        return await activities_repo.open_leads_of_contact(session, activity.contact_id)
+    if data.lead_id is not None:
+        return [data.lead_id] if lead_kind == "open" else []
+    if data.contact_id is not None:
+        return await activities_repo.open_lead_ids_of_contact(session, data.contact_id)
     return []

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
@@ -40,6 +41,40 @@ async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
             )
     else:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
+
+
+async def deliver_committed(
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    messages: Sequence[OutboxMessage],
+) -> int:
+    """Deliver messages the caller has just committed, then delete them; returns how many.
+
+    The fast path after a commit: the caller holds the messages, so there is nothing to claim,
+    and the delivered ones go in one short statement. A message whose delivery fails stays for
+    the worker's relay of leftovers, as does one that relay holds locked at this moment, or all
+    of them if the cleanup itself fails: the activity is committed and delivered, so the
+    request still succeeds. A message may thus reach its workflow twice; the workflow ignores
+    a repeated event id.
+    """
+    delivered: list[int] = []
+    failed: dict[int, str] = {}
+    for message in messages:
+        try:
+            await deliver(orchestrator, message)
+            delivered.append(message.id)
+        except (LeadpipeError, RPCError, OSError) as err:
+            failed[message.id] = str(err)[:500]
+            log.warning("outbox delivery failed", outbox_id=message.id, error=str(err))
+    if delivered or failed:
+        try:
+            async with session_factory() as session, session.begin():
+                await outbox_repo.remove_unlocked(session, delivered)
+                for message_id, error in failed.items():
+                    await outbox_repo.record_failure(session, message_id, error)
+        except (SQLAlchemyError, OSError) as err:
+            log.warning("outbox cleanup failed; the relay will redeliver", error=str(err))
+    return len(delivered)
 
 
 async def relay(

@@ -1,8 +1,9 @@
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Activity, Lead, Stage
 
@@ -12,27 +13,50 @@ async def insert_once(session: AsyncSession, values: dict[str, object]) -> tuple
 
     ON CONFLICT makes two concurrent posts of one event agree without a unique-violation error.
     """
-    new_id = await session.scalar(
+    inserted = await session.scalar(
         insert(Activity)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(Activity.id)
+        .returning(Activity)
     )
+    if inserted is not None:
+        return inserted, True
     stored = await session.scalar(select(Activity).where(Activity.event_id == values["event_id"]))
     assert stored is not None
-    return stored, new_id is not None
+    return stored, False
 
 
-async def open_leads_of_contact(session: AsyncSession, contact_id: int) -> Sequence[Lead]:
+async def missing_references(
+    session: AsyncSession, references: Mapping[str, tuple[InstrumentedAttribute[int], int]]
+) -> set[str]:
+    """The names among `references` (name -> (primary key column, id)) with no such record.
+
+    One statement for all of them.
+    """
+    if not references:
+        return set()
+    found = union_all(
+        *(
+            select(literal(name)).where(column == record_id)
+            for name, (column, record_id) in references.items()
+        )
+    )
+    return set(references) - set((await session.scalars(select(found.subquery()))).all())
+
+
+async def lead_stage_kind(session: AsyncSession, lead_id: int) -> str | None:
+    """The kind of the lead's stage; None when the lead does not exist."""
+    return await session.scalar(
+        select(Stage.kind).join(Lead, Lead.stage_id == Stage.id).where(Lead.id == lead_id)
+    )
+
+
+async def open_lead_ids_of_contact(session: AsyncSession, contact_id: int) -> Sequence[int]:
     return (
         await session.scalars(
-            select(Lead)
+            select(Lead.id)
             .join(Stage, Stage.id == Lead.stage_id)
             .where(Lead.contact_id == contact_id, Stage.kind == "open")
             .order_by(Lead.id)
         )
     ).all()
-
-
-async def stage_kind(session: AsyncSession, stage_id: int) -> str | None:
-    return await session.scalar(select(Stage.kind).where(Stage.id == stage_id))

@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Select, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
@@ -35,3 +35,24 @@ async def claim(
 async def remove(session: AsyncSession, ids: Sequence[int]) -> None:
     if ids:
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+
+
+def _unlocked(ids: Sequence[int]) -> Select[int]:
+    """These messages, minus any a relay holds locked right now (skipped, not waited for)."""
+    return (
+        select(OutboxMessage.id).where(OutboxMessage.id.in_(ids)).with_for_update(skip_locked=True)
+    )
+
+
+async def remove_unlocked(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Delete these messages in one statement, leaving any a relay is handling to that relay."""
+    if ids:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(_unlocked(ids))))
+
+
+async def record_failure(session: AsyncSession, message_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(_unlocked([message_id])))
+        .values(attempts=OutboxMessage.attempts + 1, last_error=error)
+    )

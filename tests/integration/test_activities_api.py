@@ -4,8 +4,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from temporalio.client import WorkflowExecutionStatus
 
+from db.models import OutboxMessage
 from services import outbox
 from services.activities import NewActivity, _store
 from tests.integration.eventually import eventually
@@ -345,3 +347,71 @@ class TestOutbox:
             await wait_for_stage(admin, lead["id"], lead_stages["Attempting"])
             == lead_stages["Attempting"]
         )
+
+    async def test_the_fast_path_delivers_and_removes_its_own_outbox_rows(
+        self, admin, make_lead, lead_stages, session_factory
+    ) -> None:
+        lead = await make_lead()
+        posted = await admin.ok(
+            "post", "/activities", activity("email_sent", lead_id=lead["id"]), status=202
+        )
+        async with session_factory() as session:
+            left = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.payload["event"]["event_id"].astext == posted["event_id"])
+            )
+        assert left == 0
+        assert (
+            await wait_for_stage(admin, lead["id"], lead_stages["Attempting"])
+            == lead_stages["Attempting"]
+        )
+
+    async def test_a_message_delivered_twice_moves_the_lead_once(
+        self, admin, make_lead, lead_stages, session_factory, orchestrator
+    ) -> None:
+        """The fast path and the relay may both deliver a message: the workflow applies it once."""
+        lead = await make_lead()
+        async with session_factory() as session, session.begin():
+            _, messages = await _store(
+                session,
+                NewActivity(
+                    event_id=f"twice-{uuid.uuid4().hex}",
+                    type="email_sent",
+                    occurred_at=datetime.now(UTC),
+                    lead_id=lead["id"],
+                ),
+            )
+        for message in messages:
+            await outbox.deliver(orchestrator, message)
+        assert await outbox.deliver_committed(session_factory, orchestrator, messages) == 1
+        assert (
+            await wait_for_stage(admin, lead["id"], lead_stages["Attempting"])
+            == lead_stages["Attempting"]
+        )
+        history = await admin.ok("get", f"/leads/{lead['id']}/history")
+        assert [h["event_id"] for h in history].count(messages[0].payload["event"]["event_id"]) == 1
+
+
+class TestReferences:
+    async def test_the_first_unknown_reference_is_named(self, admin, make_lead) -> None:
+        lead = await make_lead()
+        response = await admin.post(
+            "/activities", activity("note", user_id=987654, lead_id=987655, deal_id=987656)
+        )
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "user_id"
+        response = await admin.post(
+            "/activities", activity("note", lead_id=lead["id"], deal_id=987656)
+        )
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "deal_id"
+
+    async def test_known_references_are_stored_with_the_activity(self, admin, make_lead) -> None:
+        lead = await make_lead()
+        posted = await admin.ok(
+            "post",
+            "/activities",
+            activity("note", lead_id=lead["id"], contact_id=lead["contact_id"]),
+            status=202,
+        )
+        assert posted["lead_id"] == lead["id"] and posted["contact_id"] == lead["contact_id"]
+        assert posted["delivered_lead_ids"] == [lead["id"]]
