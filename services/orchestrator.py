@@ -72,11 +72,22 @@ class Orchestrator:
         return result
 
     async def deliver_event(self, lead_id: int, event: LeadEvent) -> bool:
-        """Signal-with-start the lead's workflow; False when its run has closed.
+        """Signal the lead's workflow; False when its run has closed.
 
-        REJECT_DUPLICATE: a lead whose workflow completed (qualified, disqualified) must not get
-        a fresh run from an activity; only a stage move reopens it.
+        A plain signal reaches a running workflow (the usual case) at the least cost to the
+        server. Only when no run is open does signal-with-start decide: it starts a workflow
+        that never ran (its start still owed), while REJECT_DUPLICATE keeps a lead whose
+        workflow completed (qualified, disqualified) from getting a fresh run from an activity;
+        only a stage move reopens it.
         """
+        try:
+            await self.client.get_workflow_handle(workflow_id_for(lead_id)).signal(
+                "activity", event
+            )
+            return True
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
         try:
             await self.client.start_workflow(
                 LEAD_WORKFLOW,
