@@ -1,0 +1,338 @@
+"""A chain survives its worker being killed: exactly one effect per action.
+
+The worker runs as a separate process (`python worker.py`) on a task queue of this module's
+own, against the real dev server and database; the API in this process talks to that queue.
+SIGKILL hits it inside an action (a webhook whose receiver is slow to answer) and between
+steps (a delay waiting for an email reply); a new worker process then finishes the chain.
+Database effects happen once per action; the webhook, at least once by nature, is called
+again with the same idempotency key so its receiver can drop the repeat.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from config import Settings
+from db.engine import SessionFactory
+from db.models import Deal, EmailOutboxMessage, Task
+from services.orchestrator import Orchestrator
+from tests.integration.conftest import Api
+from tests.integration.eventually import eventually
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SECRET = "crash-test-secret"
+WORKER_READY_SECONDS = 20.0
+# A killed attempt is retried after the heartbeat timeout (10 s); a workflow task that went to
+# the dead worker's sticky queue moves on after a few seconds more.
+RECOVERY_SECONDS = 40.0
+
+
+class WorkerProcess:
+    """`python worker.py` on the test's queue, its output in a file for when a test fails."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self._env = env
+        self._log_dir = log_dir
+        self._started = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert self.process is None or self.process.poll() is not None
+        self._started += 1
+        self.log = self._log_dir / f"worker-{self._started}.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "worker.py"],
+                cwd=REPO_ROOT,
+                env=self._env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def ready(self) -> None:
+        """Until the worker says it polls its queue."""
+        await eventually(self._says_started, bool, timeout=WORKER_READY_SECONDS)
+        assert self._says_started_now(), self.output()
+
+    async def _says_started(self) -> bool:
+        return self._says_started_now()
+
+    def _says_started_now(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"the worker exited:\n{self.output()}")
+        return "worker started" in self.output()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no heartbeat or completion sent."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker(
+    database_url: str, dev_server_env: WorkflowEnvironment, crash_settings: Settings, tmp_path: Path
+) -> Iterator[WorkerProcess]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LEADPIPE_TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
+        "LEADPIPE_TASK_QUEUE": crash_settings.task_queue,
+        "LEADPIPE_DATA_DIR": str(crash_settings.data_dir),
+        "LEADPIPE_LOG_JSON": "false",
+    }
+    process = WorkerProcess(env, tmp_path)
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def crash_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        task_queue=f"leadpipe-crash-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path_factory.mktemp("crash-data"),
+        log_json=False,
+    )
+
+
+@pytest.fixture(scope="module")
+async def crash_api(
+    crash_settings: Settings,
+    session_factory: SessionFactory,
+    dev_server_env: WorkflowEnvironment,
+    admin_token: str,
+) -> AsyncIterator[Api]:
+    """The API in-process on the worker's queue; no in-process worker."""
+    application = create_app(crash_settings)
+    application.state.settings = crash_settings
+    application.state.session_factory = session_factory
+    application.state.orchestrator = Orchestrator(
+        dev_server_env.client, crash_settings.task_queue, crash_settings.lead_history_limit
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://leadpipe"
+    ) as client:
+        yield Api(client, admin_token)
+
+
+class SlowReceiver:
+    """A local webhook receiver that records each POST on arrival and answers the first one
+    only after `first_delay` seconds: long enough to kill the worker while it waits."""
+
+    def __init__(self, first_delay: float) -> None:
+        self.calls: list[dict[str, str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls.append(dict(self.headers.items()))
+                if len(receiver.calls) == 1:
+                    time.sleep(first_delay)
+                try:
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(b'{"ok": true}')
+                except OSError:
+                    pass  # the caller was killed meanwhile
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@pytest.fixture
+def receiver() -> Iterator[SlowReceiver]:
+    r = SlowReceiver(first_delay=3.0)
+    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield r
+    finally:
+        r.server.shutdown()
+        r.server.server_close()
+
+
+async def count(session_factory: SessionFactory, model: Any, lead_id: int) -> int:
+    async with session_factory() as session:
+        query = select(func.count()).select_from(model).where(model.lead_id == lead_id)
+        return int(await session.scalar(query) or 0)
+
+
+async def task_titles(session_factory: SessionFactory, lead_id: int) -> list[str]:
+    async with session_factory() as session:
+        rows = await session.scalars(select(Task.title).where(Task.lead_id == lead_id))
+        return sorted(rows.all())
+
+
+async def runs_of(api: Api, lead_id: int) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = (await api.ok("get", f"/leads/{lead_id}/chains"))["items"]
+    return runs
+
+
+async def wait_for_run(api: Api, lead_id: int, status: str, timeout: float) -> dict[str, Any]:
+    runs = await eventually(
+        lambda: runs_of(api, lead_id),
+        lambda rs: [r["status"] for r in rs] == [status],
+        timeout=timeout,
+    )
+    assert [r["status"] for r in runs] == [status], runs
+    return runs[0]
+
+
+async def lead_entering_a_chain(
+    api: Api, actions: list[dict[str, Any]]
+) -> tuple[int, dict[str, Any]]:
+    """A new pipeline whose second stage has this chain, and an owned lead with a contact
+    that has an email address, moved into that stage -> (lead id, saved chain)."""
+    stages = [
+        {"label": "New", "kind": "open"},
+        {"label": "Working", "kind": "open"},
+        {"label": "Won", "kind": "qualified"},
+        {"label": "Lost", "kind": "disqualified"},
+    ]
+    pipeline = await api.ok(
+        "post",
+        "/pipelines",
+        {"object": "lead", "label": f"Crash {uuid.uuid4().hex[:8]}", "stages": stages},
+        status=201,
+    )
+    new, working = (s["id"] for s in pipeline["stages"][:2])
+    saved = await api.ok(
+        "put", f"/pipelines/{pipeline['id']}/stages/{working}/chain", {"actions": actions}
+    )
+    owner = await api.ok(
+        "post",
+        "/users",
+        {
+            "email": f"{uuid.uuid4().hex[:10]}@example.com",
+            "name": "Owner",
+            "role": "sales_user",
+            "seat": "current",
+        },
+        status=201,
+    )
+    contact = await api.ok(
+        "post",
+        "/contacts",
+        {"first_name": "Kim", "email": f"kim-{uuid.uuid4().hex[:8]}@example.com"},
+        status=201,
+    )
+    lead = await api.ok(
+        "post",
+        "/leads",
+        {
+            "contact_id": contact["id"],
+            "owner_id": owner["id"],
+            "pipeline_id": pipeline["id"],
+            "stage_id": new,
+        },
+        status=201,
+    )
+    await api.ok("post", f"/leads/{lead['id']}/stage", {"stage_id": working})
+    return lead["id"], saved
+
+
+def task(title: str) -> dict[str, Any]:
+    return {"type": "create_task", "config": {"title": title, "due_in": "P1D"}}
+
+
+EMAIL = {"type": "send_email", "config": {"subject": "Hello", "body": "Hi {{contact.first_name}}"}}
+DEAL = {"type": "create_deal", "config": {"name": "{{lead.name}} deal"}}
+
+
+async def test_a_worker_killed_inside_a_webhook_call_leaves_one_effect_per_action(
+    crash_api: Api, worker: WorkerProcess, receiver: SlowReceiver, session_factory
+) -> None:
+    worker.start()
+    await worker.ready()
+    hook = {"type": "webhook", "config": {"url": receiver.url, "secret": SECRET}}
+    lead_id, saved = await lead_entering_a_chain(
+        crash_api, [task("first"), EMAIL, hook, DEAL, task("last")]
+    )
+    # The receiver holds the first POST for seconds: the worker is inside the action.
+    await eventually(lambda: _calls(receiver), lambda n: n >= 1, timeout=20)
+    assert len(receiver.calls) == 1, worker.output()
+    worker.kill()
+    assert await task_titles(session_factory, lead_id) == ["first"]
+    assert await count(session_factory, EmailOutboxMessage, lead_id) == 1
+
+    worker.start()
+    await worker.ready()
+    run = await wait_for_run(crash_api, lead_id, "completed", RECOVERY_SECONDS)
+    assert [(s["action_id"], s["status"]) for s in run["steps"]] == [
+        (a["id"], "completed") for a in saved["actions"]
+    ]
+    # The webhook was called again after the crash, under the same key.
+    key = f"{run['workflow_id']}/{saved['actions'][2]['id']}/1"
+    assert [c["X-Leadpipe-Idempotency-Key"] for c in receiver.calls] == [key, key]
+    # Everything else happened exactly once.
+    assert await task_titles(session_factory, lead_id) == ["first", "last"]
+    assert await count(session_factory, EmailOutboxMessage, lead_id) == 1
+    assert await count(session_factory, Deal, lead_id) == 1
+
+
+async def test_a_worker_killed_while_a_chain_waits_leaves_one_effect_per_action(
+    crash_api: Api, worker: WorkerProcess, session_factory
+) -> None:
+    worker.start()
+    await worker.ready()
+    wait = {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P1D"}}
+    lead_id, saved = await lead_entering_a_chain(
+        crash_api, [task("before"), wait, task("after"), DEAL]
+    )
+    delay_id = saved["actions"][1]["id"]
+
+    def waiting(runs: list[dict[str, Any]]) -> bool:
+        return bool(runs) and any(
+            s["action_id"] == delay_id and s["status"] == "waiting" for s in runs[0]["steps"]
+        )
+
+    await eventually(lambda: runs_of(crash_api, lead_id), waiting, timeout=20)
+    worker.kill()
+    assert await task_titles(session_factory, lead_id) == ["before"]
+
+    worker.start()
+    await worker.ready()
+    reply = {
+        "event_id": f"ev-{uuid.uuid4().hex}",
+        "type": "email_reply",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "lead_id": lead_id,
+    }
+    await crash_api.ok("post", "/activities", reply, status=202)
+    run = await wait_for_run(crash_api, lead_id, "completed", RECOVERY_SECONDS)
+    assert [(s["action_id"], s["status"]) for s in run["steps"]] == [
+        (a["id"], "completed") for a in saved["actions"]
+    ]
+    assert run["steps"][1]["result"]["ended_by"] == "event"
+    assert await task_titles(session_factory, lead_id) == ["after", "before"]
+    assert await count(session_factory, Deal, lead_id) == 1
+
+
+async def _calls(receiver: SlowReceiver) -> int:
+    return len(receiver.calls)
