@@ -1,11 +1,14 @@
-"""Record lead workflow histories for the replay test: `python -m tests.replay.record_histories`.
+"""Record workflow histories for the replay test: `python -m tests.replay.record_histories`
+(`--chains` for the stage-chain scenario).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production.
 """
 
 import asyncio
+import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -16,10 +19,14 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from devstack.temporal import test_server_binary
+from domain.activities import LeadEvent
+from domain.chain_execution import chain_workflow_id
 from domain.leads import LeadWorkflowInput, MoveStageRequest
+from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows import search_attributes
 from workflows.lead import LeadWorkflow
+from workflows.stage_chain import StageChainWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -59,15 +66,63 @@ async def main() -> None:
             },
         )
     )
-    store = FakeLeadStore()
+    store = FakeLeadStore(entries=100)
+    chains = FakeChainStore()
     store.leads[1] = snapshot(1, 1)
     async with Worker(
-        env.client, task_queue="replay", workflows=[LeadWorkflow], activities=store.activities()
+        env.client,
+        task_queue="replay",
+        workflows=[LeadWorkflow, StageChainWorkflow],
+        activities=store.activities() + chains.activities(),
     ):
-        await record(env.client, "replay", "lead_moves_back_and_forth", [2, 3, 1])
-        store.leads[1] = snapshot(1, 1)
-        await record(env.client, "replay", "lead_qualified_and_completed", [2, 4])
+        if "--chains" in sys.argv:
+            await record_chain(env.client, store, chains)
+        else:
+            await record(env.client, "replay", "lead_moves_back_and_forth", [2, 3, 1])
+            store.leads[1] = snapshot(1, 1)
+            await record(env.client, "replay", "lead_qualified_and_completed", [2, 4])
     await env.shutdown()
+
+
+async def record_chain(client: Client, store: FakeLeadStore, chains: FakeChainStore) -> None:
+    """A lead entering a stage with a chain, a reply ending the chain's wait, the chain done."""
+    chains.chains[2] = [
+        actions(
+            {"type": "create_task", "config": {"title": "Call"}},
+            {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P7D"}},
+            {
+                "type": "branch",
+                "config": {
+                    "if": {"property": "lead.label", "op": "eq", "value": "hot"},
+                    "then": [{"type": "send_email", "config": {"subject": "Hi", "body": "Hi"}}],
+                },
+            },
+        )
+    ]
+    store.leads[1] = snapshot(1, 1, stage_entry_id=1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=1),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2, actor_id=7))
+    chain = client.get_workflow_handle(chain_workflow_id(1, store.entries or 0, 1))
+    while not any(s.type == "delay" and s.status == "waiting" for s in chains.steps):
+        await asyncio.sleep(0.05)
+    reply = LeadEvent(
+        event_id="reply-1",
+        activity_id=1,
+        type="email_reply",
+        occurred_at=datetime.now(UTC),
+        kinds=(),  # no automation: the lead stays in the chain's stage
+    )
+    await lead.signal(LeadWorkflow.activity, reply)
+    while chains.runs.get(chain.id) != "completed":
+        await asyncio.sleep(0.05)
+    await lead.query(LeadWorkflow.current)
+    (HISTORIES / "lead_with_stage_chain.json").write_text((await lead.fetch_history()).to_json())
+    (HISTORIES / "stage_chain_run.json").write_text((await chain.fetch_history()).to_json())
 
 
 if __name__ == "__main__":
