@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall only when these change: the stamps below are newer than them after an install.
 DEPS := pyproject.toml constraints.txt
 
-.PHONY: run test lint demo bench
+.PHONY: run test lint demo bench bench-chains
 
 run: $(VENV)/.installed-dev
 	$(BIN)/python -m devstack run
@@ -17,6 +17,10 @@ demo: $(VENV)/.installed-dev
 # Against a running `make run`: ingestion end to end and its raw Temporal ceiling.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.ingest
+
+# Against a running `make run`: stage chains end to end and their raw Temporal ceiling.
+bench-chains: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.chains
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,274 @@
+"""Stage action chains, end to end, against a running stack (`make run`), with their raw ceiling.
+
+    .venv/bin/python -m bench.chains --leads 50
+
+Creates a new lead pipeline (the default one is left alone) whose second stage has a 5-step
+chain (create_task, set_property, notify_owner, send_email, create_task), N leads with an owner
+and a contact with an email address in its first stage, then moves them all into the chain's
+stage through the API. It prints
+- chain steps/s end to end: first move until every lead's run shows `completed` in
+  `GET /v1/leads/{id}/chains`;
+- run duration (p50/p95/p99) as the runs record it (started_at to ended_at);
+- the raw ceiling: as many minimal workflows as leads, each running as many no-op activities
+  in sequence as the chain has steps, on the same Temporal server (worker in this process),
+  measured right before and right after the stack run and averaged, and the ratio between
+  end to end and ceiling.
+
+`--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.chain_ceiling import NoopSteps, noop_step
+from bench.ingest import admin_token, percentile
+
+CHAIN: list[dict[str, Any]] = [
+    {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}},
+    {"type": "set_property", "config": {"property": "lead.label", "value": "hot"}},
+    {"type": "notify_owner", "config": {"message": "{{contact.first_name}} entered the chain"}},
+    {
+        "type": "send_email",
+        "config": {"subject": "Hello {{contact.first_name}}", "body": "Hi {{contact.first_name}}"},
+    },
+    {"type": "create_task", "config": {"title": "Follow up", "due_in": "P3D"}},
+]
+STEPS = len(CHAIN)
+
+
+def ok(response: httpx.Response) -> Any:
+    if response.status_code >= 300:
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.text}")
+    return response.json()
+
+
+async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[list[int], int]:
+    """A pipeline with the chain on its second stage and `count` leads in its first stage
+    -> (lead ids, the chain's stage id)."""
+    pipeline = ok(
+        await api.post(
+            "/v1/pipelines",
+            json={
+                "object": "lead",
+                "label": f"Chain bench {uuid.uuid4().hex[:8]}",
+                "stages": [
+                    {"label": "New", "kind": "open"},
+                    {"label": "Chained", "kind": "open"},
+                    {"label": "Won", "kind": "qualified"},
+                    {"label": "Lost", "kind": "disqualified"},
+                ],
+            },
+        )
+    )
+    new, chained = (s["id"] for s in pipeline["stages"][:2])
+    ok(
+        await api.put(
+            f"/v1/pipelines/{pipeline['id']}/stages/{chained}/chain", json={"actions": CHAIN}
+        )
+    )
+    rep = ok(
+        await api.post(
+            "/v1/users",
+            json={
+                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+                "name": "Bench Rep",
+                "role": "sales_user",
+                "seat": "current",
+            },
+        )
+    )
+    sem = asyncio.Semaphore(concurrency)
+
+    async def make_lead(i: int) -> int:
+        async with sem:
+            contact = ok(
+                await api.post(
+                    "/v1/contacts",
+                    json={
+                        "first_name": f"Bench{i}",
+                        "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+                        "owner_id": rep["id"],
+                    },
+                )
+            )
+            lead = ok(
+                await api.post(
+                    "/v1/leads",
+                    json={
+                        "contact_id": contact["id"],
+                        "owner_id": rep["id"],
+                        "pipeline_id": pipeline["id"],
+                        "stage_id": new,
+                    },
+                )
+            )
+            lead_id: int = lead["id"]
+            return lead_id
+
+    return list(await asyncio.gather(*(make_lead(i) for i in range(count)))), chained
+
+
+async def measure_stack(
+    api: httpx.AsyncClient, leads_n: int, concurrency: int
+) -> tuple[float, list[float]]:
+    """-> (chain steps/s end to end, run durations in ms)."""
+    lead_ids, stage_id = await setup(api, leads_n, concurrency)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def move(lead_id: int) -> None:
+        async with sem:
+            ok(await api.post(f"/v1/leads/{lead_id}/stage", json={"stage_id": stage_id}))
+
+    async def run_of(lead_id: int) -> dict[str, Any] | None:
+        async with sem:
+            runs: list[dict[str, Any]] = ok(await api.get(f"/v1/leads/{lead_id}/chains"))["items"]
+        return runs[0] if runs else None
+
+    started = time.perf_counter()
+    await asyncio.gather(*(move(lead_id) for lead_id in lead_ids))
+    pending = set(lead_ids)
+    finished: dict[int, dict[str, Any]] = {}
+    while pending:
+        # All pending leads at once: a pass must not add much to the measured time.
+        ids = sorted(pending)
+        for lead_id, run in zip(ids, await asyncio.gather(*map(run_of, ids)), strict=True):
+            if run is not None and run["status"] in ("completed", "failed", "stopped"):
+                if run["status"] != "completed":
+                    raise RuntimeError(f"lead {lead_id}: chain run {run['status']}: {run}")
+                finished[lead_id] = run
+                pending.discard(lead_id)
+        if pending:
+            await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    durations = [
+        (
+            datetime.fromisoformat(r["ended_at"]) - datetime.fromisoformat(r["started_at"])
+        ).total_seconds()
+        * 1000
+        for r in finished.values()
+    ]
+    return STEPS * len(lead_ids) / elapsed, durations
+
+
+async def measure_ceiling(client: Client, workflows: int, concurrency: int) -> float:
+    """Activities/s of `workflows` minimal workflows each running STEPS no-op activities in
+    sequence; the clock runs from the first start until every workflow has finished."""
+    queue = f"bench-chain-ceiling-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=queue, workflows=[NoopSteps], activities=[noop_step]):
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with sem:
+                handle = await client.start_workflow(
+                    NoopSteps.run, STEPS, id=f"bench-steps-{uuid.uuid4().hex}", task_queue=queue
+                )
+            await handle.result()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(workflows)))
+        return STEPS * workflows / (time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Round:
+    ceiling: float
+    stack: float
+    p50: float
+    p95: float
+    p99: float
+
+    @property
+    def ratio(self) -> float:
+        return self.stack / self.ceiling
+
+    @staticmethod
+    def of(ceiling: float, stack: float, durations: list[float]) -> "Round":
+        p50, p95, p99 = (percentile(durations, q) for q in (50, 95, 99))
+        return Round(ceiling, stack, p50, p95, p99)
+
+    @staticmethod
+    def median(rounds: list["Round"]) -> "Round":
+        return Round(
+            statistics.median(r.ceiling for r in rounds),
+            statistics.median(r.stack for r in rounds),
+            statistics.median(r.p50 for r in rounds),
+            statistics.median(r.p95 for r in rounds),
+            statistics.median(r.p99 for r in rounds),
+        )
+
+
+def print_round(r: Round) -> None:
+    print(f"raw ceiling (steps/s)         {r.ceiling:8.1f}")
+    print(f"end to end (chain steps/s)    {r.stack:8.1f}")
+    print(f"ratio end-to-end / ceiling    {r.ratio:8.2f}")
+    print(
+        f"chain run duration            p50 {r.p50:7.1f} ms  p95 {r.p95:7.1f} ms  "
+        f"p99 {r.p99:7.1f} ms"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--api", default=f"http://127.0.0.1:{os.environ.get('LEADPIPE_API_PORT', '8000')}"
+    )
+    parser.add_argument(
+        "--temporal",
+        default=os.environ.get(
+            "LEADPIPE_TEMPORAL_ADDRESS",
+            f"127.0.0.1:{os.environ.get('LEADPIPE_TEMPORAL_PORT', '7233')}",
+        ),
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("LEADPIPE_DATA_DIR", ".leadpipe"))
+    )
+    parser.add_argument("--leads", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat ceiling and stack runs this many times; medians follow",
+    )
+    args = parser.parse_args()
+
+    headers = {"Authorization": f"Bearer {admin_token(args.data_dir)}"}
+    rounds: list[Round] = []
+    async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=30) as api:
+        ok(await api.get("/v1/readyz"))
+        client = await Client.connect(args.temporal)
+        print(
+            f"chain steps per run           {STEPS}, {args.leads} leads, {args.concurrency} at once"
+        )
+        for number in range(1, args.rounds + 1):
+            # The ceiling right before and right after the stack run, averaged: on a shared
+            # machine the load drifts, and the ratio should compare like with like.
+            before = await measure_ceiling(client, args.leads, args.concurrency)
+            stack, durations = await measure_stack(api, args.leads, args.concurrency)
+            after = await measure_ceiling(client, args.leads, args.concurrency)
+            rounds.append(Round.of((before + after) / 2, stack, durations))
+            if args.rounds > 1:
+                print(f"-- round {number} of {args.rounds}")
+            print_round(rounds[-1])
+    if args.rounds > 1:
+        ratios = sorted(r.ratio for r in rounds)
+        print(f"-- median of {args.rounds} rounds (ratios {ratios[0]:.2f} to {ratios[-1]:.2f})")
+        print_round(Round.median(rounds))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
