@@ -12,7 +12,7 @@ from db.repositories import contacts as contacts_repo
 from db.repositories import leads as leads_repo
 from db.repositories import records
 from domain.automation import RuleName
-from domain.errors import NotFound, invalid
+from domain.errors import NotFound
 from domain.leads import LeadSource, MoveCause
 from domain.lifecycle import ChangeSource
 from domain.roles import RECORD_EDITORS
@@ -21,6 +21,7 @@ from services.auth import require_role
 from services.lead_settings import load_settings
 from services.leads import NewLead, enqueue_start, insert_lead
 from services.orchestrator import Orchestrator
+from services.references import check_references
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class ContactChanges:
 
     values: dict[str, Any] = field(default_factory=dict)
     change_source: ChangeSource = ChangeSource.MANUAL
+
+
+CONTACT_REFERENCES = ("owner_id", "company_id")
 
 
 async def create_contact(
@@ -46,7 +50,7 @@ async def create_contact(
     stage = values.pop("lifecycle_stage", None)
     async with session_factory() as session:
         async with session.begin():
-            await _check_references(session, values)
+            await check_references(session, values, CONTACT_REFERENCES)
             contact = await records.add(session, Contact(**values))
             message = None
             if await lifecycle.set_contact_stage(session, contact, stage, ChangeSource.MANUAL):
@@ -82,7 +86,7 @@ async def update_contact(
             contact = await records.get(session, Contact, contact_id, for_update=True)
             if contact is None:
                 raise NotFound(f"contact {contact_id} does not exist")
-            await _check_references(session, values)
+            await check_references(session, values, CONTACT_REFERENCES)
             stage = values.pop("lifecycle_stage", contact.lifecycle_stage)
             for name, value in values.items():
                 setattr(contact, name, value)
@@ -138,7 +142,7 @@ async def _start(
 async def create_company(session: AsyncSession, actor: User, values: dict[str, Any]) -> Company:
     require_role(actor, RECORD_EDITORS, "creating companies")
     async with session.begin():
-        await _check_references(session, values)
+        await check_references(session, values, CONTACT_REFERENCES)
         company = await records.add(session, Company(**values))
     return company
 
@@ -156,14 +160,7 @@ async def update_company(
     require_role(actor, RECORD_EDITORS, "editing companies")
     async with session.begin():
         company = await get_company(session, company_id)
-        await _check_references(session, values)
+        await check_references(session, values, CONTACT_REFERENCES)
         for name, value in values.items():
             setattr(company, name, value)
     return company
-
-
-async def _check_references(session: AsyncSession, values: dict[str, Any]) -> None:
-    for name, model in (("owner_id", User), ("company_id", Company)):
-        ref = values.get(name)
-        if ref is not None and await records.get(session, model, ref) is None:
-            raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")

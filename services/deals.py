@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Company, Contact, Deal, Lead, User
+from db.models import Deal, User
 from db.repositories import deals as deals_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
@@ -13,13 +13,16 @@ from domain.roles import RECORD_EDITORS
 from domain.stages import PipelineObject
 from services.auth import require_role
 from services.pagination import Page, PageRequest, to_page
+from services.references import check_references
+
+DEAL_REFERENCES = ("owner_id", "contact_id", "company_id", "lead_id")
 
 
 async def create_deal(session: AsyncSession, actor: User, values: dict[str, Any]) -> Deal:
     require_role(actor, RECORD_EDITORS, "creating deals")
     async with session.begin():
         await _resolve_stage(session, values)
-        await _check_references(session, values)
+        await check_references(session, values, DEAL_REFERENCES)
         values.setdefault("owner_id", actor.id)
         deal = await records.add(session, Deal(**values))
     return deal
@@ -41,7 +44,7 @@ async def update_deal(
         if "pipeline_id" in values or "stage_id" in values:
             values = {"pipeline_id": deal.pipeline_id, **values}
             await _resolve_stage(session, values)
-        await _check_references(session, values)
+        await check_references(session, values, DEAL_REFERENCES)
         for name, value in values.items():
             setattr(deal, name, value)
     return deal
@@ -80,15 +83,3 @@ async def _resolve_stage(session: AsyncSession, values: dict[str, Any]) -> None:
         raise invalid(
             "stage_id", "stage_in_pipeline", f"stage {stage_id} is not in pipeline {pipeline.id}"
         )
-
-
-async def _check_references(session: AsyncSession, values: dict[str, Any]) -> None:
-    for name, model in (
-        ("owner_id", User),
-        ("contact_id", Contact),
-        ("company_id", Company),
-        ("lead_id", Lead),
-    ):
-        ref = values.get(name)
-        if ref is not None and await records.get(session, model, ref) is None:
-            raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")

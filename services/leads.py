@@ -30,6 +30,7 @@ from services.lead_settings import load_settings
 from services.lead_transitions import check_move
 from services.orchestrator import Orchestrator
 from services.pagination import Page, PageRequest, to_page
+from services.references import require_record
 
 M = TypeVar("M", bound=Base)
 
@@ -118,10 +119,10 @@ async def insert_lead(
         raise invalid(
             "contact_id", "contact_or_company", "a lead needs a contact_id or a company_id"
         )
-    contact = await _require(session, Contact, data.contact_id, "contact_id")
-    company = await _require(session, Company, data.company_id, "company_id")
-    await _require(session, User, data.owner_id, "owner_id")
-    await _require(session, Lead, data.parent_lead_id, "parent_lead_id")
+    contact = await require_record(session, Contact, data.contact_id, "contact_id")
+    company = await require_record(session, Company, data.company_id, "company_id")
+    await require_record(session, User, data.owner_id, "owner_id")
+    await require_record(session, Lead, data.parent_lead_id, "parent_lead_id")
     if data.lead_type is not None:
         lead_type = await config_repo.get_lead_type_by_key(session, data.lead_type)
         if lead_type is None or lead_type.removed_at is not None:
@@ -196,17 +197,6 @@ def _default_name(contact: Contact | None, company: Company | None) -> str:
         return contact.display_name
     assert company is not None
     return company.name
-
-
-async def _require(
-    session: AsyncSession, model: type[M], record_id: int | None, field: str
-) -> M | None:
-    if record_id is None:
-        return None
-    record = await records.get(session, model, record_id)
-    if record is None:
-        raise invalid(field, "exists", f"{field.removesuffix('_id')} {record_id} does not exist")
-    return record
 
 
 async def get_lead(session: AsyncSession, lead_id: int) -> Lead:

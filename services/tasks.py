@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Company, Contact, Deal, Lead, Task, User
-from db.models.base import Base
+from db.models import Lead, Task, User
 from db.repositories import records
 from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
@@ -19,14 +18,9 @@ from domain.roles import RECORD_EDITORS, Role
 from domain.tasks import TaskStatus, TaskView, due_window
 from services.auth import require_role
 from services.pagination import Page
+from services.references import check_references
 
-_REFERENCES: tuple[tuple[str, type[Base]], ...] = (
-    ("owner_id", User),
-    ("lead_id", Lead),
-    ("contact_id", Contact),
-    ("company_id", Company),
-    ("deal_id", Deal),
-)
+_REFERENCES = ("owner_id", "lead_id", "contact_id", "company_id", "deal_id")
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ async def insert_task(
         existing = await tasks_repo.get_by_idempotency_key(session, idempotency_key)
         if existing is not None:
             return existing
-    await _check_references(session, values)
+    await check_references(session, values, _REFERENCES)
     lead_id = values.get("lead_id")
     if lead_id is not None:
         lead = await records.get(session, Lead, lead_id)
@@ -104,7 +98,7 @@ async def update_task(
     _check_workspace_access(actor)
     async with session.begin():
         task = await _visible_task(session, actor, task_id)
-        await _check_references(session, values)
+        await check_references(session, values, _REFERENCES)
         for name, value in values.items():
             setattr(task, name, value)
     return task
@@ -185,10 +179,3 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int] | None:
         return (None if due == "-" else datetime.fromisoformat(due)), int(task_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid("cursor", "format", "cursor is not one this API returned") from None
-
-
-async def _check_references(session: AsyncSession, values: dict[str, Any]) -> None:
-    for name, model in _REFERENCES:
-        ref = values.get(name)
-        if ref is not None and await records.get(session, model, ref) is None:
-            raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")
