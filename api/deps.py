@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import Settings
-from db.engine import SessionFactory
+from db.engine import SessionFactory, use_autocommit
 from db.models import User
 from services.auth import authenticate
 from services.orchestrator import Orchestrator
@@ -39,8 +39,10 @@ def get_app_settings(request: Request) -> Settings:
 async def get_current_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> User:
-    # Its own short session, so the route's session starts clean for the service's transaction.
+    # Its own short session, so the route's session starts clean for the service's transaction;
+    # one lookup, so no transaction around it.
     async with get_session_factory(request)() as session:
+        await use_autocommit(session)
         return await authenticate(session, credentials.credentials if credentials else None)
 
 

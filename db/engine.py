@@ -15,3 +15,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     # expire_on_commit=False: services return models read inside the transaction.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def use_autocommit(session: AsyncSession) -> None:
+    """Run each of this session's statements in its own transaction: no BEGIN, no COMMIT.
+
+    Saves two round trips for work that is a single statement (a lookup, a cleanup). Call it
+    before the session's first statement, and do not open a transaction on that session.
+    """
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

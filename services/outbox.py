@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
-from db.engine import SessionFactory
+from db.engine import SessionFactory, use_autocommit
 from db.models import OutboxMessage
 from db.repositories import outbox as outbox_repo
 from domain.activities import LeadEvent
@@ -68,7 +68,8 @@ async def deliver_committed(
             log.warning("outbox delivery failed", outbox_id=message.id, error=str(err))
     if delivered or failed:
         try:
-            async with session_factory() as session, session.begin():
+            async with session_factory() as session:
+                await use_autocommit(session)  # one statement each: nothing to wrap
                 await outbox_repo.remove_unlocked(session, delivered)
                 for message_id, error in failed.items():
                     await outbox_repo.record_failure(session, message_id, error)
