@@ -248,7 +248,9 @@ async def main() -> None:
 
     headers = {"Authorization": f"Bearer {admin_token(args.data_dir)}"}
     rounds: list[Round] = []
-    async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=30) as api:
+    # Moves wait for the lead workflow, whose activities queue behind the chains' effects on a
+    # loaded machine: give them longer than the usual 30 s.
+    async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=120) as api:
         ok(await api.get("/v1/readyz"))
         client = await Client.connect(args.temporal)
         print(
