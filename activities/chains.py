@@ -47,11 +47,16 @@ async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
     """Await `work`, heartbeating meanwhile: a worker killed mid-effect is noticed in seconds
     (the heartbeat timeout), not after the whole start-to-close timeout."""
     task = asyncio.ensure_future(work)
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
-        if done:
-            return task.result()
-        activity.heartbeat()
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    except asyncio.CancelledError:
+        # Let the effect finish its transaction; its key makes the retry a no-op.
+        await asyncio.shield(task)
+        raise
 
 
 class ChainActivities:

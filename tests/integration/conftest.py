@@ -22,9 +22,11 @@ from worker import build_worker, relay_outbox
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=database_url,
+        # Chains write the mail log here: never into a developer's own data dir.
+        data_dir=tmp_path_factory.mktemp("data"),
         task_queue=f"leadpipe-test-{uuid.uuid4().hex[:8]}",
         log_json=False,
     )
