@@ -8,7 +8,11 @@ notes, and finally one `email_reply` (Attempting -> Connected). It prints
 - post-to-stage-visible latency (p50/p95/p99): post time to the moment the move is in the
   lead's history, for the moving activities, at full speed and again at half the peak rate;
 - the raw ceiling: the same number of signals sent straight from a client to a minimal
-  workflow on the same Temporal server, and the ratio between the two.
+  workflow on the same Temporal server (as many workflows as leads, as many signals each as
+  activities per lead, as many in flight), measured right before and right after the peak
+  run and averaged, and the ratio between end to end and ceiling.
+
+`--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,9 +79,14 @@ async def setup_leads(api: httpx.AsyncClient, count: int) -> list[dict[str, Any]
     return leads
 
 
+def activities_per_lead(leads: int, total: int) -> int:
+    """How many activities each lead gets (at least its email_sent and email_reply)."""
+    return max(2, total // leads)
+
+
 def plan_activities(leads: list[dict[str, Any]], total: int) -> list[list[dict[str, Any]]]:
     """Per lead, in order: email_sent, notes, email_reply. Lists are posted lead-interleaved."""
-    per_lead = max(2, total // len(leads))
+    per_lead = activities_per_lead(len(leads), total)
     plans = []
     for lead in leads:
         now = datetime.now(UTC).isoformat()
@@ -131,10 +141,18 @@ async def wait_until_connected(
     api: httpx.AsyncClient, leads: list[dict[str, Any]], connected_stage: int, run: Run
 ) -> None:
     pending = {lead["id"] for lead in leads}
+
+    async def stage_of(lead_id: int) -> int:
+        stage_id: int = (await api.get(f"/v1/leads/{lead_id}")).json()["stage_id"]
+        return stage_id
+
     while pending:
-        for lead_id in list(pending):
-            if (await api.get(f"/v1/leads/{lead_id}")).json()["stage_id"] == connected_stage:
-                pending.discard(lead_id)
+        # All pending leads at once: a pass must not add much to the measured time.
+        ids = sorted(pending)
+        stages = await asyncio.gather(*(stage_of(lead_id) for lead_id in ids))
+        pending -= {
+            lead_id for lead_id, stage in zip(ids, stages, strict=True) if stage == connected_stage
+        }
         if pending:
             await asyncio.sleep(0.05)
     run.finished = time.perf_counter()
@@ -173,8 +191,14 @@ async def pipeline_stages(api: httpx.AsyncClient, pipeline_id: int) -> list[dict
 
 
 async def measure_ceiling(client: Client, workflows: int, total: int, concurrency: int) -> float:
+    """Signals/s to a minimal workflow, shaped like the stack run it is compared with.
+
+    The same number of workflows (one per lead) and of signals per workflow (one per
+    activity), each workflow's signals sent in order, with the same number in flight; the
+    clock runs from the first signal until every workflow has counted all of its own.
+    """
     queue = f"bench-ceiling-{uuid.uuid4().hex[:8]}"
-    per = max(1, total // workflows)
+    per = activities_per_lead(workflows, total)
     async with Worker(client, task_queue=queue, workflows=[SignalSink]):
         handles = [
             await client.start_workflow(
@@ -218,32 +242,104 @@ async def main() -> None:
     parser.add_argument("--leads", type=int, default=50)
     parser.add_argument("--activities", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat ceiling, peak and half-peak runs this many times; medians follow",
+    )
     args = parser.parse_args()
 
     headers = {"Authorization": f"Bearer {admin_token(args.data_dir)}"}
+    rounds: list[Round] = []
     async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=30) as api:
         (await api.get("/v1/readyz")).raise_for_status()
         client = await Client.connect(args.temporal)
-        ceiling = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
-        peak, peak_latencies, count = await measure_stack(
-            api, args.leads, args.activities, args.concurrency, None
-        )
-        _, half_latencies, _ = await measure_stack(
-            api, args.leads, args.activities, args.concurrency, peak / 2
-        )
+        for number in range(1, args.rounds + 1):
+            # The ceiling right before and right after the peak run, averaged: on a shared
+            # machine the load drifts, and the ratio should compare like with like.
+            before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
+            peak, peak_latencies, count = await measure_stack(
+                api, args.leads, args.activities, args.concurrency, None
+            )
+            after = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
+            ceiling = (before + after) / 2
+            _, half_latencies, _ = await measure_stack(
+                api, args.leads, args.activities, args.concurrency, peak / 2
+            )
+            rounds.append(
+                Round(ceiling, peak, Latency.of(peak_latencies), Latency.of(half_latencies))
+            )
+            if number == 1:
+                print(
+                    f"activities per run            {count}, {args.leads} leads, "
+                    f"{args.concurrency} at once"
+                )
+            if args.rounds > 1:
+                print(f"-- round {number} of {args.rounds}")
+            print_round(rounds[-1])
+    if args.rounds > 1:
+        ratios = sorted(r.ratio for r in rounds)
+        print(f"-- median of {args.rounds} rounds (ratios {ratios[0]:.2f} to {ratios[-1]:.2f})")
+        print_round(Round.median(rounds))
 
-    def line(name: str, values: list[float]) -> str:
+
+@dataclass(frozen=True)
+class Latency:
+    p50: float
+    p95: float
+    p99: float
+    n: int
+
+    @staticmethod
+    def of(values: list[float]) -> "Latency":
         p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
+        return Latency(p50, p95, p99, len(values))
+
+    def line(self, name: str) -> str:
         return (
-            f"{name:<30} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms  (n={len(values)})"
+            f"{name:<30} p50 {self.p50:7.1f} ms  p95 {self.p95:7.1f} ms  "
+            f"p99 {self.p99:7.1f} ms  (n={self.n})"
         )
 
-    print(f"activities per run            {count}, {args.leads} leads, {args.concurrency} at once")
-    print(f"raw ceiling (signals/s)       {ceiling:8.1f}")
-    print(f"end to end (activities/s)     {peak:8.1f}")
-    print(f"ratio end-to-end / ceiling    {peak / ceiling:8.2f}")
-    print(line("latency at peak rate", peak_latencies))
-    print(line(f"latency at {peak / 2:.0f}/s (half peak)", half_latencies))
+
+@dataclass(frozen=True)
+class Round:
+    ceiling: float
+    peak: float
+    at_peak: Latency
+    at_half_peak: Latency
+
+    @property
+    def ratio(self) -> float:
+        return self.peak / self.ceiling
+
+    @staticmethod
+    def median(rounds: list["Round"]) -> "Round":
+        """Each figure's median over the rounds (latency percentiles too, one by one)."""
+
+        def latency(pick: Callable[[Round], Latency]) -> Latency:
+            return Latency(
+                statistics.median(pick(r).p50 for r in rounds),
+                statistics.median(pick(r).p95 for r in rounds),
+                statistics.median(pick(r).p99 for r in rounds),
+                sum(pick(r).n for r in rounds),
+            )
+
+        return Round(
+            statistics.median(r.ceiling for r in rounds),
+            statistics.median(r.peak for r in rounds),
+            latency(lambda r: r.at_peak),
+            latency(lambda r: r.at_half_peak),
+        )
+
+
+def print_round(r: Round) -> None:
+    print(f"raw ceiling (signals/s)       {r.ceiling:8.1f}")
+    print(f"end to end (activities/s)     {r.peak:8.1f}")
+    print(f"ratio end-to-end / ceiling    {r.ratio:8.2f}")
+    print(r.at_peak.line("latency at peak rate"))
+    print(r.at_half_peak.line(f"latency at {r.peak / 2:.0f}/s (half peak)"))
 
 
 if __name__ == "__main__":
