@@ -158,9 +158,9 @@ def banner(settings: Settings, address: str, started_temporal: bool, admin: Admi
     else:
         temporal = f"Temporal     {address} (LEADPIPE_TEMPORAL_ADDRESS)"
     if admin.source == "new":
-        token = f"{admin.token}\n               (shown once; also saved in {admin.path})"
+        token = f"{admin.token}\n               (new; saved in {admin.path})"
     elif admin.source == "file":
-        token = f"saved in {admin.path} (cat it)"
+        token = f"{admin.token}\n               (from {admin.path})"
     else:
         token = "the one in LEADPIPE_ADMIN_TOKEN"
     return "\n".join(
