@@ -17,15 +17,12 @@ stage through the API. It prints
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
 
-import argparse
 import asyncio
-import os
 import statistics
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,7 +30,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.chain_ceiling import NoopSteps, noop_step
-from bench.ingest import admin_token, percentile
+from bench.ingest import percentile
+from bench.stack import admin_headers, stack_arguments
 
 CHAIN: list[dict[str, Any]] = [
     {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}},
@@ -220,33 +218,10 @@ def print_round(r: Round) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--api", default=f"http://127.0.0.1:{os.environ.get('LEADPIPE_API_PORT', '8000')}"
-    )
-    parser.add_argument(
-        "--temporal",
-        default=os.environ.get(
-            "LEADPIPE_TEMPORAL_ADDRESS",
-            f"127.0.0.1:{os.environ.get('LEADPIPE_TEMPORAL_PORT', '7233')}",
-        ),
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path(os.environ.get("LEADPIPE_DATA_DIR", ".leadpipe"))
-    )
-    parser.add_argument("--leads", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=1,
-        help="repeat ceiling and stack runs this many times; medians follow",
-    )
+    parser = stack_arguments(__doc__, concurrency=32)
     args = parser.parse_args()
 
-    headers = {"Authorization": f"Bearer {admin_token(args.data_dir)}"}
+    headers = admin_headers(args.data_dir)
     rounds: list[Round] = []
     # Moves wait for the lead workflow, whose activities queue behind the chains' effects on a
     # loaded machine: give them longer than the usual 30 s.

@@ -15,16 +15,13 @@ notes, and finally one `email_reply` (Attempting -> Connected). It prints
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
 
-import argparse
 import asyncio
-import os
 import statistics
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.ceiling import SignalSink
+from bench.stack import admin_headers, stack_arguments
 
 
 @dataclass
@@ -219,38 +217,12 @@ async def measure_ceiling(client: Client, workflows: int, total: int, concurrenc
         return per * workflows / (time.perf_counter() - started)
 
 
-def admin_token(data_dir: Path) -> str:
-    token = os.environ.get("LEADPIPE_ADMIN_TOKEN")
-    if token:
-        return token
-    return (data_dir / "admin-token").read_text().strip()
-
-
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--api", default=f"http://127.0.0.1:{os.environ.get('LEADPIPE_API_PORT', '8000')}"
-    )
-    parser.add_argument(
-        "--temporal", default=os.environ.get("LEADPIPE_TEMPORAL_ADDRESS", "127.0.0.1:7233")
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path(os.environ.get("LEADPIPE_DATA_DIR", ".leadpipe"))
-    )
-    parser.add_argument("--leads", type=int, default=50)
+    parser = stack_arguments(__doc__, concurrency=32)
     parser.add_argument("--activities", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=1,
-        help="repeat ceiling, peak and half-peak runs this many times; medians follow",
-    )
     args = parser.parse_args()
 
-    headers = {"Authorization": f"Bearer {admin_token(args.data_dir)}"}
+    headers = admin_headers(args.data_dir)
     rounds: list[Round] = []
     async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=30) as api:
         (await api.get("/v1/readyz")).raise_for_status()
