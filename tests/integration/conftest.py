@@ -1,8 +1,9 @@
 """The real stack in-process: API (ASGI) -> Temporal dev server -> worker -> PostgreSQL."""
 
 import asyncio
+import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from db.models import Pipeline, Stage
 from services.auth import new_token
 from services.orchestrator import Orchestrator
 from services.users import ensure_super_admin
+from tests.integration.webhook_receiver import Receiver
 from worker import build_worker, relay_outbox
 
 
@@ -231,3 +233,16 @@ def make_pipeline(admin: Api) -> MakePipeline:
         return pipeline
 
     return make
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 and a free port, for the test's duration."""
+    r = Receiver()
+    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield r
+    finally:
+        r.server.shutdown()
+        r.server.server_close()

@@ -4,10 +4,7 @@ makes no second task, deal, owner change or webhook POST. Webhooks go to a real 
 import hashlib
 import hmac
 import json
-import threading
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,46 +22,11 @@ from domain.chains import (
 from domain.errors import Conflict, Unavailable
 from services import chain_effects
 from services.chain_context import build_context
+from tests.integration.webhook_receiver import Receiver
 
 
 def key() -> str:
     return f"chain-{uuid.uuid4().hex}/a_00000001/0"
-
-
-class Receiver:
-    """A local HTTP server that records each POST and answers the next queued status."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append((dict(self.headers.items()), body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b'{"ok": true}')
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield r
-    finally:
-        r.server.shutdown()
-        r.server.server_close()
 
 
 async def count(session_factory: SessionFactory, model: Any, *where: Any) -> int:

@@ -8,11 +8,9 @@ tasks, the mail log, the lead's properties, a webhook receiver, the lead's chain
 import hashlib
 import hmac
 import json
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +22,7 @@ from db.models import EmailOutboxMessage
 from services.email import MAIL_LOG
 from tests.integration.conftest import Api, MakePipeline, MakeUser
 from tests.integration.eventually import eventually
+from tests.integration.webhook_receiver import Receiver
 
 SECRET = "chain-e2e-secret"
 
@@ -271,40 +270,6 @@ class TestVersionsAndStops:
 async def task_titles(as_owner: Api, lead_id: int) -> list[str]:
     page = await as_owner.ok("get", f"/tasks?view=all&lead_id={lead_id}")
     return sorted(t["title"] for t in page["items"])
-
-
-class Receiver:
-    """A local HTTP server that records each POST's headers and body."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append((dict(self.headers.items()), body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b'{"ok": true}')
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield r
-    finally:
-        r.server.shutdown()
-        r.server.server_close()
 
 
 class TestWebhook:
