@@ -100,15 +100,7 @@ async def create_pipeline(session: AsyncSession, actor: User, data: NewPipeline)
         ]
         if data.object == PipelineObject.LEAD:
             await automation.add_defaults(session, pipeline.id, stages)
-        pipeline = await _fresh(session, pipeline.id)
-        await audit.record(
-            session,
-            actor,
-            audit.Entity.PIPELINE,
-            pipeline.id,
-            audit.Action.CREATE,
-            after=pipeline_record(pipeline),
-        )
+        pipeline = await _audited(session, actor, pipeline.id, audit.Action.CREATE)
     return pipeline
 
 
@@ -144,16 +136,7 @@ async def update_pipeline(
                 await session.flush()
             pipeline.is_default = True
         await session.flush()
-        pipeline = await _fresh(session, pipeline.id)
-        await audit.record(
-            session,
-            actor,
-            audit.Entity.PIPELINE,
-            pipeline.id,
-            audit.Action.UPDATE,
-            before=before,
-            after=pipeline_record(pipeline),
-        )
+        pipeline = await _audited(session, actor, pipeline.id, audit.Action.UPDATE, before=before)
     return pipeline
 
 
@@ -332,16 +315,7 @@ async def reorder_stages(
         before = pipeline_record(pipeline)
         _renumber([by_id[i] for i in ids])
         await session.flush()
-        pipeline = await _fresh(session, pipeline.id)
-        await audit.record(
-            session,
-            actor,
-            audit.Entity.PIPELINE,
-            pipeline.id,
-            audit.Action.REORDER,
-            before=before,
-            after=pipeline_record(pipeline),
-        )
+        pipeline = await _audited(session, actor, pipeline.id, audit.Action.REORDER, before=before)
     return pipeline
 
 
@@ -370,6 +344,27 @@ async def _locked(session: AsyncSession, pipeline_id: int) -> Pipeline:
     pipeline = await pipelines_repo.get(session, pipeline_id, for_update=True, fresh=True)
     if pipeline is None:
         raise NotFound(f"pipeline {pipeline_id} does not exist")
+    return pipeline
+
+
+async def _audited(
+    session: AsyncSession,
+    actor: User,
+    pipeline_id: int,
+    action: audit.Action,
+    before: dict[str, Any] | None = None,
+) -> Pipeline:
+    """The pipeline as the change left it, with the change in the audit log."""
+    pipeline = await _fresh(session, pipeline_id)
+    await audit.record(
+        session,
+        actor,
+        audit.Entity.PIPELINE,
+        pipeline.id,
+        action,
+        before=before,
+        after=pipeline_record(pipeline),
+    )
     return pipeline
 
 
