@@ -25,7 +25,6 @@ class MoveCause(StrEnum):
     CREATED = "created"
     MANUAL = "manual"
     CHAIN = "chain"
-    REOPENED = "reopened"
 
     @staticmethod
     def automation(rule: str) -> str:

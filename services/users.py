@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
 from db.repositories import users as users_repo
-from domain.errors import Conflict, Forbidden, NotFound
+from domain.errors import Conflict, Forbidden
 from domain.roles import ADMINS, Role, may_create_role
 from services.auth import hash_token, new_token, require_role
 
@@ -63,11 +63,4 @@ async def ensure_super_admin(session: AsyncSession, token: str) -> User:
             else:
                 user.token_hash = hash_token(token)
                 user.role = Role.SUPER_ADMIN.value
-    return user
-
-
-async def get_user(session: AsyncSession, user_id: int) -> User:
-    user = await users_repo.get(session, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
     return user

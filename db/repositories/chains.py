@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -140,11 +140,6 @@ async def lock_queued_emails(
 
 async def get_email(session: AsyncSession, email_id: int) -> EmailOutboxMessage | None:
     return await session.get(EmailOutboxMessage, email_id)
-
-
-async def count_emails(session: AsyncSession, status: str) -> int:
-    query = select(func.count()).where(EmailOutboxMessage.status == status)
-    return int(await session.scalar(query) or 0)
 
 
 async def webhook_call(
