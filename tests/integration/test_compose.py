@@ -97,3 +97,29 @@ def test_worker_can_be_scaled(services: dict[str, dict[str, Any]]) -> None:
     worker = services["worker"]
     assert "container_name" not in worker
     assert "ports" not in worker
+
+
+def test_every_image_is_pinned_and_none_is_deprecated(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in services.items():
+        image = service.get("image", "")
+        if name in APP_SERVICES:
+            continue
+        repository, _, tag = image.partition(":")
+        assert tag and tag != "latest", f"{name} runs an unpinned image: {image}"
+        # Temporal deprecated auto-setup: schemas and the namespace are explicit one-shots.
+        assert repository != "temporalio/auto-setup", name
+
+
+def test_temporal_starts_on_a_set_up_schema_and_the_app_on_its_namespace(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert services["temporal"]["image"].startswith("temporalio/server:")
+    schema = services["temporal"]["depends_on"]["temporal-schema"]
+    assert schema["condition"] == "service_completed_successfully"
+    for name in ("api", "worker"):
+        namespace = services[name]["depends_on"]["temporal-namespace"]
+        assert namespace["condition"] == "service_completed_successfully"
+    tools = {services[n]["image"] for n in ("temporal-schema", "temporal-namespace")}
+    assert len(tools) == 1 and tools.pop().startswith("temporalio/admin-tools:")
