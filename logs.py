@@ -1,4 +1,4 @@
-"""Structured logging: one JSON line per event, with context bound at the edges."""
+"""Structured logging: one JSON line per event (or a readable line), context bound at the edges."""
 
 import logging
 import sys
@@ -7,13 +7,17 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
+    """JSON lines when `json`; else readable lines, coloured only when stdout is a terminal
+    (so colour codes never land in a redirected file)."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
