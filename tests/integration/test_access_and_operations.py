@@ -1,5 +1,7 @@
 """Authentication, roles, problem responses and the operations endpoints."""
 
+import re
+
 
 class TestAuth:
     async def test_no_token_is_401_with_a_problem_body(self, admin) -> None:
@@ -68,6 +70,17 @@ class TestOperations:
         move = spec["paths"]["/v1/leads/{lead_id}/stage"]["post"]
         assert {"401", "403", "404", "409", "422"} <= set(move["responses"])
         assert spec["components"]["schemas"]["StageMoveIn"]["examples"]
+
+    async def test_docs_load_their_assets_from_the_api_itself(self, http) -> None:
+        for page in ("/docs", "/redoc"):
+            html = (await http.get(page)).text
+            scripts = re.findall(r'src="([^"]+\.js)"', html)
+            assert scripts and all(src.startswith("/static-offline-docs/") for src in scripts)
+            for src in scripts:
+                asset = await http.get(src)
+                assert asset.status_code == 200 and len(asset.content) > 10_000
+        swagger = (await http.get("/docs")).text
+        assert "cdn." not in swagger and "/openapi.json" in swagger
 
 
 class TestRecords:
