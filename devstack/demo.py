@@ -6,14 +6,14 @@ Run against a running stack (`make run`, then `make demo` in another terminal). 
 
 import argparse
 import asyncio
-import os
 import random
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
+
+from config import Settings, get_settings
 
 PEOPLE = [
     ("Aino", "Virtanen", "Nordic Timber"),
@@ -44,7 +44,7 @@ STORIES: list[list[dict[str, Any]]] = [
 ]
 
 
-async def run_demo(api: httpx.AsyncClient, pause: float, ui_port: str) -> None:
+async def run_demo(api: httpx.AsyncClient, pause: float, settings: Settings) -> None:
     suffix = uuid.uuid4().hex[:6]
     reps = []
     for name in ("Sara Sales", "Oskar Outreach"):
@@ -117,33 +117,36 @@ async def run_demo(api: httpx.AsyncClient, pause: float, ui_port: str) -> None:
         current = (await api.get(f"/v1/leads/{lead['id']}")).json()
         print(f"  lead {current['id']:>4}  {current['name']:<36} {stages[current['stage_id']]}")
     print(
-        f"\nIn the Temporal UI (http://127.0.0.1:{ui_port}), filter workflows with:\n"
+        f"\nIn the Temporal UI (http://127.0.0.1:{settings.temporal_ui_port}), filter workflows"
+        " with:\n"
         "  LeadStage = 'Connected'\n"
         "  LeadStage = 'Attempting' AND LeadPipeline = 'Sales leads'\n"
         f"  LeadOwner = {reps[0]['id']}\n"
-        "or from a shell: .venv/bin/temporal workflow list --query \"LeadStage = 'Connected'\""
+        f"or from a shell:\n  {cli_hint(settings)}"
+    )
+
+
+def cli_hint(settings: Settings) -> str:
+    """The `temporal workflow list` line for this stack's server, whatever its port."""
+    return (
+        f".venv/bin/temporal workflow list --address {settings.temporal_target}"
+        f" --namespace {settings.temporal_namespace} --query \"LeadStage = 'Connected'\""
     )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--api", default=f"http://127.0.0.1:{os.environ.get('LEADPIPE_API_PORT', '8000')}"
-    )
+    settings = get_settings()
+    parser.add_argument("--api", default=f"http://127.0.0.1:{settings.api_port}")
     parser.add_argument(
         "--pause", type=float, default=1.5, help="seconds between rounds of activity"
     )
     args = parser.parse_args()
-    token = (
-        os.environ.get("LEADPIPE_ADMIN_TOKEN")
-        or (Path(os.environ.get("LEADPIPE_DATA_DIR", ".leadpipe")) / "admin-token")
-        .read_text()
-        .strip()
-    )
+    token = settings.admin_token or (settings.data_dir / "admin-token").read_text().strip()
     async with httpx.AsyncClient(
         base_url=args.api, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as api:
-        await run_demo(api, args.pause, os.environ.get("LEADPIPE_TEMPORAL_UI_PORT", "8233"))
+        await run_demo(api, args.pause, settings)
 
 
 if __name__ == "__main__":
