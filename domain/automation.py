@@ -70,15 +70,6 @@ class ProgressionRule(_Rule):
     to_stage_id: int | None = None
     events: tuple[ProgressionEvent, ...] = Field(min_length=1)
 
-    def fires_on(self, stage_id: int, event: ProgressionEvent) -> bool:
-        """Whether this rule moves a lead now in `stage_id` on `event` (AUT-7, minus AUT-8)."""
-        return (
-            self.enabled
-            and self.from_stage_id == stage_id
-            and self.to_stage_id is not None
-            and event in self.events
-        )
-
 
 class FollowUpRule(_Rule):
     """Create a follow-up lead of `lead_type` when a lead is disqualified for one of the reasons."""

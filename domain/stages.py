@@ -66,15 +66,6 @@ def is_backward(from_position: int, to_position: int) -> bool:
     return to_position < from_position
 
 
-def order_by_kind(obj: PipelineObject, stages: Sequence[StageSpec]) -> list[StageSpec]:
-    """Stages grouped by kind (open first, then the closing groups), order kept within a group.
-
-    Positions are global within a pipeline, so "earlier" compares across groups too.
-    """
-    kinds = kinds_for(obj)
-    return sorted(stages, key=lambda s: kinds.index(s.kind))
-
-
 def missing_kinds(obj: PipelineObject, kinds: Sequence[StageKind]) -> list[StageKind]:
     """The kind groups a pipeline would be left without (each needs at least one stage)."""
     present = set(kinds)

@@ -100,15 +100,6 @@ class TestProgressionRules:
         ]
         assert rules(advance_on_connect=unset.model_copy(update={"enabled": False})) == []
 
-    def test_fires_on_only_when_enabled_in_the_from_stage_for_a_selected_event(self) -> None:
-        rule = ProgressionRule(
-            enabled=True, from_stage_id=1, to_stage_id=2, events=(ProgressionEvent.CALL,)
-        )
-        assert rule.fires_on(1, ProgressionEvent.CALL)
-        assert not rule.fires_on(2, ProgressionEvent.CALL)
-        assert not rule.fires_on(1, ProgressionEvent.EMAIL_SENT)
-        assert not rule.model_copy(update={"enabled": False}).fires_on(1, ProgressionEvent.CALL)
-
 
 class TestFollowUpRule:
     def test_enabling_needs_a_type_and_a_reason_aut_10(self) -> None:

@@ -2,11 +2,9 @@ from domain.stages import (
     DEFAULT_LEAD_STAGES,
     PipelineObject,
     StageKind,
-    StageSpec,
     is_backward,
     is_closed,
     missing_kinds,
-    order_by_kind,
 )
 
 
@@ -32,21 +30,6 @@ def test_only_qualified_disqualified_won_and_lost_are_closed() -> None:
         StageKind.DISQUALIFIED,
         StageKind.WON,
         StageKind.LOST,
-    ]
-
-
-def test_stages_group_by_kind_keeping_order_within_a_group() -> None:
-    stages = [
-        StageSpec("Lost it", StageKind.DISQUALIFIED),
-        StageSpec("A", StageKind.OPEN),
-        StageSpec("Won it", StageKind.QUALIFIED),
-        StageSpec("B", StageKind.OPEN),
-    ]
-    assert [s.label for s in order_by_kind(PipelineObject.LEAD, stages)] == [
-        "A",
-        "B",
-        "Won it",
-        "Lost it",
     ]
 
 
