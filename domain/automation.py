@@ -127,13 +127,29 @@ def default_config(stages: Sequence[StageRef]) -> AutomationConfig:
     )
 
 
+def backward_rules(config: AutomationConfig, stage_order: Sequence[int]) -> list[RuleName]:
+    """Enabled progression rules whose target stage comes before their source in `stage_order`.
+
+    Automation never moves a lead backwards, so such a rule could never fire (AUT-6).
+    """
+    index = {stage_id: i for i, stage_id in enumerate(stage_order)}
+    return [
+        name
+        for name, rule in config.progression_rules().items()
+        if rule.enabled
+        and rule.from_stage_id in index
+        and rule.to_stage_id in index
+        and index[rule.to_stage_id] < index[rule.from_stage_id]
+    ]
+
+
 def validate_config(
     config: AutomationConfig,
     stages: Sequence[StageRef],
     lead_types: Collection[str],
     reason_ids: Collection[int],
 ) -> list[FieldError]:
-    """Every broken rule of `config` for a pipeline with `stages` (AUT-6, AUT-10).
+    """Every broken rule of `config` for a pipeline with `stages`, in order (AUT-6, AUT-10).
 
     `lead_types` are the keys that may be chosen, `reason_ids` the reasons not removed. Progression
     rules move leads between open stages only: an automatic move cannot bring the deal or the
@@ -143,6 +159,16 @@ def validate_config(
     kinds = {s.id: s.kind for s in stages}
     for name, rule in config.progression_rules().items():
         errors += _progression_errors(name, rule, kinds)
+    for name in backward_rules(config, [s.id for s in stages]):
+        errors.append(
+            FieldError(
+                f"{name}.to_stage_id",
+                "later_stage",
+                f"{name} would move leads backwards: stage {getattr(config, name).to_stage_id} "
+                f"comes before stage {getattr(config, name).from_stage_id}, and automation "
+                "never moves a lead backwards",
+            )
+        )
     errors += _follow_up_errors(config.follow_up_on_disqualify, lead_types, reason_ids)
     return errors
 

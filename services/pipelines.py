@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Pipeline, Stage, User
 from db.repositories import pipelines as pipelines_repo
-from domain.errors import Conflict, NotFound, invalid
+from domain import automation as automation_rules
+from domain.errors import Conflict, FieldError, NotFound, invalid
 from domain.roles import ADMINS
 from domain.stages import PipelineObject, StageKind, StageSpec, kinds_for, missing_kinds
 from services import audit, automation
@@ -289,7 +290,7 @@ async def reorder_stages(
     """Put the stages in the order of `ids` (STG-7); groups stay open, then closing kinds.
 
     Raises Forbidden, NotFound, InvalidInput (not a permutation of the stages, or a kind group
-    split or out of order).
+    split or out of order), Conflict (an enabled automation rule would point backwards, AUT-6).
     """
     require_role(actor, ADMINS, "reordering stages")
     async with session.begin():
@@ -312,6 +313,18 @@ async def reorder_stages(
                 "stages can be reordered only within their kind group: "
                 + ", then ".join(k.value for k in kinds),
             )
+        if pipeline.object == PipelineObject.LEAD:
+            config = await automation.get_automation(session, pipeline.id)
+            backward = automation_rules.backward_rules(config, ids)
+            if backward:
+                message = (
+                    "this order would make {} move leads backwards; switch the rule off or "
+                    "change its stages first"
+                )
+                raise Conflict(
+                    message.format(", ".join(backward)),
+                    [FieldError("ids", "rule_stays_forward", message.format(n)) for n in backward],
+                )
         before = pipeline_record(pipeline)
         _renumber([by_id[i] for i in ids])
         await session.flush()

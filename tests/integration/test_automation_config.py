@@ -181,6 +181,51 @@ class TestSaving:
         assert (field, error) in {(e["field"], e["rule"]) for e in response.json()["errors"]}
         assert await admin.ok("get", path) == rules
 
+    async def test_a_rule_pointing_backwards_is_refused_at_save_aut_6(
+        self, admin, make_pipeline
+    ) -> None:
+        """AUT-6: automation never moves backwards, so such a rule could never fire."""
+        pipeline = await make_pipeline()
+        path = f"/pipelines/{pipeline['id']}/automation"
+        rules = await admin.ok("get", path)
+        body = copy.deepcopy(rules)
+        body["advance_on_connect"]["from_stage_id"] = stage_id(pipeline, "Talking")
+        body["advance_on_connect"]["to_stage_id"] = stage_id(pipeline, "New")
+        response = await admin.put(path, body)
+        assert response.status_code == 422
+        errors = {(e["field"], e["rule"]) for e in response.json()["errors"]}
+        assert errors == {("advance_on_connect.to_stage_id", "later_stage")}
+        assert await admin.ok("get", path) == rules
+        # Switched off, it keeps its parameters (AUT-1) and may be saved.
+        body["advance_on_connect"]["enabled"] = False
+        assert (await admin.ok("put", path, body))["advance_on_connect"]["to_stage_id"] == (
+            stage_id(pipeline, "New")
+        )
+
+    async def test_a_reorder_making_an_enabled_rule_backward_is_a_409_naming_it_aut_6(
+        self, admin, make_pipeline
+    ) -> None:
+        pipeline = await make_pipeline()
+        new, working, talking, won, lost = (s["id"] for s in pipeline["stages"])
+        order = f"/pipelines/{pipeline['id']}/stages/order"
+        # Working -> Talking (advance_on_connect) would point backwards.
+        response = await admin.put(order, {"ids": [talking, new, working, won, lost]})
+        assert response.status_code == 409
+        assert "advance_on_connect" in response.json()["detail"]
+        assert [e["message"] for e in response.json()["errors"]] == [
+            "this order would make advance_on_connect move leads backwards; switch the rule "
+            "off or change its stages first"
+        ]
+        assert [
+            s["id"] for s in (await admin.ok("get", f"/pipelines/{pipeline['id']}"))["stages"]
+        ] == [new, working, talking, won, lost]
+        # Once the rule is off, the same order is accepted.
+        path = f"/pipelines/{pipeline['id']}/automation"
+        rules = await admin.ok("get", path)
+        rules["advance_on_connect"]["enabled"] = False
+        await admin.ok("put", path, rules)
+        await admin.ok("put", order, {"ids": [talking, new, working, won, lost]})
+
     async def test_enabling_follow_up_needs_a_type_and_a_reason_aut_10(
         self, admin, make_pipeline
     ) -> None:

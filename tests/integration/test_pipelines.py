@@ -14,6 +14,15 @@ def stage_id(pipeline: dict[str, Any], label: str) -> int:
     return found
 
 
+async def switch_off_progression(admin: Any, pipeline: dict[str, Any]) -> None:
+    """Reorders that turn a rule backwards are refused (AUT-6); these tests reorder freely."""
+    path = f"/pipelines/{pipeline['id']}/automation"
+    rules = await admin.ok("get", path)
+    for name in ("advance_on_outreach", "advance_on_connect"):
+        rules[name]["enabled"] = False
+    await admin.ok("put", path, rules)
+
+
 async def default_lead_pipeline(admin: Any) -> dict[str, Any]:
     pipelines = await admin.ok("get", "/pipelines?object=lead")
     found: dict[str, Any] = next(p for p in pipelines if p["is_default"])
@@ -310,6 +319,7 @@ class TestStages:
     async def test_reorder_within_kind_groups_stg_7(self, admin, make_pipeline) -> None:
         """STG-7: the new order is returned and defines positions."""
         pipeline = await make_pipeline()
+        await switch_off_progression(admin, pipeline)
         ids = [s["id"] for s in pipeline["stages"]]
         new_order = [ids[2], ids[0], ids[1], ids[3], ids[4]]
         reordered = await admin.ok(
@@ -324,6 +334,7 @@ class TestStages:
     ) -> None:
         """STG-7: after a reorder, a move to a stage now earlier is a move back (AUT-8)."""
         pipeline = await make_pipeline()
+        await switch_off_progression(admin, pipeline)
         new, working = stage_id(pipeline, "New"), stage_id(pipeline, "Working")
         ids = [s["id"] for s in pipeline["stages"]]
         await admin.ok(

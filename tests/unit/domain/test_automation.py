@@ -8,7 +8,9 @@ from domain.automation import (
     FollowUpRule,
     ProgressionEvent,
     ProgressionRule,
+    RuleName,
     StageRef,
+    backward_rules,
     default_config,
     validate_config,
 )
@@ -99,6 +101,26 @@ class TestProgressionRules:
             ("advance_on_connect.to_stage_id", "required"),
         ]
         assert rules(advance_on_connect=unset.model_copy(update={"enabled": False})) == []
+
+
+class TestBackwardRules:
+    def test_an_enabled_rule_to_an_earlier_stage_is_refused_aut_6(self) -> None:
+        backward = ProgressionRule(
+            enabled=True, from_stage_id=3, to_stage_id=1, events=CONNECT_EVENTS
+        )
+        assert rules(advance_on_connect=backward) == [
+            ("advance_on_connect.to_stage_id", "later_stage")
+        ]
+        assert rules(advance_on_connect=backward.model_copy(update={"enabled": False})) == []
+
+    def test_a_new_order_names_the_enabled_rules_it_would_turn_backwards_aut_6(self) -> None:
+        config = default_config(STAGES)  # 1 -> 2 on outreach, 2 -> 3 on connect
+        assert backward_rules(config, [1, 2, 3, 4, 5]) == []
+        assert backward_rules(config, [3, 1, 2, 4, 5]) == [RuleName.ADVANCE_ON_CONNECT]
+        assert backward_rules(config, [3, 2, 1, 4, 5]) == [
+            RuleName.ADVANCE_ON_OUTREACH,
+            RuleName.ADVANCE_ON_CONNECT,
+        ]
 
 
 class TestFollowUpRule:
