@@ -101,7 +101,13 @@ async def observe_request(
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response = await call_next(request)
+    except Exception as exc:
+        # Answered here, inside the request's context, rather than by Starlette's outermost
+        # handler: the 500 carries the request id, nothing re-raises it (one traceback in the
+        # log), and the server keeps the connection open.
+        response = problems.unexpected_error_response(request, exc)
     path = route_template(request)
     LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
     REQUESTS.labels(request.method, path, str(response.status_code)).inc()
