@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import problems
+from api.body_limit import BodyLimit
 from api.routers import (
     activities,
     audit,
@@ -89,6 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    # Added first, so it runs inside observe_request: its 413 has a request id too.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/activities:batch": settings.max_batch_body_bytes},
+    )
     app.middleware("http")(observe_request)
     return app
 
