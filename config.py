@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     mail_from: str = "leadpipe@localhost"
     # Signs chain webhooks whose action has no secret of its own.
     webhook_secret: str | None = None
+    # Request bodies over these sizes get a 413 before they are read or parsed; a batch of
+    # activities (up to 500 items) has its own, larger limit.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_batch_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
 
     @property
     def temporal_target(self) -> str:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import problems
+from api.body_limit import BodyLimit
 from api.routers import (
     activities,
     audit,
@@ -91,6 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    # Added first, so it runs inside observe_request: its 413 has a request id too.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/activities:batch": settings.max_batch_body_bytes},
+    )
     app.middleware("http")(observe_request)
     return app
 
@@ -103,7 +110,13 @@ async def observe_request(
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response = await call_next(request)
+    except Exception as exc:
+        # Answered here, inside the request's context, rather than by Starlette's outermost
+        # handler: the 500 carries the request id, nothing re-raises it (one traceback in the
+        # log), and the server keeps the connection open.
+        response = problems.unexpected_error_response(request, exc)
     path = route_template(request)
     LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
     REQUESTS.labels(request.method, path, str(response.status_code)).inc()

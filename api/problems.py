@@ -8,9 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import LeadpipeError
+from db.errors import domain_error
+from domain.errors import LeadpipeError, Unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -30,10 +33,20 @@ class Problem(BaseModel):
     detail: str = Field(examples=["stage 99 is not a stage of this lead's pipeline"])
     instance: str | None = Field(default=None, examples=["/v1/leads/7/stage"])
     errors: list[ProblemFieldError] = Field(default_factory=list)
+    request_id: str | None = Field(
+        default=None, description="On server errors: the `x-request-id` to quote when reporting"
+    )
 
 
 def problem_response(
-    request: Request, status: int, slug: str, title: str, detail: str, errors: list[dict[str, Any]]
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]],
+    *,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = Problem(
         type=f"/problems/{slug}",
@@ -42,8 +55,13 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=[ProblemFieldError(**e) for e in errors],
+        request_id=structlog.contextvars.get_contextvars().get("request_id")
+        if status >= 500
+        else None,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
@@ -83,38 +101,89 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, "validation-error", "Invalid input", detail, errors)
 
 
+def leadpipe_problem(request: Request, exc: LeadpipeError) -> JSONResponse:
+    headers = (
+        {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Unavailable) else None
+    )
+    return problem_response(
+        request,
+        exc.status,
+        exc.type,
+        exc.title,
+        exc.detail,
+        [e.__dict__ for e in exc.errors],
+        headers=headers,
+    )
+
+
 async def on_leadpipe_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LeadpipeError)
-    return problem_response(
-        request, exc.status, exc.type, exc.title, exc.detail, [e.__dict__ for e in exc.errors]
-    )
+    return leadpipe_problem(request, exc)
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A constraint the checks let through, or an outage; anything else is a bug (500)."""
+    assert isinstance(exc, SQLAlchemyError)
+    error = domain_error(exc)
+    if error is None:
+        return unexpected_error_response(request, exc)
+    if isinstance(error, Unavailable):
+        # The driver's message, without the statement and its parameters.
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        log.warning("database unavailable", path=request.url.path, error=str(cause))
+    return leadpipe_problem(request, error)
+
+
+# Temporal answers these when it is down, overloaded or slow: worth a retry.
+TRANSIENT_RPC = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+}
+
+
+async def on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
+    """A Temporal call that escaped the orchestrator's own mapping."""
+    assert isinstance(exc, RPCError)
+    if exc.status not in TRANSIENT_RPC:
+        return unexpected_error_response(request, exc)
+    log.warning("temporal unavailable", path=request.url.path, error=exc.message)
+    return leadpipe_problem(request, Unavailable("the workflow engine did not answer"))
+
+
+HTTP_PROBLEMS = {
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("content-too-large", "Content too large"),
+}
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed"}
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    return problem_response(
-        request,
-        exc.status_code,
-        slug,
-        titles.get(exc.status_code, "HTTP error"),
-        str(exc.detail),
-        [],
-    )
+    slug, title = HTTP_PROBLEMS.get(exc.status_code, ("http-error", "HTTP error"))
+    return problem_response(request, exc.status_code, slug, title, str(exc.detail), [])
 
 
-async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", path=request.url.path)
+def unexpected_error_response(request: Request, exc: BaseException) -> JSONResponse:
+    """Log the traceback (once: nothing re-raises it) and answer a 500 problem document."""
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
     return problem_response(
         request, 500, "internal-error", "Internal error", "an unexpected error occurred", []
     )
 
 
+async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    return unexpected_error_response(request, exc)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(LeadpipeError, on_leadpipe_error)
+    app.add_exception_handler(SQLAlchemyError, on_database_error)
+    app.add_exception_handler(RPCError, on_rpc_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    # Only reached by an error outside `observe_request` (api/app.py), which answers the rest
+    # with the request id; Starlette runs this one in its outermost middleware.
     app.add_exception_handler(Exception, on_unexpected_error)
 
 
@@ -124,7 +193,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "Missing or unknown bearer token"),
         (403, "The caller's role may not do this"),
         (404, "Not found"),
-        (409, "Conflicts with the current state"),
+        (409, "Conflicts with the current state; `errors` names the field"),
+        (413, "The request body is larger than the limit"),
         (422, "Invalid input; `errors` lists each field and the rule it broke"),
+        (503, "A dependency is down; retry after `Retry-After` seconds"),
     )
 }

@@ -70,12 +70,37 @@ class Unauthorized(LeadpipeError):
 
 
 @dataclass
+class IdempotencyKeyReused(InvalidInput):
+    """A retry key (`Idempotency-Key`, `event_id`) sent again with a different request."""
+
+    type: str = "idempotency-key-reused"
+    title: str = "Idempotency key reused with a different request"
+
+
+@dataclass
 class Unavailable(LeadpipeError):
+    """A dependency (the database, Temporal, a webhook's receiver) did not answer: retry."""
+
     status: int = 503
     type: str = "unavailable"
     title: str = "Service unavailable"
+    # Sent as `Retry-After`: long enough for a restart or a failover, short for a client.
+    retry_after_seconds: int = 5
 
 
 def invalid(field_name: str, rule: str, message: str) -> InvalidInput:
     """A 422 about one field."""
     return InvalidInput(message, [FieldError(field_name, rule, message)])
+
+
+def conflict(field_name: str, rule: str, message: str) -> Conflict:
+    """A 409 about one field (a value already taken)."""
+    return Conflict(message, [FieldError(field_name, rule, message)])
+
+
+def key_reused(field_name: str, key: str) -> IdempotencyKeyReused:
+    """The 422 for a retry key whose first request had another body."""
+    message = f"{field_name} {key!r} was first used with a different request"
+    return IdempotencyKeyReused(
+        message, [FieldError(field_name, "idempotency_key_reused", message)]
+    )

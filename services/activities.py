@@ -1,23 +1,29 @@
 """Activity ingestion: store once per event_id, then deliver to the leads it concerns."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
+from db.errors import domain_error
 from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
 from db.repositories import activities as activities_repo
 from domain.activities import LeadEvent, event_kinds
-from domain.errors import LeadpipeError, invalid
+from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
+from domain.idempotency import fingerprint
 from domain.leads import workflow_id_for
 from domain.roles import EVERYONE
 from services import outbox
 from services.auth import require_role
 from services.orchestrator import Orchestrator
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,8 @@ async def record_activity(
 ) -> Recorded:
     """Store an activity and deliver it; a repeated event_id returns the first result.
 
-    Raises InvalidInput naming an unknown referenced record.
+    Raises IdempotencyKeyReused (the event_id came first with another body), InvalidInput
+    naming an unknown referenced record.
     """
     require_role(actor, EVERYONE, "posting activities")
     async with session_factory() as session, session.begin():
@@ -66,7 +73,13 @@ async def record_batch(
     actor: User,
     items: Sequence[NewActivity],
 ) -> list[BatchItem]:
-    """Store each item in its own savepoint: a bad item is reported, the good ones are kept."""
+    """Store each item in its own savepoint: a bad item is reported, the good ones are kept.
+
+    An item the database refuses (a record deleted meanwhile, a value it cannot store) is
+    reported like one the checks refuse. An event_id twice in one batch is a repeat: the
+    second answers the first's result, or IdempotencyKeyReused if its body differs. Raises
+    Unavailable (the whole batch: nothing is kept) when the database itself fails.
+    """
     require_role(actor, EVERYONE, "posting activities")
     results: list[BatchItem] = []
     messages: list[OutboxMessage] = []
@@ -79,6 +92,12 @@ async def record_batch(
                 messages.extend(item_messages)
             except LeadpipeError as err:
                 results.append(BatchItem(error=err))
+            except SQLAlchemyError as exc:
+                error = domain_error(exc)
+                if error is None or isinstance(error, Unavailable):
+                    raise
+                log.info("batch item refused by the database", event_id=item.event_id)
+                results.append(BatchItem(error=error))
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return results
 
@@ -119,6 +138,7 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
             ref = getattr(data, name)
             raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")
     lead_ids = await _open_leads_concerned(session, data, lead_kind)
+    request = fingerprint({k: v for k, v in asdict(data).items() if k != "event_id"})
     activity, is_new = await activities_repo.insert_once(
         session,
         {
@@ -132,9 +152,12 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
             "company_id": data.company_id,
             "details": data.details,
             "delivered_lead_ids": list(lead_ids),
+            "request_fingerprint": request,
         },
     )
     if not is_new:
+        if activity.request_fingerprint not in (None, request):
+            raise key_reused("event_id", data.event_id)
         return Recorded(activity, False, tuple(activity.delivered_lead_ids or ())), []
     kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
     event = LeadEvent(

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DisqualificationReason, User
 from db.repositories import lead_config as config_repo
-from domain.errors import Conflict, NotFound, invalid
+from domain.errors import Conflict, NotFound, conflict, invalid
 from domain.roles import ADMINS
 from services import audit, automation
 from services.auth import require_role
@@ -170,7 +170,9 @@ def _label(value: str) -> str:
 
 def _require_unique(reasons: Sequence[DisqualificationReason], label: str) -> None:
     if any(r.label.lower() == label.lower() for r in reasons):
-        raise Conflict(f"a disqualification reason named {label!r} already exists")
+        raise conflict(
+            "label", "unique", f"a disqualification reason named {label!r} already exists"
+        )
 
 
 def _renumber(reasons: Sequence[DisqualificationReason]) -> None:

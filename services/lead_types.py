@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import LeadType, User
 from db.repositories import lead_config as config_repo
-from domain.errors import Conflict, NotFound, invalid
+from domain.errors import Conflict, NotFound, conflict, invalid
 from domain.lead_types import key_for
 from domain.roles import ADMINS
 from services import audit, automation
@@ -127,7 +127,7 @@ async def _active(session: AsyncSession, type_id: int) -> LeadType:
 
 async def _require_unique(session: AsyncSession, label: str, other_than: int | None = None) -> None:
     if await config_repo.active_lead_type_with_label(session, label, other_than=other_than):
-        raise Conflict(f"a lead type named {label!r} already exists")
+        raise conflict("label", "unique", f"a lead type named {label!r} already exists")
 
 
 def _label(value: str) -> str:

@@ -1,19 +1,22 @@
 """Lead use cases: create, read, move between stages, reassign."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import SessionFactory
+from db.errors import constraint_name
 from db.models import Base, Company, Contact, Lead, LeadStageChange, OutboxMessage, User
 from db.repositories import lead_config as config_repo
 from db.repositories import leads as leads_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
 from db.repositories.leads import LeadFilter
-from domain.errors import Conflict, NotFound, invalid
+from domain.errors import Conflict, NotFound, invalid, key_reused
+from domain.idempotency import fingerprint
 from domain.leads import (
     DealDraft,
     LeadLabel,
@@ -56,6 +59,9 @@ class StageMove:
     deal: DealDraft | None = None
 
 
+LEAD_IDEMPOTENCY_KEY = "uq_leads_idempotency_key"
+
+
 async def create_lead(
     session_factory: SessionFactory,
     orchestrator: Orchestrator,
@@ -66,24 +72,53 @@ async def create_lead(
 ) -> tuple[Lead, bool]:
     """Create a lead and start its workflow; returns (lead, created).
 
-    With an idempotency key a retry returns the first lead (created=False) and starts no
-    second workflow. Raises InvalidInput naming the field for unknown references.
+    With an idempotency key a retry (the same caller, key and body) returns the first lead
+    (created=False) and starts no second workflow, even when the retries run at once. Keys
+    are the caller's own: another caller's same key makes another lead. Raises
+    IdempotencyKeyReused (the key came first with another body), InvalidInput naming the
+    field for unknown references.
     """
     if actor is not None:
         require_role(actor, RECORD_EDITORS, "creating leads")
-    async with session_factory() as session:
-        async with session.begin():
-            if idempotency_key is not None:
-                existing = await leads_repo.get_by_idempotency_key(session, idempotency_key)
+    key = scoped_key(actor, idempotency_key) if idempotency_key is not None else None
+    request = fingerprint(asdict(data)) if key is not None else None
+    try:
+        async with session_factory() as session, session.begin():
+            if key is not None:
+                existing = await leads_repo.get_by_idempotency_key(session, key)
                 if existing is not None:
-                    return existing, False
+                    return _replay(existing, request, idempotency_key), False
             lead = await insert_lead(
-                session, data, actor_id=actor.id if actor else None, idempotency_key=idempotency_key
+                session,
+                data,
+                actor_id=actor.id if actor else None,
+                idempotency_key=key,
+                request_fingerprint=request,
             )
             message = await enqueue_start(session, lead)
-        # The outbox row guarantees the start even if this fast path fails.
-        await outbox.relay(session_factory, orchestrator, ids=[message.id])
+    except IntegrityError as err:
+        if key is None or constraint_name(err) != LEAD_IDEMPOTENCY_KEY:
+            raise
+        # A concurrent request with this key committed first: this one is its retry.
+        async with session_factory() as session:
+            first = await leads_repo.get_by_idempotency_key(session, key)
+        if first is None:  # the first one's lead was deleted since: nothing to replay
+            raise
+        return _replay(first, request, idempotency_key), False
+    # The outbox row guarantees the start even if this fast path fails.
+    await outbox.relay(session_factory, orchestrator, ids=[message.id])
     return lead, True
+
+
+def scoped_key(actor: User | None, key: str) -> str:
+    """A client's Idempotency-Key as stored: per caller, apart from automation's keys."""
+    return f"user/{actor.id}/{key}" if actor is not None else f"system/{key}"
+
+
+def _replay(lead: Lead, request: str | None, key: str | None) -> Lead:
+    if lead.request_fingerprint is not None and lead.request_fingerprint != request:
+        raise key_reused("Idempotency-Key", key or "")
+    return lead
 
 
 async def enqueue_start(session: AsyncSession, lead: Lead) -> OutboxMessage:
@@ -105,6 +140,7 @@ async def insert_lead(
     *,
     actor_id: int | None,
     idempotency_key: str | None = None,
+    request_fingerprint: str | None = None,
     cause: str = MoveCause.CREATED.value,
     event_id: str | None = None,
 ) -> Lead:
@@ -172,6 +208,7 @@ async def insert_lead(
             source=data.source.value,
             parent_lead_id=data.parent_lead_id,
             idempotency_key=idempotency_key,
+            request_fingerprint=request_fingerprint,
             created_by_id=actor_id,
         ),
     )

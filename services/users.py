@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
 from db.repositories import users as users_repo
-from domain.errors import Conflict, Forbidden
+from domain.errors import Forbidden, conflict
 from domain.roles import ADMINS, Role, may_create_role
 from services.auth import hash_token, new_token, require_role
 
@@ -30,7 +30,7 @@ async def create_user(session: AsyncSession, actor: User, data: NewUser) -> tupl
         raise Forbidden("only a super_admin may create another super_admin")
     async with session.begin():
         if await users_repo.get_by_email(session, data.email.lower()) is not None:
-            raise Conflict(f"a user with email {data.email} already exists")
+            raise conflict("email", "unique", f"a user with email {data.email} already exists")
         token = new_token()
         user = await users_repo.add(
             session,

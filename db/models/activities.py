@@ -25,4 +25,6 @@ class Activity(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # The leads the activity was delivered to when first posted (a repeat answers the same).
     delivered_lead_ids: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    # SHA-256 of the request first posted with this event_id: a repeat must match it.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()

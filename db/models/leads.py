@@ -27,8 +27,12 @@ class Lead(Base):
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", use_alter=True))
     # Events older than the last manual move never move the lead (AUT rules).
     last_manual_move_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # A client's Idempotency-Key on create: a retry returns this lead, never a second one.
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # A retry key on create: a retry returns this lead, never a second one. A client's
+    # Idempotency-Key is stored per caller as `user/<id>/<key>`; automation's own keys
+    # (`follow-up/<transition>`) have no caller.
+    idempotency_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    # SHA-256 of the request first made with the key: a reuse with another body is refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -92,8 +92,8 @@ class TestIngestion:
         body = activity("email_sent", lead_id=lead["id"])
         first = await admin.ok("post", "/activities", body, status=202)
         await wait_for_stage(admin, lead["id"], lead_stages["Attempting"])
-        again = await admin.ok("post", "/activities", {**body, "type": "email_reply"}, status=202)
-        assert again["id"] == first["id"] and again["type"] == "email_sent"
+        again = await admin.ok("post", "/activities", body, status=202)
+        assert again == first
         history = await admin.ok("get", f"/leads/{lead['id']}/history")
         assert len(history) == 2 and await stage_of(admin, lead["id"]) == lead_stages["Attempting"]
 
