@@ -1,16 +1,29 @@
-"""Request-scoped dependencies: session, orchestrator, settings and the caller."""
+"""Request-scoped dependencies: session, orchestrator, settings and the caller.
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+Routes that need a role take the caller as `Admin`, `RecordEditor` or `WorkspaceUser` instead
+of `CurrentUser`. FastAPI solves these before it validates path, query and body, so a caller
+without the role gets 401/403 and never a 422 describing what it may not send. The services
+check the same rules again (activities call them without HTTP): the service check is the rule,
+the dependency the early gate, and both read the role sets in domain/roles.py.
+"""
 
-from fastapi import Depends, Request
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 
 from config import Settings
 from db.engine import SessionFactory, use_autocommit
 from db.models import User
-from services.auth import authenticate
+from domain.roles import ADMINS, RECORD_EDITORS, Role
+from services.auth import admit_to_workspace, authenticate, require_role
 from services.orchestrator import Orchestrator
 
 bearer = HTTPBearer(auto_error=False, description="A user's API token")
@@ -51,3 +64,75 @@ SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A dependency that lets the caller through or raises Forbidden (`check(user, action)`)."""
+
+    check: Callable[[User, str], None]
+
+    async def __call__(self, request: Request, user: CurrentUser) -> User:
+        self.check(user, f"{request.method} {request.url.path}")
+        return user
+
+
+def require_roles(allowed: frozenset[Role]) -> Gate:
+    def check(user: User, action: str) -> None:
+        require_role(user, allowed, action)
+
+    return Gate(check)
+
+
+class AuthFirstRoute(APIRoute):
+    """A route that authenticates and authorizes even when its body is not JSON.
+
+    FastAPI parses a JSON body before it solves any dependency, so malformed JSON would be a
+    422 (or 400) to anyone. When that happens, this route runs its own auth dependencies first
+    and answers their 401/403 instead.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        authenticated, gates = _auth_of(self.dependant)
+        if not authenticated:
+            return handle
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except (RequestValidationError, HTTPException) as err:
+                if _is_unreadable_body(err):
+                    user = await get_current_user(request, await bearer(request))
+                    for gate in gates:
+                        await gate(request, user)
+                raise
+
+        return run
+
+
+def _auth_of(dependant: Dependant) -> tuple[bool, list[Gate]]:
+    """Whether the dependency tree authenticates the caller, and its gates in order."""
+    authenticated = False
+    gates: list[Gate] = []
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, Gate):
+            gates.append(sub.call)
+        sub_authenticated, sub_gates = _auth_of(sub)
+        authenticated = authenticated or sub_authenticated or sub.call is get_current_user
+        gates += sub_gates
+    return authenticated, gates
+
+
+def _is_unreadable_body(err: RequestValidationError | HTTPException) -> bool:
+    # FastAPI answers a body it cannot decode with one `json_invalid` error, or a 400 when the
+    # bytes are not text at all; both come before any dependency has run.
+    if isinstance(err, HTTPException):
+        return err.status_code == 400
+    return any(e.get("type") == "json_invalid" for e in err.errors())
+
+
+Admin = Annotated[User, Depends(require_roles(ADMINS))]
+RecordEditor = Annotated[User, Depends(require_roles(RECORD_EDITORS))]
+# PERM-3/PERM-4: a current seat, or a super admin (the service decides whose workspace).
+WorkspaceUser = Annotated[User, Depends(Gate(admit_to_workspace))]

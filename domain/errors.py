@@ -63,6 +63,14 @@ class Forbidden(LeadpipeError):
 
 
 @dataclass
+class SeatRequired(Forbidden):
+    """PERM-3: the sales workspace needs a current sales seat."""
+
+    type: str = "seat-required"
+    title: str = "A current sales seat is required"
+
+
+@dataclass
 class Unauthorized(LeadpipeError):
     status: int = 401
     type: str = "unauthorized"

@@ -10,9 +10,18 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
+class Seat(StrEnum):
+    """A user's sales seat; `None` on the user is no seat."""
+
+    CURRENT = "current"
+    LEGACY = "legacy"
+
+
 ADMINS = frozenset({Role.SUPER_ADMIN, Role.ADMIN})
 # Roles that work records (create leads, move stages); services post activities and read.
 RECORD_EDITORS = frozenset({Role.SUPER_ADMIN, Role.ADMIN, Role.SALES_USER})
+# Roles that may have a sales workspace (tasks, guided actions, deals tab), given a seat.
+WORKSPACE_ROLES = RECORD_EDITORS
 EVERYONE = frozenset(Role)
 
 
@@ -21,3 +30,14 @@ def may_create_role(creator: Role, new_role: Role) -> bool:
     if creator == Role.SUPER_ADMIN:
         return True
     return creator == Role.ADMIN and new_role != Role.SUPER_ADMIN
+
+
+def has_workspace(role: Role, seat: Seat | None) -> bool:
+    """PERM-3: one's own workspace needs a workspace role and a current seat; a legacy seat or
+    none is refused."""
+    return role in WORKSPACE_ROLES and seat == Seat.CURRENT
+
+
+def may_view_workspace_of_others(role: Role) -> bool:
+    """PERM-4: only a super admin sees another user's workspace, with or without a seat."""
+    return role == Role.SUPER_ADMIN

@@ -13,10 +13,10 @@ from db.models import Lead, Task, User
 from db.repositories import records
 from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
-from domain.errors import Forbidden, NotFound, invalid
-from domain.roles import RECORD_EDITORS, Role
+from domain.errors import NotFound, invalid
+from domain.roles import Role, may_view_workspace_of_others
 from domain.tasks import TaskStatus, TaskView, due_window
-from services.auth import require_role
+from services.auth import admit_to_workspace, require_workspace
 from services.pagination import Page
 from services.references import check_references
 
@@ -31,12 +31,6 @@ class TaskQuery:
     contact_id: int | None = None
     deal_id: int | None = None
     user_id: int | None = None
-
-
-def _check_workspace_access(actor: User) -> None:
-    # PERM-3: a legacy sales seat has no workspace.
-    if actor.seat == "legacy":
-        raise Forbidden("the workspace needs a current sales seat; yours is legacy")
 
 
 async def insert_task(
@@ -63,29 +57,36 @@ async def insert_task(
 
 
 async def create_task(session: AsyncSession, actor: User, values: dict[str, Any]) -> Task:
-    """Raises Forbidden (role or seat), InvalidInput (unknown reference)."""
-    require_role(actor, RECORD_EDITORS, "creating tasks")
-    _check_workspace_access(actor)
+    """Raises Forbidden (role), SeatRequired (PERM-3), InvalidInput (unknown reference)."""
     values = dict(values)
     if values.get("owner_id") is None:
         values["owner_id"] = actor.id
+    # Anyone with a workspace may assign a task to a colleague; a super admin may also do it
+    # from the owner's workspace (PERM-4), without a seat of their own.
+    in_workspace_of = values["owner_id"] if may_view_workspace_of_others(Role(actor.role)) else None
+    require_workspace(actor, "creating tasks", owner_id=in_workspace_of)
     async with session.begin():
         task = await insert_task(session, values)
     return task
 
 
-async def _visible_task(session: AsyncSession, actor: User, task_id: int) -> Task:
-    """PERM-8: a task is visible to its owner and to a super admin; others get NotFound."""
+async def _visible_task(session: AsyncSession, actor: User, task_id: int, action: str) -> Task:
+    """PERM-8: a task is visible to its owner and to a super admin; others get NotFound.
+    Raises SeatRequired (PERM-3) for a task in the caller's own workspace without a seat."""
     task = await tasks_repo.get(session, task_id, for_update=True)
-    if task is None or (task.owner_id != actor.id and actor.role != Role.SUPER_ADMIN):
+    if task is None or (
+        task.owner_id != actor.id and not may_view_workspace_of_others(Role(actor.role))
+    ):
         raise NotFound(f"task {task_id} does not exist")
+    require_workspace(actor, action, owner_id=task.owner_id)
     return task
 
 
 async def get_task(session: AsyncSession, actor: User, task_id: int) -> Task:
-    _check_workspace_access(actor)
+    """Raises Forbidden (role), SeatRequired, NotFound (PERM-8: another user's task too)."""
+    admit_to_workspace(actor, "reading tasks")
     async with session.begin():
-        task = await _visible_task(session, actor, task_id)
+        task = await _visible_task(session, actor, task_id, "reading tasks")
     return task
 
 
@@ -93,11 +94,10 @@ async def update_task(
     session: AsyncSession, actor: User, task_id: int, values: dict[str, Any]
 ) -> Task:
     """Change the fields given; status moves through `complete_task`. Raises Forbidden,
-    NotFound, InvalidInput."""
-    require_role(actor, RECORD_EDITORS, "editing tasks")
-    _check_workspace_access(actor)
+    SeatRequired, NotFound, InvalidInput."""
+    admit_to_workspace(actor, "editing tasks")
     async with session.begin():
-        task = await _visible_task(session, actor, task_id)
+        task = await _visible_task(session, actor, task_id, "editing tasks")
         await check_references(session, values, _REFERENCES)
         for name, value in values.items():
             setattr(task, name, value)
@@ -109,10 +109,9 @@ async def complete_task(
 ) -> tuple[Task, bool]:
     """Complete a task; returns it and whether the client should offer a follow-up task
     (WS-7). Completing a completed task changes nothing and prompts no follow-up."""
-    require_role(actor, RECORD_EDITORS, "completing tasks")
-    _check_workspace_access(actor)
+    admit_to_workspace(actor, "completing tasks")
     async with session.begin():
-        task = await _visible_task(session, actor, task_id)
+        task = await _visible_task(session, actor, task_id, "completing tasks")
         if task.status == TaskStatus.COMPLETED:
             return task, False
         task.status = TaskStatus.COMPLETED.value
@@ -130,12 +129,11 @@ async def list_tasks(
     now: datetime | None = None,
 ) -> Page[Task]:
     """The tasks of the caller (or, for a super admin, of `user_id`) in one view, by due time;
-    buckets are the user's local days (WS-3). Raises Forbidden, NotFound (unknown user)."""
-    _check_workspace_access(actor)
+    buckets are the user's local days (WS-3). Raises Forbidden (role; another user's tasks
+    unless a super admin, PERM-4), SeatRequired (PERM-3), NotFound (unknown user)."""
+    require_workspace(actor, "listing tasks", owner_id=query.user_id)
     owner = actor
     if query.user_id is not None and query.user_id != actor.id:
-        if actor.role != Role.SUPER_ADMIN:
-            raise Forbidden("only a super_admin may see another user's tasks")
         found = await records.get(session, User, query.user_id)
         if found is None:
             raise NotFound(f"user {query.user_id} does not exist")

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 from pydantic import ValidationError
 
-from api.deps import CurrentUser, OrchestratorDep, SessionFactoryDep
+from api.deps import AuthFirstRoute, CurrentUser, OrchestratorDep, SessionFactoryDep
 from api.problems import PROBLEM_RESPONSES, field_errors
 from api.schemas.activities import (
     ActivityBatchIn,
@@ -13,7 +13,7 @@ from api.schemas.activities import (
 from services import activities
 from services.activities import NewActivity
 
-router = APIRouter(tags=["activities"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=AuthFirstRoute, tags=["activities"], responses=PROBLEM_RESPONSES)
 
 
 def _new(body: ActivityIn) -> NewActivity:

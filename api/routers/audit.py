@@ -2,14 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.audit import AuditEntryRead
 from api.schemas.common import PageOf
 from services import audit
 from services.pagination import DEFAULT_LIMIT, page_request
 
-router = APIRouter(prefix="/audit-log", tags=["lead configuration"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    prefix="/audit-log",
+    tags=["lead configuration"],
+    responses=PROBLEM_RESPONSES,
+)
 
 
 @router.get(
@@ -19,7 +24,7 @@ router = APIRouter(prefix="/audit-log", tags=["lead configuration"], responses=P
 )
 async def list_audit_log(
     session: SessionDep,
-    actor: CurrentUser,
+    actor: Admin,
     entity: audit.Entity | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
     cursor: str | None = None,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.chains import (
     ActionInsert,
@@ -24,7 +24,7 @@ from services import chain_runs, chains
 from services.chains import ChainView
 from services.pagination import DEFAULT_LIMIT, page_request
 
-router = APIRouter(tags=["stage chains"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=AuthFirstRoute, tags=["stage chains"], responses=PROBLEM_RESPONSES)
 
 CHAIN = "/pipelines/{pipeline_id}/stages/{stage_id}/chain"
 
@@ -43,7 +43,7 @@ async def get_chain(
 
 @router.put(CHAIN, response_model=ChainRead, response_model_exclude_none=True)
 async def put_chain(
-    pipeline_id: int, stage_id: int, body: ChainWrite, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, stage_id: int, body: ChainWrite, session: SessionDep, actor: Admin
 ) -> ChainRead:
     """Replace the chain: a new version. Runs already going keep the version they started
     with; a 422 lists each broken field by path (`actions.1.config.then.0.config.duration`)."""
@@ -57,7 +57,7 @@ async def put_chain(
     response_model_exclude_none=True,
 )
 async def insert_action(
-    pipeline_id: int, stage_id: int, body: ActionInsert, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, stage_id: int, body: ActionInsert, session: SessionDep, actor: Admin
 ) -> ChainRead:
     """Add an action at a position (the end by default) or inside a branch (ACT-3); answers
     the new version with `action_id` set to the new action."""
@@ -83,7 +83,7 @@ async def patch_action(
     action_id: str,
     body: ActionPatch,
     session: SessionDep,
-    actor: CurrentUser,
+    actor: Admin,
 ) -> ChainRead:
     """Change an action's configuration (ACT-4): a new version."""
     return _read(
@@ -99,7 +99,7 @@ async def delete_action(
     stage_id: int,
     action_id: str,
     session: SessionDep,
-    actor: CurrentUser,
+    actor: Admin,
     mode: Annotated[
         DeleteMode,
         Query(description="`only` this action, or this one and all `following` in its list"),
@@ -121,7 +121,7 @@ async def add_comment(
     action_id: str,
     body: CommentIn,
     session: SessionDep,
-    actor: CurrentUser,
+    actor: Admin,
 ) -> CommentRead:
     """Comment on an action (ACT-5); comments show on the action in every later version."""
     action, comment = await chains.add_comment(

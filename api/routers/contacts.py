@@ -1,6 +1,13 @@
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, OrchestratorDep, SessionDep, SessionFactoryDep
+from api.deps import (
+    AuthFirstRoute,
+    CurrentUser,
+    OrchestratorDep,
+    RecordEditor,
+    SessionDep,
+    SessionFactoryDep,
+)
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.contacts import (
     CompanyCreate,
@@ -14,7 +21,9 @@ from api.schemas.contacts import (
 from services import contacts
 from services.contacts import ContactChanges
 
-router = APIRouter(tags=["contacts and companies"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute, tags=["contacts and companies"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.post(
@@ -28,7 +37,7 @@ async def create_contact(
     body: ContactCreate,
     session_factory: SessionFactoryDep,
     orchestrator: OrchestratorDep,
-    actor: CurrentUser,
+    actor: RecordEditor,
 ) -> ContactRead:
     contact = await contacts.create_contact(session_factory, orchestrator, actor, body.model_dump())
     return ContactRead.model_validate(contact)
@@ -51,7 +60,7 @@ async def update_contact(
     body: ContactUpdate,
     session_factory: SessionFactoryDep,
     orchestrator: OrchestratorDep,
-    actor: CurrentUser,
+    actor: RecordEditor,
 ) -> ContactRead:
     values = body.model_dump(exclude_unset=True, exclude={"change_source"})
     contact = await contacts.update_contact(
@@ -76,7 +85,7 @@ async def lifecycle_changes(
 
 @router.post("/companies", status_code=status.HTTP_201_CREATED, response_model=CompanyRead)
 async def create_company(
-    body: CompanyCreate, session: SessionDep, actor: CurrentUser
+    body: CompanyCreate, session: SessionDep, actor: RecordEditor
 ) -> CompanyRead:
     return CompanyRead.model_validate(
         await contacts.create_company(session, actor, body.model_dump())
@@ -90,7 +99,7 @@ async def get_company(company_id: int, session: SessionDep, actor: CurrentUser) 
 
 @router.patch("/companies/{company_id}", response_model=CompanyRead)
 async def update_company(
-    company_id: int, body: CompanyUpdate, session: SessionDep, actor: CurrentUser
+    company_id: int, body: CompanyUpdate, session: SessionDep, actor: RecordEditor
 ) -> CompanyRead:
     company = await contacts.update_company(
         session, actor, company_id, body.model_dump(exclude_unset=True)

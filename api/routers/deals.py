@@ -2,18 +2,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import AuthFirstRoute, CurrentUser, RecordEditor, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
 from api.schemas.deals import DealCreate, DealRead, DealUpdate
 from services import deals
 from services.pagination import DEFAULT_LIMIT, page_request
 
-router = APIRouter(prefix="/deals", tags=["deals"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute, prefix="/deals", tags=["deals"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DealRead)
-async def create_deal(body: DealCreate, session: SessionDep, actor: CurrentUser) -> DealRead:
+async def create_deal(body: DealCreate, session: SessionDep, actor: RecordEditor) -> DealRead:
     return DealRead.model_validate(await deals.create_deal(session, actor, body.model_dump()))
 
 
@@ -41,7 +43,7 @@ async def get_deal(deal_id: int, session: SessionDep, actor: CurrentUser) -> Dea
 
 @router.patch("/{deal_id}", response_model=DealRead)
 async def update_deal(
-    deal_id: int, body: DealUpdate, session: SessionDep, actor: CurrentUser
+    deal_id: int, body: DealUpdate, session: SessionDep, actor: RecordEditor
 ) -> DealRead:
     deal = await deals.update_deal(session, actor, deal_id, body.model_dump(exclude_unset=True))
     return DealRead.model_validate(deal)

@@ -1,12 +1,15 @@
 from fastapi import APIRouter, Response, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.lead_config import LabelChange, OrderIn, ReasonCreate, ReasonRead
 from services import disqualification_reasons as reasons
 
 router = APIRouter(
-    prefix="/disqualification-reasons", tags=["lead configuration"], responses=PROBLEM_RESPONSES
+    route_class=AuthFirstRoute,
+    prefix="/disqualification-reasons",
+    tags=["lead configuration"],
+    responses=PROBLEM_RESPONSES,
 )
 
 
@@ -21,7 +24,7 @@ async def list_reasons(session: SessionDep, actor: CurrentUser) -> list[ReasonRe
     response_model=ReasonRead,
     summary="Add a reason (admins)",
 )
-async def create_reason(body: ReasonCreate, session: SessionDep, actor: CurrentUser) -> ReasonRead:
+async def create_reason(body: ReasonCreate, session: SessionDep, actor: Admin) -> ReasonRead:
     reason = await reasons.create_reason(session, actor, body.label, body.position)
     return ReasonRead.model_validate(reason)
 
@@ -31,9 +34,7 @@ async def create_reason(body: ReasonCreate, session: SessionDep, actor: CurrentU
     response_model=list[ReasonRead],
     summary="Reorder the reasons (admins): every id, once, in the new order",
 )
-async def reorder_reasons(
-    body: OrderIn, session: SessionDep, actor: CurrentUser
-) -> list[ReasonRead]:
+async def reorder_reasons(body: OrderIn, session: SessionDep, actor: Admin) -> list[ReasonRead]:
     ordered = await reasons.reorder_reasons(session, actor, body.ids)
     return [ReasonRead.model_validate(r) for r in ordered]
 
@@ -49,7 +50,7 @@ async def get_reason(reason_id: int, session: SessionDep, actor: CurrentUser) ->
 
 @router.patch("/{reason_id}", response_model=ReasonRead, summary="Rename a reason (admins)")
 async def rename_reason(
-    reason_id: int, body: LabelChange, session: SessionDep, actor: CurrentUser
+    reason_id: int, body: LabelChange, session: SessionDep, actor: Admin
 ) -> ReasonRead:
     return ReasonRead.model_validate(
         await reasons.rename_reason(session, actor, reason_id, body.label)
@@ -63,6 +64,6 @@ async def rename_reason(
     description="It is no longer offered and leaves every follow-up rule (a rule left with no "
     "reason switches off); leads disqualified with it keep it.",
 )
-async def remove_reason(reason_id: int, session: SessionDep, actor: CurrentUser) -> Response:
+async def remove_reason(reason_id: int, session: SessionDep, actor: Admin) -> Response:
     await reasons.remove_reason(session, actor, reason_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

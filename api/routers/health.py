@@ -3,9 +3,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.deps import OrchestratorDep, SessionDep
+from api.deps import AuthFirstRoute, OrchestratorDep, SessionDep
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
 
 @router.get("/healthz", summary="The process is up")

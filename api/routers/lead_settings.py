@@ -1,13 +1,16 @@
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.lead_config import LeadSettingsIO
 from domain.lead_settings import LeadSettings
 from services import lead_settings
 
 router = APIRouter(
-    prefix="/settings/leads", tags=["lead configuration"], responses=PROBLEM_RESPONSES
+    route_class=AuthFirstRoute,
+    prefix="/settings/leads",
+    tags=["lead configuration"],
+    responses=PROBLEM_RESPONSES,
 )
 
 
@@ -24,9 +27,7 @@ async def get_settings(session: SessionDep, actor: CurrentUser) -> LeadSettingsI
     description="All or nothing: a save with any broken rule changes nothing and lists every "
     "broken rule. Stage moves check the settings in force when they are applied.",
 )
-async def save_settings(
-    body: LeadSettingsIO, session: SessionDep, actor: CurrentUser
-) -> LeadSettingsIO:
+async def save_settings(body: LeadSettingsIO, session: SessionDep, actor: Admin) -> LeadSettingsIO:
     saved = await lead_settings.save_settings(
         session, actor, LeadSettings.model_validate(body.model_dump())
     )

@@ -1,12 +1,14 @@
 from fastapi import APIRouter, Response, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.lead_config import LabelChange, LeadLabelRead, LeadTypeCreate, LeadTypeRead
 from domain.leads import LeadLabel
 from services import lead_types
 
-router = APIRouter(tags=["lead configuration"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute, tags=["lead configuration"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.get("/lead-types", response_model=list[LeadTypeRead], summary="Lead types in use")
@@ -20,9 +22,7 @@ async def list_lead_types(session: SessionDep, actor: CurrentUser) -> list[LeadT
     response_model=LeadTypeRead,
     summary="Add a lead type (admins); its key is derived from the label",
 )
-async def create_lead_type(
-    body: LeadTypeCreate, session: SessionDep, actor: CurrentUser
-) -> LeadTypeRead:
+async def create_lead_type(body: LeadTypeCreate, session: SessionDep, actor: Admin) -> LeadTypeRead:
     return LeadTypeRead.model_validate(
         await lead_types.create_lead_type(session, actor, body.label)
     )
@@ -39,7 +39,7 @@ async def get_lead_type(type_id: int, session: SessionDep, actor: CurrentUser) -
     summary="Rename a lead type (admins); the key stays",
 )
 async def rename_lead_type(
-    type_id: int, body: LabelChange, session: SessionDep, actor: CurrentUser
+    type_id: int, body: LabelChange, session: SessionDep, actor: Admin
 ) -> LeadTypeRead:
     return LeadTypeRead.model_validate(
         await lead_types.rename_lead_type(session, actor, type_id, body.label)
@@ -51,7 +51,7 @@ async def rename_lead_type(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a lead type (admins); leads of this type keep it",
 )
-async def remove_lead_type(type_id: int, session: SessionDep, actor: CurrentUser) -> Response:
+async def remove_lead_type(type_id: int, session: SessionDep, actor: Admin) -> Response:
     await lead_types.remove_lead_type(session, actor, type_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

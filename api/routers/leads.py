@@ -2,7 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import CurrentUser, OrchestratorDep, SessionDep, SessionFactoryDep
+from api.deps import (
+    AuthFirstRoute,
+    CurrentUser,
+    OrchestratorDep,
+    RecordEditor,
+    SessionDep,
+    SessionFactoryDep,
+)
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
 from api.schemas.leads import LeadCreate, LeadRead, OwnerChangeIn, StageChangeRead, StageMoveIn
@@ -12,7 +19,9 @@ from services import leads
 from services.leads import NewLead, StageMove
 from services.pagination import DEFAULT_LIMIT, page_request
 
-router = APIRouter(prefix="/leads", tags=["leads"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute, prefix="/leads", tags=["leads"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.post(
@@ -27,7 +36,7 @@ async def create_lead(
     response: Response,
     session_factory: SessionFactoryDep,
     orchestrator: OrchestratorDep,
-    actor: CurrentUser,
+    actor: RecordEditor,
     idempotency_key: Annotated[
         str | None,
         Header(max_length=200, description="Retries with the same key return the first lead"),
@@ -95,7 +104,7 @@ async def move_stage(
     body: StageMoveIn,
     session: SessionDep,
     orchestrator: OrchestratorDep,
-    actor: CurrentUser,
+    actor: RecordEditor,
 ) -> LeadRead:
     move = StageMove(
         stage_id=body.stage_id,
@@ -113,7 +122,7 @@ async def change_owner(
     body: OwnerChangeIn,
     session: SessionDep,
     orchestrator: OrchestratorDep,
-    actor: CurrentUser,
+    actor: RecordEditor,
 ) -> LeadRead:
     lead = await leads.change_owner(session, orchestrator, actor, lead_id, body.owner_id)
     return LeadRead.model_validate(lead)

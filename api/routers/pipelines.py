@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.automation import AutomationIO
 from api.schemas.lead_config import OrderIn
@@ -19,7 +19,9 @@ from services import automation, pipelines
 from services.automation import AutomationView
 from services.pipelines import NewPipeline, NewStage, PipelineChanges
 
-router = APIRouter(prefix="/pipelines", tags=["pipelines"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute, prefix="/pipelines", tags=["pipelines"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.get("", response_model=list[PipelineRead], summary="Pipelines, with their stages in order")
@@ -35,9 +37,7 @@ async def list_pipelines(
     response_model=PipelineRead,
     summary="Create a pipeline with its stages (admins); never the default",
 )
-async def create_pipeline(
-    body: PipelineCreate, session: SessionDep, actor: CurrentUser
-) -> PipelineRead:
+async def create_pipeline(body: PipelineCreate, session: SessionDep, actor: Admin) -> PipelineRead:
     data = NewPipeline(
         object=body.object,
         label=body.label,
@@ -57,7 +57,7 @@ async def get_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentUser
     summary="Rename a pipeline or make it the default (admins)",
 )
 async def update_pipeline(
-    pipeline_id: int, body: PipelineUpdate, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, body: PipelineUpdate, session: SessionDep, actor: Admin
 ) -> PipelineRead:
     changes = PipelineChanges(label=body.label, is_default=body.is_default)
     pipeline = await pipelines.update_pipeline(session, actor, pipeline_id, changes)
@@ -69,7 +69,7 @@ async def update_pipeline(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a pipeline (admins); not the default one, nor one with leads or deals",
 )
-async def delete_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentUser) -> Response:
+async def delete_pipeline(pipeline_id: int, session: SessionDep, actor: Admin) -> Response:
     await pipelines.delete_pipeline(session, actor, pipeline_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -81,7 +81,7 @@ async def delete_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentU
     summary="Add a stage to its kind group (admins)",
 )
 async def add_stage(
-    pipeline_id: int, body: StageCreate, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, body: StageCreate, session: SessionDep, actor: Admin
 ) -> StageRead:
     data = NewStage(label=body.label, kind=body.kind, position=body.position)
     return StageRead.model_validate(await pipelines.add_stage(session, actor, pipeline_id, data))
@@ -93,7 +93,7 @@ async def add_stage(
     summary="Reorder the stages within their kind groups (admins)",
 )
 async def reorder_stages(
-    pipeline_id: int, body: OrderIn, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, body: OrderIn, session: SessionDep, actor: Admin
 ) -> PipelineRead:
     pipeline = await pipelines.reorder_stages(session, actor, pipeline_id, body.ids)
     return PipelineRead.model_validate(pipeline)
@@ -105,7 +105,7 @@ async def reorder_stages(
     summary="Rename a stage (admins); its id, kind, position and leads stay",
 )
 async def rename_stage(
-    pipeline_id: int, stage_id: int, body: StageUpdate, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, stage_id: int, body: StageUpdate, session: SessionDep, actor: Admin
 ) -> StageRead:
     stage = await pipelines.rename_stage(session, actor, pipeline_id, stage_id, body.label)
     return StageRead.model_validate(stage)
@@ -119,7 +119,7 @@ async def rename_stage(
     "while an automation rule uses it. Lead history keeps naming a deleted stage.",
 )
 async def delete_stage(
-    pipeline_id: int, stage_id: int, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, stage_id: int, session: SessionDep, actor: Admin
 ) -> Response:
     await pipelines.delete_stage(session, actor, pipeline_id, stage_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -143,7 +143,7 @@ async def get_automation(pipeline_id: int, session: SessionDep, actor: CurrentUs
     "non-empty subset of their own events.",
 )
 async def save_automation(
-    pipeline_id: int, body: AutomationIO, session: SessionDep, actor: CurrentUser
+    pipeline_id: int, body: AutomationIO, session: SessionDep, actor: Admin
 ) -> AutomationIO:
     config = AutomationConfig.model_validate(body.model_dump(exclude={"create_lead_on_lifecycle"}))
     lifecycle = (

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import AuthFirstRoute, SessionDep, WorkspaceUser
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
 from api.schemas.tasks import TaskCompleted, TaskCreate, TaskRead, TaskUpdate
@@ -13,13 +13,15 @@ from services import tasks
 from services.pagination import DEFAULT_LIMIT
 from services.tasks import TaskQuery
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=AuthFirstRoute, prefix="/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.get("", response_model=PageOf[TaskRead])
 async def list_tasks(
     session: SessionDep,
-    actor: CurrentUser,
+    actor: WorkspaceUser,
     view: Annotated[
         TaskView,
         Query(description="Buckets in the user's time zone; today/overdue/tomorrow are open"),
@@ -56,25 +58,25 @@ async def list_tasks(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
-async def create_task(body: TaskCreate, session: SessionDep, actor: CurrentUser) -> TaskRead:
+async def create_task(body: TaskCreate, session: SessionDep, actor: WorkspaceUser) -> TaskRead:
     return TaskRead.model_validate(await tasks.create_task(session, actor, body.model_dump()))
 
 
 @router.get("/{task_id}", response_model=TaskRead)
-async def get_task(task_id: int, session: SessionDep, actor: CurrentUser) -> TaskRead:
+async def get_task(task_id: int, session: SessionDep, actor: WorkspaceUser) -> TaskRead:
     return TaskRead.model_validate(await tasks.get_task(session, actor, task_id))
 
 
 @router.patch("/{task_id}", response_model=TaskRead)
 async def update_task(
-    task_id: int, body: TaskUpdate, session: SessionDep, actor: CurrentUser
+    task_id: int, body: TaskUpdate, session: SessionDep, actor: WorkspaceUser
 ) -> TaskRead:
     task = await tasks.update_task(session, actor, task_id, body.model_dump(exclude_unset=True))
     return TaskRead.model_validate(task)
 
 
 @router.post("/{task_id}/complete", response_model=TaskCompleted)
-async def complete_task(task_id: int, session: SessionDep, actor: CurrentUser) -> TaskCompleted:
+async def complete_task(task_id: int, session: SessionDep, actor: WorkspaceUser) -> TaskCompleted:
     """Complete the task; `prompt_follow_up` says whether to offer a follow-up task (WS-7)."""
     task, prompt = await tasks.complete_task(session, actor, task_id)
     return TaskCompleted(task=TaskRead.model_validate(task), prompt_follow_up=prompt)

@@ -62,9 +62,25 @@ class TestAccess:
         assert (await other.patch(f"/tasks/{task['id']}", {"title": "x"})).status_code == 404
         assert (await other.post(f"/tasks/{task['id']}/complete")).status_code == 404
 
-    async def test_a_legacy_seat_has_no_task_list_perm_3(self, make_user) -> None:
+    async def test_a_legacy_seat_or_none_has_no_task_list_perm_3(self, make_user) -> None:
         _, legacy = await make_user("sales_user", seat="legacy")
-        assert (await legacy.get("/tasks")).status_code == 403
+        _, seatless = await make_user("admin")
+        for api in (legacy, seatless):
+            response = await api.get("/tasks")
+            assert response.status_code == 403
+            assert response.json()["type"] == "/problems/seat-required"
+
+    async def test_a_super_admin_without_a_seat_views_others_tasks_only_perm_4(
+        self, make_user
+    ) -> None:
+        owner, rep = await make_user("sales_user", seat="current")
+        _, boss = await make_user("super_admin")
+        task = await rep.ok("post", "/tasks", {"title": "mine"}, status=201)
+        seen = await boss.ok("get", f"/tasks?user_id={owner['id']}")
+        assert [t["id"] for t in seen["items"]] == [task["id"]]
+        assert (await boss.get(f"/tasks/{task['id']}")).status_code == 200
+        own = await boss.post("/tasks", {"title": "for me"})
+        assert own.status_code == 403 and own.json()["type"] == "/problems/seat-required"
 
 
 class TestEdits:

@@ -1,0 +1,235 @@
+"""Every route of the API and what each caller gets from it: the one access table.
+
+A row gives the expected status per caller, the records the request needs (`setup`, a World
+method) and a body valid enough that only the caller decides the answer. The objects belong to
+`sales_user`; `other_user` is another rep acting on them. `late` names callers refused by the
+service after validation, because the refusal depends on the request (whose workspace).
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.authz.world import Context, World, now, unique
+
+CALLERS = (
+    "anonymous",
+    "bad_token",
+    "service",
+    "legacy_seat",
+    "sales_user",
+    "admin",
+    "super_admin",
+    "other_user",
+)
+SIGNED_IN = CALLERS[2:]
+
+
+def public(ok: int = 200) -> dict[str, int]:
+    return dict.fromkeys(CALLERS, ok)
+
+
+def allow(ok: int, *who: str, **overrides: int) -> dict[str, int]:
+    """`ok` for the callers named, 401 without a valid token, 403 for the other signed-in."""
+    expect = {"anonymous": 401, "bad_token": 401}
+    expect |= {caller: ok if caller in who else 403 for caller in SIGNED_IN}
+    return expect | overrides
+
+
+def everyone(ok: int, **overrides: int) -> dict[str, int]:
+    return allow(ok, *SIGNED_IN, **overrides)
+
+
+def editors(ok: int, **overrides: int) -> dict[str, int]:
+    """RECORD_EDITORS: a legacy seat works CRM records; only the workspace needs a current one."""
+    return allow(ok, "legacy_seat", "sales_user", "admin", "super_admin", "other_user", **overrides)
+
+
+def admins(ok: int) -> dict[str, int]:
+    return allow(ok, "admin", "super_admin")
+
+
+def workspace(ok: int, **overrides: int) -> dict[str, int]:
+    """PERM-3: a current seat (admins here have none); PERM-4: a super admin sees the owner's
+    workspace without one; PERM-8: another rep does not see the owner's tasks (404)."""
+    return allow(ok, "sales_user", "super_admin", "other_user", other_user=404) | overrides
+
+
+Setup = Callable[[World], Awaitable[Context]]
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: dict[str, int]
+    setup: Setup = World.nothing
+    body: Callable[[Context], Any] | None = None
+    query: Callable[[Context], dict[str, Any]] | None = None
+    late: frozenset[str] = field(default_factory=frozenset)
+
+
+CHAIN = "/v1/pipelines/{pipeline_id}/stages/{stage_id}/chain"
+ACTION = {"type": "create_task", "config": {"title": "Call", "due_in": "P1D"}}
+LEAD_SETTINGS = {
+    "create_lead_on_lifecycle": {"enabled": False, "stages": []},
+    "set_lifecycle_on_associate": {"enabled": False, "stage": None},
+    "require_deal_on_qualify": False,
+    "require_disqualification_reason": False,
+}
+
+
+def activity(ctx: Context) -> dict[str, Any]:
+    return {
+        "event_id": uuid.uuid4().hex,
+        "type": "note",
+        "occurred_at": now(),
+        "contact_id": ctx["contact_id"],
+    }
+
+
+TABLE: dict[tuple[str, str], Row] = {
+    # Operations and documentation are public.
+    ("GET", "/openapi.json"): Row(public()),
+    ("GET", "/docs"): Row(public()),
+    ("GET", "/docs/oauth2-redirect"): Row(public()),
+    ("GET", "/redoc"): Row(public()),
+    ("GET", "/v1/healthz"): Row(public()),
+    ("GET", "/v1/readyz"): Row(public()),
+    ("GET", "/v1/metrics"): Row(public()),
+    # People
+    ("POST", "/v1/users"): Row(
+        admins(201),
+        body=lambda c: {
+            "email": f"{uuid.uuid4().hex[:12]}@example.com",
+            "name": "New",
+            "role": "sales_user",
+        },
+    ),
+    ("GET", "/v1/users/me"): Row(everyone(200)),
+    # CRM records: shared, so another rep works the owner's as well.
+    ("POST", "/v1/contacts"): Row(editors(201), body=lambda c: {"first_name": "Al"}),
+    ("GET", "/v1/contacts/{contact_id}"): Row(everyone(200), World.contact),
+    ("PATCH", "/v1/contacts/{contact_id}"): Row(
+        editors(200), World.contact, body=lambda c: {"last_name": "Ng"}
+    ),
+    ("GET", "/v1/contacts/{contact_id}/lifecycle-changes"): Row(everyone(200), World.contact),
+    ("POST", "/v1/companies"): Row(editors(201), body=lambda c: {"name": unique("Co")}),
+    ("GET", "/v1/companies/{company_id}"): Row(everyone(200), World.company),
+    ("PATCH", "/v1/companies/{company_id}"): Row(
+        editors(200), World.company, body=lambda c: {"domain": "acme.io"}
+    ),
+    ("POST", "/v1/leads"): Row(
+        editors(201), World.contact, body=lambda c: {"contact_id": c["contact_id"]}
+    ),
+    ("GET", "/v1/leads"): Row(everyone(200)),
+    ("GET", "/v1/leads/{lead_id}"): Row(everyone(200), World.lead),
+    ("POST", "/v1/leads/{lead_id}/stage"): Row(
+        editors(200), World.lead, body=lambda c: {"stage_id": c["stage_ids"][1]}
+    ),
+    ("POST", "/v1/leads/{lead_id}/owner"): Row(
+        editors(200), World.lead, body=lambda c: {"owner_id": c["owner_id"]}
+    ),
+    ("GET", "/v1/leads/{lead_id}/history"): Row(everyone(200), World.lead),
+    ("POST", "/v1/deals"): Row(editors(201), body=lambda c: {"name": unique("Deal")}),
+    ("GET", "/v1/deals"): Row(everyone(200)),
+    ("GET", "/v1/deals/{deal_id}"): Row(everyone(200), World.deal),
+    ("PATCH", "/v1/deals/{deal_id}"): Row(
+        editors(200), World.deal, body=lambda c: {"name": unique("Deal")}
+    ),
+    # Activities: what services post; anyone signed in may.
+    ("POST", "/v1/activities"): Row(everyone(202), World.contact, body=activity),
+    ("POST", "/v1/activities:batch"): Row(
+        everyone(202), World.contact, body=lambda c: {"activities": [activity(c)]}
+    ),
+    # Lead configuration: everyone reads it, admins change it (PERM-1).
+    ("GET", "/v1/settings/leads"): Row(everyone(200)),
+    ("PUT", "/v1/settings/leads"): Row(admins(200), body=lambda c: LEAD_SETTINGS),
+    ("GET", "/v1/pipelines"): Row(everyone(200)),
+    ("POST", "/v1/pipelines"): Row(
+        admins(201),
+        body=lambda c: {
+            "object": "deal",
+            "label": unique("Deals"),
+            "stages": [
+                {"label": "Open", "kind": "open"},
+                {"label": "Won", "kind": "won"},
+                {"label": "Lost", "kind": "lost"},
+            ],
+        },
+    ),
+    ("GET", "/v1/pipelines/{pipeline_id}"): Row(everyone(200), World.pipeline),
+    ("PATCH", "/v1/pipelines/{pipeline_id}"): Row(
+        admins(200), World.pipeline, body=lambda c: {"label": unique("Renamed")}
+    ),
+    ("DELETE", "/v1/pipelines/{pipeline_id}"): Row(admins(204), World.pipeline),
+    ("POST", "/v1/pipelines/{pipeline_id}/stages"): Row(
+        admins(201), World.pipeline, body=lambda c: {"label": "Talking", "kind": "open"}
+    ),
+    ("PUT", "/v1/pipelines/{pipeline_id}/stages/order"): Row(
+        admins(200), World.pipeline, body=lambda c: {"ids": c["stage_ids"]}
+    ),
+    ("PATCH", "/v1/pipelines/{pipeline_id}/stages/{stage_id}"): Row(
+        admins(200), World.pipeline, body=lambda c: {"label": "Fresh"}
+    ),
+    ("DELETE", "/v1/pipelines/{pipeline_id}/stages/{stage_id}"): Row(
+        admins(204), World.extra_stage
+    ),
+    ("GET", "/v1/pipelines/{pipeline_id}/automation"): Row(everyone(200), World.pipeline),
+    ("PUT", "/v1/pipelines/{pipeline_id}/automation"): Row(
+        admins(200), World.automation, body=lambda c: c["automation"]
+    ),
+    ("GET", "/v1/disqualification-reasons"): Row(everyone(200)),
+    ("POST", "/v1/disqualification-reasons"): Row(
+        admins(201), body=lambda c: {"label": unique("Reason")}
+    ),
+    ("PUT", "/v1/disqualification-reasons/order"): Row(
+        admins(200), World.reasons, body=lambda c: {"ids": c["ids"]}
+    ),
+    ("GET", "/v1/disqualification-reasons/{reason_id}"): Row(everyone(200), World.reason),
+    ("PATCH", "/v1/disqualification-reasons/{reason_id}"): Row(
+        admins(200), World.reason, body=lambda c: {"label": unique("Reason")}
+    ),
+    ("DELETE", "/v1/disqualification-reasons/{reason_id}"): Row(admins(204), World.reason),
+    ("GET", "/v1/lead-types"): Row(everyone(200)),
+    ("POST", "/v1/lead-types"): Row(admins(201), body=lambda c: {"label": unique("Type")}),
+    ("GET", "/v1/lead-types/{type_id}"): Row(everyone(200), World.lead_type),
+    ("PATCH", "/v1/lead-types/{type_id}"): Row(
+        admins(200), World.lead_type, body=lambda c: {"label": unique("Type")}
+    ),
+    ("DELETE", "/v1/lead-types/{type_id}"): Row(admins(204), World.lead_type),
+    ("GET", "/v1/lead-labels"): Row(everyone(200)),
+    ("GET", "/v1/audit-log"): Row(admins(200)),
+    # Stage chains: everyone reads them, admins edit and comment (PERM-2).
+    ("GET", CHAIN): Row(everyone(200), World.chain),
+    ("PUT", CHAIN): Row(admins(200), World.pipeline, body=lambda c: {"actions": [ACTION]}),
+    ("POST", f"{CHAIN}/actions"): Row(admins(201), World.chain, body=lambda c: {"action": ACTION}),
+    ("PATCH", f"{CHAIN}/actions/{{action_id}}"): Row(
+        admins(200), World.chain, body=lambda c: {"config": {"title": "Call again"}}
+    ),
+    ("DELETE", f"{CHAIN}/actions/{{action_id}}"): Row(admins(200), World.chain),
+    ("POST", f"{CHAIN}/actions/{{action_id}}/comments"): Row(
+        admins(201), World.chain, body=lambda c: {"text": "Wait for a reply first?"}
+    ),
+    ("POST", f"{CHAIN}:dry-run"): Row(
+        everyone(200), World.lead, body=lambda c: {"lead_id": c["lead_id"]}
+    ),
+    ("GET", "/v1/leads/{lead_id}/chains"): Row(everyone(200), World.lead),
+    # The sales workspace (PERM-3, PERM-4, PERM-8).
+    ("GET", "/v1/tasks"): Row(
+        # Another rep may not list the owner's tasks; only a super admin may.
+        workspace(200, other_user=403),
+        query=lambda c: {"user_id": c["owner_id"]},
+        late=frozenset({"other_user"}),
+    ),
+    ("POST", "/v1/tasks"): Row(
+        # A task of one's own needs a seat, even for a super admin.
+        workspace(201, other_user=201, super_admin=403),
+        body=lambda c: {"title": "Call Jo"},
+        late=frozenset({"super_admin"}),
+    ),
+    ("GET", "/v1/tasks/{task_id}"): Row(workspace(200), World.task),
+    ("PATCH", "/v1/tasks/{task_id}"): Row(
+        workspace(200), World.task, body=lambda c: {"priority": "high"}
+    ),
+    ("POST", "/v1/tasks/{task_id}/complete"): Row(workspace(200), World.task),
+}

@@ -1,0 +1,130 @@
+"""The records a request of the access table needs, made fresh for each test so that a request
+that succeeds (a delete, a stage move) never changes what the next caller meets."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.integration.conftest import Api
+
+Context = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Callers:
+    tokens: dict[str, str | None]
+    ids: dict[str, int]
+
+    def headers(self, caller: str) -> dict[str, str]:
+        token = self.tokens[caller]
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:8]}"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class World:
+    """Makes records as the super admin; what belongs to someone belongs to `owner`."""
+
+    admin: Api
+    owner: Api
+    owner_id: int
+
+    async def nothing(self) -> Context:
+        return {"owner_id": self.owner_id}
+
+    async def contact(self) -> Context:
+        body = {"first_name": "Jo", "last_name": "Lee", "owner_id": self.owner_id}
+        contact = await self.admin.ok("post", "/contacts", body, status=201)
+        return {"owner_id": self.owner_id, "contact_id": contact["id"]}
+
+    async def company(self) -> Context:
+        body = {"name": unique("Acme"), "owner_id": self.owner_id}
+        company = await self.admin.ok("post", "/companies", body, status=201)
+        return {"owner_id": self.owner_id, "company_id": company["id"]}
+
+    async def pipeline(self) -> Context:
+        """A lead pipeline of its own (not the default): New, Working, Won, Lost."""
+        stages = [
+            {"label": "New", "kind": "open"},
+            {"label": "Working", "kind": "open"},
+            {"label": "Won", "kind": "qualified"},
+            {"label": "Lost", "kind": "disqualified"},
+        ]
+        body = {"object": "lead", "label": unique("Pipeline"), "stages": stages}
+        pipeline = await self.admin.ok("post", "/pipelines", body, status=201)
+        ids = [s["id"] for s in pipeline["stages"]]
+        return {
+            "owner_id": self.owner_id,
+            "pipeline_id": pipeline["id"],
+            "stage_id": ids[0],
+            "stage_ids": ids,
+        }
+
+    async def extra_stage(self) -> Context:
+        """A pipeline with a stage no rule uses, so deleting it is allowed."""
+        ctx = await self.pipeline()
+        stage = await self.admin.ok(
+            "post",
+            f"/pipelines/{ctx['pipeline_id']}/stages",
+            {"label": "Extra", "kind": "open"},
+            status=201,
+        )
+        return {**ctx, "stage_id": stage["id"]}
+
+    async def automation(self) -> Context:
+        ctx = await self.pipeline()
+        rules = await self.admin.ok("get", f"/pipelines/{ctx['pipeline_id']}/automation")
+        rules.pop("create_lead_on_lifecycle", None)
+        return {**ctx, "automation": rules}
+
+    async def lead(self) -> Context:
+        """The owner's lead in the first stage of a pipeline of its own, its workflow running."""
+        ctx = {**await self.pipeline(), **await self.contact()}
+        body = {
+            "contact_id": ctx["contact_id"],
+            "pipeline_id": ctx["pipeline_id"],
+            "owner_id": self.owner_id,
+        }
+        lead = await self.admin.ok("post", "/leads", body, status=201)
+        return {**ctx, "lead_id": lead["id"]}
+
+    async def chain(self) -> Context:
+        """A pipeline whose first stage has a chain of one action."""
+        ctx = await self.pipeline()
+        action = {"type": "create_task", "config": {"title": "Call", "due_in": "P1D"}}
+        chain = await self.admin.ok(
+            "put",
+            f"/pipelines/{ctx['pipeline_id']}/stages/{ctx['stage_id']}/chain",
+            {"actions": [action]},
+        )
+        return {**ctx, "action_id": chain["actions"][0]["id"]}
+
+    async def deal(self) -> Context:
+        body = {"name": unique("Deal"), "owner_id": self.owner_id}
+        deal = await self.admin.ok("post", "/deals", body, status=201)
+        return {"owner_id": self.owner_id, "deal_id": deal["id"]}
+
+    async def task(self) -> Context:
+        task = await self.owner.ok("post", "/tasks", {"title": "Call Jo"}, status=201)
+        return {"owner_id": self.owner_id, "task_id": task["id"]}
+
+    async def reason(self) -> Context:
+        reason = await self.admin.ok(
+            "post", "/disqualification-reasons", {"label": unique("Reason")}, status=201
+        )
+        return {"reason_id": reason["id"]}
+
+    async def reasons(self) -> Context:
+        return {"ids": [r["id"] for r in await self.admin.ok("get", "/disqualification-reasons")]}
+
+    async def lead_type(self) -> Context:
+        made = await self.admin.ok("post", "/lead-types", {"label": unique("Type")}, status=201)
+        return {"type_id": made["id"]}
