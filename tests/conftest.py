@@ -20,6 +20,23 @@ from db.migrate import upgrade
 from devstack.postgres import create_database, drop_database, start_embedded
 from devstack.temporal import register_search_attributes, temporal_binary, test_server_binary
 
+# The in-process stack's fixtures, registered here once for every suite below.
+from tests.stack import (  # noqa: F401
+    admin,
+    admin_token,
+    app,
+    http,
+    lead_settings,
+    lead_stages,
+    make_lead,
+    make_pipeline,
+    make_user,
+    orchestrator,
+    receiver,
+    running_worker,
+    settings,
+)
+
 # A server to test against, e.g. postgresql://postgres@127.0.0.1:5432/test; else embedded.
 # Read here rather than in Settings: it only exists for the tests.
 TEST_DATABASE_ENV = "LEADPIPE_TEST_DATABASE_URL"
@@ -33,27 +50,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the PostgreSQL server the run uses: LEADPIPE_TEST_DATABASE_URL or DATABASE_URL,
+    else one embedded server under a temporary directory, shared by every suite's database."""
+    server_url = os.environ.get(TEST_DATABASE_ENV) or get_settings().database_url
+    if server_url:
+        yield server_url
+        return
+    embedded = start_embedded(tmp_path_factory.mktemp("postgres") / "data")
+    try:
+        yield embedded.server_url
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> Iterator[str]:
     """URL of a fresh, migrated database that lives for the test session.
 
-    On the server named by LEADPIPE_TEST_DATABASE_URL or DATABASE_URL a uniquely named
-    database is created and dropped at the end; without either, an embedded server runs
-    under a temporary directory.
+    A uniquely named database on `postgres_server`, dropped at the end. A suite that needs a
+    world of its own (the contract suite) registers this fixture again to get a second one.
     """
-    server_url = os.environ.get(TEST_DATABASE_ENV) or get_settings().database_url
-    embedded = None
-    if not server_url:
-        embedded = start_embedded(tmp_path_factory.mktemp("postgres") / "data")
-        server_url = embedded.server_url
     name = f"leadpipe_test_{uuid.uuid4().hex[:12]}"
-    url = create_database(server_url, name)
+    url = create_database(postgres_server, name)
     try:
         upgrade(url)
         yield url
     finally:
-        drop_database(server_url, name)
-        if embedded is not None:
-            embedded.stop()
+        drop_database(postgres_server, name)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

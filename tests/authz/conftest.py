@@ -1,7 +1,4 @@
-"""The access suite runs on the integration stack (API in-process, worker, Temporal dev server,
-PostgreSQL), with a database and a dev server of its own: it makes hundreds of records, and a
-second worker and outbox relay on the integration tests' database would start their leads on
-another task queue."""
+"""The access suite runs on the shared in-process stack (tests/stack.py)."""
 
 import uuid
 from typing import Any
@@ -9,34 +6,7 @@ from typing import Any
 import pytest
 
 from tests.authz.world import Callers, World
-
-# Registered again here, so this directory gets its own session-wide instances.
-from tests.conftest import database_url, dev_server_env, session_factory
-from tests.integration.conftest import (
-    Api,
-    admin,
-    admin_token,
-    app,
-    http,
-    make_user,
-    orchestrator,
-    running_worker,
-    settings,
-)
-
-__all__ = [
-    "admin",
-    "admin_token",
-    "app",
-    "database_url",
-    "dev_server_env",
-    "http",
-    "make_user",
-    "orchestrator",
-    "running_worker",
-    "session_factory",
-    "settings",
-]
+from tests.stack import Api
 
 # Who calls, and with which seat. The records a test makes belong to `sales_user`;
 # `other_user` is a second rep with a current seat acting on them.

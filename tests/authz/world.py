@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.integration.conftest import Api
+from tests.stack import Api
 
 Context = dict[str, Any]
 

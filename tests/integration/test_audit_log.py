@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.integration.conftest import DEFAULT_LEAD_SETTINGS
+from tests.stack import DEFAULT_LEAD_SETTINGS
 
 
 class TestAuditLog:

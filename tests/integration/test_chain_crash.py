@@ -31,8 +31,8 @@ from config import Settings
 from db.engine import SessionFactory
 from db.models import Deal, EmailOutboxMessage, Task
 from services.orchestrator import Orchestrator
-from tests.integration.conftest import Api
 from tests.integration.eventually import eventually
+from tests.stack import Api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "crash-test-secret"

@@ -7,7 +7,7 @@ import pytest
 
 from db.engine import SessionFactory
 from services import chain_runs, chains
-from tests.integration.conftest import Api
+from tests.stack import Api
 
 TASK: dict[str, Any] = {
     "type": "create_task",

@@ -20,9 +20,9 @@ from config import Settings
 from db.engine import SessionFactory
 from db.models import EmailOutboxMessage
 from services.email import MAIL_LOG
-from tests.integration.conftest import Api, MakePipeline, MakeUser
 from tests.integration.eventually import eventually
 from tests.integration.webhook_receiver import Receiver
+from tests.stack import Api, MakePipeline, MakeUser
 
 SECRET = "chain-e2e-secret"
 

@@ -27,7 +27,7 @@ from db.engine import SessionFactory, create_session_factory
 from db.models import Activity
 from devstack.temporal import temporal_binary
 from services.orchestrator import Orchestrator
-from tests.integration.conftest import Api, MakeUser
+from tests.stack import Api, MakeUser
 
 PROBLEM_JSON = "application/problem+json"
 AT_ONCE = 20

@@ -4,8 +4,8 @@ from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.integration.conftest import DEFAULT_LEAD_SETTINGS
 from tests.integration.eventually import eventually
+from tests.stack import DEFAULT_LEAD_SETTINGS
 
 
 async def contact_leads(admin: Any, contact_id: int) -> list[dict[str, Any]]:

@@ -1,4 +1,8 @@
-"""The real stack in-process: API (ASGI) -> Temporal dev server -> worker -> PostgreSQL."""
+"""The real stack in-process: API (ASGI) -> Temporal dev server -> worker -> PostgreSQL.
+
+Registered once, in tests/conftest.py, so every suite that drives the API (integration, access,
+contract) shares one worker, one outbox relay and one database.
+"""
 
 import asyncio
 import threading
