@@ -44,6 +44,9 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Marks the histories that start stage chains; older ones replay without them.
 STAGE_CHAINS_PATCH = "stage-chains"
+# Marks the histories that drop an event redelivered while its first copy is being applied;
+# older ones applied it a second time.
+DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 DB_RETRY = RetryPolicy(
@@ -61,6 +64,8 @@ class LeadWorkflow:
         self._move_seq = 0
         self._is_stale = False
         self._pending: deque[LeadEvent] = deque()
+        # The event whose rule, move and chain signal are under way: neither queued nor applied.
+        self._applying: str | None = None
         self._chain_id: str | None = input.chain_workflow_id
         self._last_event: str | None = None
         # Manual moves (updates) and automatic ones (events) take turns on the lead.
@@ -120,6 +125,10 @@ class LeadWorkflow:
         if event.event_id in self._applied_event_ids or any(
             p.event_id == event.event_id for p in self._pending
         ):
+            return
+        # A relay and the API can both deliver an event while its first copy is being applied.
+        # Asked only then, so histories without such a redelivery carry no marker.
+        if event.event_id == self._applying and workflow.patched(DROP_EVENT_IN_FLIGHT_PATCH):
             return
         self._pending.append(event)
 
@@ -189,6 +198,7 @@ class LeadWorkflow:
             before = self.snapshot
             while self._pending:
                 event = self._pending.popleft()
+                self._applying = event.event_id
                 lead = self.snapshot
                 rule: ProgressionRuleView | None = None
                 # Notes and opens trigger no rule: no need to read the configuration for them.
@@ -205,6 +215,7 @@ class LeadWorkflow:
                     await self._move_automatically(rule, event)
                 await self._signal_chain("lead_event", event)
                 self._applied_event_ids.append(event.event_id)
+                self._applying = None
                 outcome = f"moved by {rule.name}" if rule is not None else "no stage change"
                 self._last_event = (
                     f"Last event: {event.type} `{event.event_id}` "

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from devstack.temporal import test_server_binary as time_skipping_server
 from domain.activities import LeadEvent
 from domain.chain_execution import StageChainInput, chain_workflow_id
-from domain.leads import LeadWorkflowInput, MoveStageRequest
+from domain.leads import LeadWorkflowInput, MoveStageRequest, StageChangeInput
 from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows.lead import LeadWorkflow
@@ -114,6 +114,24 @@ async def stack(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
         activities=leads.activities() + chains.activities(),
     ):
         yield Stack(time_skipping_env, time_skipping_env.client, leads, chains, queue)
+
+
+async def eventually_heard(chain: WorkflowHandle[Any, Any], last: str) -> list[str]:
+    """The event ids the chain was signalled, once `last` is among them."""
+    for _ in range(500):
+        heard: list[str] = []
+        async for event in chain.fetch_history_events():
+            if event.HasField("workflow_execution_signaled_event_attributes"):
+                attributes = event.workflow_execution_signaled_event_attributes
+                if attributes.signal_name == "lead_event":
+                    [payload] = pydantic_data_converter.payload_converter.from_payloads(
+                        attributes.input.payloads, [LeadEvent]
+                    )
+                    heard.append(payload.event_id)
+        if last in heard:
+            return heard
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the chain never heard of {last}")
 
 
 class TestRunning:
@@ -306,6 +324,49 @@ class TestFailures:
             LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED)
         )
         assert moved.snapshot.stage_id == CONNECTED  # the lead workflow carries on
+
+
+class TestRedelivery:
+    async def test_an_event_redelivered_while_it_is_applied_reaches_the_chain_once(
+        self, stack
+    ) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions({"type": "delay", "config": {"until_event": "email_reply", "timeout": "P7D"}})
+        ]
+        inside, release = asyncio.Event(), asyncio.Event()
+
+        async def hold(change: StageChangeInput) -> None:
+            inside.set()
+            await release.wait()
+
+        stack.leads.before_change = hold
+        lead = await stack.start_lead()
+        sent = LeadEvent(
+            event_id=f"sent-{uuid.uuid4()}",
+            activity_id=1,
+            type="email_sent",
+            occurred_at=datetime.now(UTC),
+            kinds=("email_sent",),  # moves the lead into the chain's stage
+        )
+        await lead.signal(LeadWorkflow.activity, sent)
+        await inside.wait()
+        # The API and the outbox relay both deliver it while its stage change runs.
+        await lead.signal(LeadWorkflow.activity, sent)
+        release.set()
+        await stack.waiting()
+        note = LeadEvent(
+            event_id=f"note-{uuid.uuid4()}",
+            activity_id=2,
+            type="note",
+            occurred_at=datetime.now(UTC),
+            kinds=(),
+        )
+        await lead.signal(LeadWorkflow.activity, note)
+        chain = stack.chain_handle(stack.entry)
+        # Events apply in arrival order: once the note reached the chain, any repeat has too.
+        heard = await eventually_heard(chain, note.event_id)
+        assert heard == [sent.event_id, note.event_id]
+        assert len(stack.leads.change_calls) == 1
 
 
 class TestParentContinueAsNew:
