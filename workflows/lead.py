@@ -49,8 +49,12 @@ STAGE_CHAINS_PATCH = "stage-chains"
 DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
+# Infrastructure errors (database down, worker gone) retry for as long as they last; business
+# refusals are non-retryable ApplicationErrors and end the call at once.
 DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
 )
 
 

@@ -1,6 +1,9 @@
 """LeadWorkflow on the time-skipping server with in-memory activities."""
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -9,7 +12,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.leads import LeadSnapshot, LeadWorkflowInput, MoveStageRequest, StageChangeResult
+from domain.leads import (
+    LeadSnapshot,
+    LeadWorkflowInput,
+    MoveStageRequest,
+    StageChangeResult,
+)
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows.lead import LeadWorkflow
 
@@ -143,3 +151,35 @@ class TestLifetime:
             if current and current.owner_id == 42:
                 break
         assert current is not None and current.owner_id == 42
+
+
+@asynccontextmanager
+async def lead_worker(
+    env: WorkflowEnvironment, store: FakeLeadStore
+) -> AsyncIterator[tuple[Client, str]]:
+    queue = f"lead-{uuid.uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[LeadWorkflow], activities=store.activities()
+    ):
+        yield env.client, queue
+
+
+class TestFaults:
+    """An outage or a dead worker delays a move; it never fails or stalls it for long."""
+
+    async def test_a_stage_change_failing_more_than_five_times_still_moves_the_lead(
+        self, own_time_skipping_env
+    ) -> None:
+        store = FakeLeadStore(change_failures=8)
+        store.leads[20] = snapshot(20, 3)
+        async with lead_worker(own_time_skipping_env, store) as client:
+            handle = await start(client, 20)
+            move = asyncio.create_task(
+                handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=4))
+            )
+            # Qualified closes the lead: waiting on the result lets the server skip the backoff.
+            final: LeadSnapshot = await handle.result()
+            assert (await move).snapshot.stage_label == "Qualified"
+        assert final.stage_label == "Qualified"
+        assert len(store.change_calls) == 9
+        assert len(store.changes) == 1
