@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Activities heartbeat every 2 s: a worker killed inside one is noticed within this, and the
+# attempt runs again elsewhere instead of waiting out ACTIVITY_TIMEOUT.
+ACTIVITY_HEARTBEAT = timedelta(seconds=5)
 # Marks the histories that start stage chains; older ones replay without them.
 STAGE_CHAINS_PATCH = "stage-chains"
 # Marks the histories that drop an event redelivered while its first copy is being applied;
@@ -170,6 +173,7 @@ class LeadWorkflow:
                 ),
                 result_type=StageChangeResult,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=ACTIVITY_HEARTBEAT,
                 retry_policy=DB_RETRY,
             )
         except ActivityError as err:
@@ -311,6 +315,7 @@ class LeadWorkflow:
             ),
             result_type=StageChangeResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT,
             retry_policy=DB_RETRY,
         )
         await self._adopt(result)
@@ -323,6 +328,7 @@ class LeadWorkflow:
             LoadLeadInput(lead_id=lead_id),
             result_type=LeadSnapshot,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT,
             retry_policy=DB_RETRY,
         )
         return snapshot
