@@ -1,13 +1,12 @@
 """Activities of stage chains: look-ups, run records and each action's side effect."""
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeats import heartbeating
 from config import Settings
 from db.engine import SessionFactory
 from domain.chain_execution import (
@@ -27,8 +26,6 @@ from services.chain_context import build_context
 from services.email import EmailSender
 from services.orchestrator import Orchestrator, error_payload
 
-T = TypeVar("T")
-
 
 def refuse(err: LeadpipeError) -> NoReturn:
     # Unavailable (a webhook or SMTP server down) is worth retrying; the rest is a refusal.
@@ -38,25 +35,6 @@ def refuse(err: LeadpipeError) -> NoReturn:
         type=err.type,
         non_retryable=not isinstance(err, Unavailable),
     ) from err
-
-
-HEARTBEAT_EVERY_SECONDS = 2.0
-
-
-async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
-    """Await `work`, heartbeating meanwhile: a worker killed mid-effect is noticed in seconds
-    (the heartbeat timeout), not after the whole start-to-close timeout."""
-    task = asyncio.ensure_future(work)
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
-            if done:
-                return task.result()
-            activity.heartbeat()
-    except asyncio.CancelledError:
-        # Let the effect finish its transaction; its key makes the retry a no-op.
-        await asyncio.shield(task)
-        raise
 
 
 class ChainActivities:

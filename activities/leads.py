@@ -5,6 +5,7 @@ from typing import NoReturn
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeats import heartbeating
 from db.engine import SessionFactory
 from domain.errors import LeadpipeError
 from domain.leads import LeadSnapshot, LoadLeadInput, StageChangeInput, StageChangeResult
@@ -28,6 +29,9 @@ class LeadActivities:
 
     @activity.defn(name="load_lead")
     async def load_lead(self, input: LoadLeadInput) -> LeadSnapshot:
+        return await heartbeating(self._load_lead(input))
+
+    async def _load_lead(self, input: LoadLeadInput) -> LeadSnapshot:
         async with self._session_factory() as session:
             try:
                 return await lead_transitions.load_snapshot(session, input.lead_id)
@@ -44,6 +48,10 @@ class LeadActivities:
 
     @activity.defn(name="change_lead_stage")
     async def change_lead_stage(self, input: StageChangeInput) -> StageChangeResult:
+        # The lead workflow waits on this: a dead worker must show within a heartbeat timeout.
+        return await heartbeating(self._change_lead_stage(input))
+
+    async def _change_lead_stage(self, input: StageChangeInput) -> StageChangeResult:
         async with self._session_factory() as session:
             try:
                 result = await lead_transitions.change_stage(session, input)

@@ -42,12 +42,22 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Activities heartbeat every 2 s: a worker killed inside one is noticed within this, and the
+# attempt runs again elsewhere instead of waiting out ACTIVITY_TIMEOUT.
+ACTIVITY_HEARTBEAT = timedelta(seconds=5)
 # Marks the histories that start stage chains; older ones replay without them.
 STAGE_CHAINS_PATCH = "stage-chains"
+# Marks the histories that drop an event redelivered while its first copy is being applied;
+# older ones applied it a second time.
+DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
+# Infrastructure errors (database down, worker gone) retry for as long as they last; business
+# refusals are non-retryable ApplicationErrors and end the call at once.
 DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
 )
 
 
@@ -61,6 +71,8 @@ class LeadWorkflow:
         self._move_seq = 0
         self._is_stale = False
         self._pending: deque[LeadEvent] = deque()
+        # The event whose rule, move and chain signal are under way: neither queued nor applied.
+        self._applying: str | None = None
         self._chain_id: str | None = input.chain_workflow_id
         self._last_event: str | None = None
         # Manual moves (updates) and automatic ones (events) take turns on the lead.
@@ -121,6 +133,10 @@ class LeadWorkflow:
             p.event_id == event.event_id for p in self._pending
         ):
             return
+        # A relay and the API can both deliver an event while its first copy is being applied.
+        # Asked only then, so histories without such a redelivery carry no marker.
+        if event.event_id == self._applying and workflow.patched(DROP_EVENT_IN_FLIGHT_PATCH):
+            return
         self._pending.append(event)
 
     @workflow.signal
@@ -157,6 +173,7 @@ class LeadWorkflow:
                 ),
                 result_type=StageChangeResult,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=ACTIVITY_HEARTBEAT,
                 retry_policy=DB_RETRY,
             )
         except ActivityError as err:
@@ -189,6 +206,7 @@ class LeadWorkflow:
             before = self.snapshot
             while self._pending:
                 event = self._pending.popleft()
+                self._applying = event.event_id
                 lead = self.snapshot
                 rule: ProgressionRuleView | None = None
                 # Notes and opens trigger no rule: no need to read the configuration for them.
@@ -205,6 +223,7 @@ class LeadWorkflow:
                     await self._move_automatically(rule, event)
                 await self._signal_chain("lead_event", event)
                 self._applied_event_ids.append(event.event_id)
+                self._applying = None
                 outcome = f"moved by {rule.name}" if rule is not None else "no stage change"
                 self._last_event = (
                     f"Last event: {event.type} `{event.event_id}` "
@@ -296,6 +315,7 @@ class LeadWorkflow:
             ),
             result_type=StageChangeResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT,
             retry_policy=DB_RETRY,
         )
         await self._adopt(result)
@@ -308,6 +328,7 @@ class LeadWorkflow:
             LoadLeadInput(lead_id=lead_id),
             result_type=LeadSnapshot,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT,
             retry_policy=DB_RETRY,
         )
         return snapshot

@@ -5,8 +5,10 @@ ABANDON). Each side effect is one activity with an idempotency key, so a worker 
 point makes no second task, email, deal or webhook call. Delays are durable timers.
 
 Leaving the stage: the lead workflow signals `stop`; a waiting delay ends at once, and the run
-stops before its next step (an effect already running completes), recorded as `stopped`.
-A failed action (after its retries) ends the run as `failed` and shows on its step.
+stops before its next step (an effect already running completes), recorded as `stopped`; a run
+whose every action had its turn reads `completed` even if the lead left afterwards.
+Infrastructure errors (database, worker) retry for as long as they last; a business refusal
+(a non-retryable ApplicationError) fails its step and ends the run as `failed`.
 """
 
 from datetime import timedelta
@@ -38,14 +40,17 @@ with workflow.unsafe.imports_passed_through():
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
 )
-# Effects retry with backoff, then the step shows as failed with its error.
+# No attempt cap: an outage of any length must not fail a step for good (a cap of 5 gave up
+# after 15 s of PostgreSQL downtime). The ceiling keeps the wait after recovery short.
 EFFECT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=5,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
 )
 EFFECT_TIMEOUT = timedelta(seconds=60)
 # The effect activity heartbeats: a dead worker's attempt is retried within this.
@@ -82,8 +87,8 @@ class StageChainWorkflow:
             ),
         )
         try:
-            await self._run_actions(input.actions)
-            status = "stopped" if self._is_stopped else "completed"
+            ran_all = await self._run_actions(input.actions)
+            status = "completed" if ran_all else "stopped"
         except ChainFailed:
             status = "failed"
         await self._record(
@@ -104,25 +109,30 @@ class StageChainWorkflow:
     def _workflow_id(self) -> str:
         return workflow.info().workflow_id
 
-    async def _run_actions(self, actions: list[Action]) -> None:
+    async def _run_actions(self, actions: list[Action]) -> bool:
+        """True when every action had its turn; False when a stop skipped one or cut a delay."""
         for action in actions:
             if self._is_stopped:
-                return
+                return False
             if isinstance(action, DelayAction):
-                await self._delay(action)
+                if not await self._delay(action):
+                    return False
             elif isinstance(action, BranchAction):
                 context = await self._context()
                 took_then = evaluate_condition(action.config.if_, context)
                 await self._step(
                     action, "completed", result={"branch": "then" if took_then else "else"}
                 )
-                await self._run_actions(
+                if not await self._run_actions(
                     action.config.then if took_then else (action.config.else_ or [])
-                )
+                ):
+                    return False
             else:
                 await self._effect(action)
+        return True
 
-    async def _delay(self, action: DelayAction) -> None:
+    async def _delay(self, action: DelayAction) -> bool:
+        """Wait out the delay; False when a stop ended it early."""
         config = action.config
         now = workflow.now()
         ends_at = resolve_delay(config, now)
@@ -143,6 +153,7 @@ class StageChainWorkflow:
         await self._step(
             action, "completed", result={"until": ends_at.isoformat(), "ended_by": ended_by}
         )
+        return ended_by != "stop"
 
     async def _effect(self, action: Action) -> None:
         try:

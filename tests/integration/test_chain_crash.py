@@ -1,4 +1,5 @@
-"""A chain survives its worker being killed: exactly one effect per action.
+"""A chain survives its worker being killed: exactly one effect per action; a lead whose
+worker dies inside a stage change moves within seconds.
 
 The worker runs as a separate process (`python worker.py`) on a task queue of this module's
 own, against the real dev server and database; the API in this process talks to that queue.
@@ -8,6 +9,7 @@ Database effects happen once per action; the webhook, at least once by nature, i
 again with the same idempotency key so its receiver can drop the repeat.
 """
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -23,13 +25,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config import Settings
 from db.engine import SessionFactory
-from db.models import Deal, EmailOutboxMessage, Task
+from db.models import Deal, EmailOutboxMessage, Lead, Task
 from services.orchestrator import Orchestrator
 from tests.integration.eventually import eventually
 from tests.stack import Api
@@ -40,6 +42,9 @@ WORKER_READY_SECONDS = 20.0
 # A killed attempt is retried after the heartbeat timeout (10 s); a workflow task that went to
 # the dead worker's sticky queue moves on after a few seconds more.
 RECOVERY_SECONDS = 40.0
+# A stage change heartbeats (timeout 5 s) and a dead worker's sticky queue is given up after 3 s:
+# the move answers in about 9 s (40 s before), the new worker's start included.
+STAGE_CHANGE_RECOVERY_SECONDS = 20.0
 
 
 class WorkerProcess:
@@ -336,3 +341,61 @@ async def test_a_worker_killed_while_a_chain_waits_leaves_one_effect_per_action(
 
 async def _calls(receiver: SlowReceiver) -> int:
     return len(receiver.calls)
+
+
+async def test_a_worker_killed_inside_a_stage_change_moves_the_lead_within_seconds(
+    crash_api: Api, worker: WorkerProcess, session_factory
+) -> None:
+    worker.start()
+    await worker.ready()
+    stages = [
+        {"label": "New", "kind": "open"},
+        {"label": "Working", "kind": "open"},
+        {"label": "Won", "kind": "qualified"},
+        {"label": "Lost", "kind": "disqualified"},
+    ]
+    pipeline = await crash_api.ok(
+        "post",
+        "/pipelines",
+        {"object": "lead", "label": f"Kill {uuid.uuid4().hex[:8]}", "stages": stages},
+        status=201,
+    )
+    new, working = (s["id"] for s in pipeline["stages"][:2])
+    contact = await crash_api.ok("post", "/contacts", {"first_name": "Kim"}, status=201)
+    lead = await crash_api.ok(
+        "post",
+        "/leads",
+        {"contact_id": contact["id"], "pipeline_id": pipeline["id"], "stage_id": new},
+        status=201,
+    )
+    async with session_factory() as locker, locker.begin():
+        # Holding the lead's row keeps the worker inside change_lead_stage.
+        await locker.execute(select(Lead.id).where(Lead.id == lead["id"]).with_for_update())
+        move = asyncio.create_task(
+            crash_api.post(f"/leads/{lead['id']}/stage", {"stage_id": working})
+        )
+        await eventually(lambda: _lock_waiters(locker), lambda n: n >= 1, timeout=20)
+        assert await _lock_waiters(locker) >= 1, worker.output()
+        worker.kill()
+        killed_at = time.monotonic()
+    worker.start()
+    response = await asyncio.wait_for(move, RECOVERY_SECONDS)
+    answered_after = time.monotonic() - killed_at
+    assert response.status_code == 200, response.text
+    assert response.json()["stage_id"] == working
+    assert await _stage_of(session_factory, lead["id"]) == working
+    assert answered_after < STAGE_CHANGE_RECOVERY_SECONDS, f"moved {answered_after:.1f} s after"
+
+
+async def _lock_waiters(session: Any) -> int:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def _stage_of(session_factory: SessionFactory, lead_id: int) -> int | None:
+    async with session_factory() as session:
+        stage: int | None = await session.scalar(select(Lead.stage_id).where(Lead.id == lead_id))
+        return stage

@@ -298,3 +298,22 @@ class TestWebhook:
         payload = json.loads(body)
         assert (payload["lead_id"], payload["idempotency_key"]) == (lead["id"], key)
         assert payload["data"] == {"source": "e2e"}
+
+    async def test_a_receiver_refusing_with_a_4xx_fails_the_step_at_once(
+        self, admin, make_pipeline: MakePipeline, make_lead, receiver: Receiver
+    ) -> None:
+        pipeline = await make_pipeline()
+        new, working = (s["id"] for s in pipeline["stages"][:2])
+        path = f"/pipelines/{pipeline['id']}/stages/{working}/chain"
+        hook = {"type": "webhook", "config": {"url": receiver.url, "secret": SECRET}}
+        saved = await admin.ok("put", path, {"actions": [hook, create_task("never")]})
+        receiver.statuses = [400]
+        lead = await make_lead(pipeline_id=pipeline["id"], stage_id=new)
+        await move(admin, lead["id"], working)
+        # A refusal is final: no retry of the activity, the rest of the chain never runs.
+        (run,) = await wait_for_runs(admin, lead["id"], ["failed"], timeout=10)
+        assert [(s["action_id"], s["status"]) for s in run["steps"]] == [
+            (saved["actions"][0]["id"], "failed")
+        ]
+        assert run["steps"][0]["error"]
+        assert len(receiver.calls) == 1

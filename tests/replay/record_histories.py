@@ -1,8 +1,10 @@
 """Record workflow histories for the replay test: `python -m tests.replay.record_histories`
-(`--chains` for the stage-chain scenario).
+(`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
-workflows already running in production.
+workflows already running in production. The `*_before_fix.json` files are the `--faults`
+scenarios recorded on the workflow code before the `drop-event-in-flight` patch and the
+`completed`-after-stop fix, renamed by hand.
 """
 
 import asyncio
@@ -10,18 +12,20 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from devstack.temporal import test_server_binary
 from domain.activities import LeadEvent
-from domain.chain_execution import chain_workflow_id
-from domain.leads import LeadWorkflowInput, MoveStageRequest
+from domain.chain_execution import ActionEffect, chain_workflow_id
+from domain.leads import LeadWorkflowInput, MoveStageRequest, StageChangeInput
 from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows import search_attributes
@@ -77,6 +81,9 @@ async def main() -> None:
     ):
         if "--chains" in sys.argv:
             await record_chain(env.client, store, chains)
+        elif "--faults" in sys.argv:
+            await record_redelivery(env.client, store, chains)
+            await record_late_stop(env.client, store, chains)
         else:
             await record(env.client, "replay", "lead_moves_back_and_forth", [2, 3, 1])
             store.leads[1] = snapshot(1, 1)
@@ -123,6 +130,97 @@ async def record_chain(client: Client, store: FakeLeadStore, chains: FakeChainSt
     await lead.query(LeadWorkflow.current)
     (HISTORIES / "lead_with_stage_chain.json").write_text((await lead.fetch_history()).to_json())
     (HISTORIES / "stage_chain_run.json").write_text((await chain.fetch_history()).to_json())
+
+
+async def record_redelivery(client: Client, store: FakeLeadStore, chains: FakeChainStore) -> None:
+    """An event that moves the lead into a chain's stage, delivered again during its move."""
+    chains.chains[2] = [
+        actions({"type": "delay", "config": {"until_event": "email_reply", "timeout": "P7D"}})
+    ]
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(change: StageChangeInput) -> None:
+        inside.set()
+        await release.wait()
+
+    store.before_change = hold
+    store.leads[2] = snapshot(2, 1, stage_entry_id=1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=2),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    sent = LeadEvent(
+        event_id="sent-1",
+        activity_id=1,
+        type="email_sent",
+        occurred_at=datetime.now(UTC),
+        kinds=("email_sent",),
+    )
+    await lead.signal(LeadWorkflow.activity, sent)
+    await inside.wait()
+    await lead.signal(LeadWorkflow.activity, sent)
+    release.set()
+    store.before_change = None
+    note = sent.model_copy(update={"event_id": "note-1", "type": "note", "kinds": ()})
+    await lead.signal(LeadWorkflow.activity, note)
+    while store.leads[2].stage_id != 2:
+        await asyncio.sleep(0.05)
+    chain = client.get_workflow_handle(chain_workflow_id(2, store.entries or 0, 1))
+    while not await _heard(chain, note.event_id):
+        await asyncio.sleep(0.05)
+    await lead.query(LeadWorkflow.current)
+    (HISTORIES / "lead_event_redelivered_while_applied.json").write_text(
+        (await lead.fetch_history()).to_json()
+    )
+
+
+async def _heard(chain: WorkflowHandle[Any, Any], event_id: str) -> bool:
+    try:
+        history = await chain.fetch_history()
+    except RPCError:
+        return False  # not started yet
+    for event in history.events:
+        signaled = event.workflow_execution_signaled_event_attributes
+        if event.HasField("workflow_execution_signaled_event_attributes") and (
+            signaled.signal_name == "lead_event"
+        ):
+            [heard] = pydantic_data_converter.payload_converter.from_payloads(
+                signaled.input.payloads, [LeadEvent]
+            )
+            if heard.event_id == event_id:
+                return True
+    return False
+
+
+async def record_late_stop(client: Client, store: FakeLeadStore, chains: FakeChainStore) -> None:
+    """The lead leaves the stage while its chain's last action runs."""
+    chains.chains[2] = [actions({"type": "create_task", "config": {"title": "Call"}})]
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(effect: ActionEffect) -> None:
+        inside.set()
+        await release.wait()
+
+    chains.before_effect = hold
+    store.leads[3] = snapshot(3, 1, stage_entry_id=1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=3),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2, actor_id=7))
+    chain = client.get_workflow_handle(chain_workflow_id(3, store.entries or 0, 1))
+    await inside.wait()
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=3, actor_id=7))
+    release.set()
+    chains.before_effect = None
+    await chain.result()
+    (HISTORIES / "stage_chain_stopped_during_its_last_action.json").write_text(
+        (await chain.fetch_history()).to_json()
+    )
 
 
 if __name__ == "__main__":

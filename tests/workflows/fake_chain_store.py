@@ -1,6 +1,6 @@
 """Chain activities under their real names, in memory, for time-skipping workflow tests."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,10 @@ class FakeChainStore:
     effects: dict[str, list[str]] = field(default_factory=dict)  # key -> action types (each call)
     # action id -> failures to raise before succeeding; negative = fail for good (non-retryable)
     failures: dict[str, int] = field(default_factory=dict)
+    # action id -> calls of perform_chain_action, retries included
+    attempts: dict[str, int] = field(default_factory=dict)
+    # Awaited by each effect before it does anything: holds the action open.
+    before_effect: Callable[[ActionEffect], Awaitable[None]] | None = None
 
     def performed(self) -> list[str]:
         """Effect keys in the order they first happened."""
@@ -63,6 +67,9 @@ class FakeChainStore:
 
         @activity.defn(name="perform_chain_action")
         async def perform_chain_action(input: ActionEffect) -> dict[str, Any]:
+            self.attempts[input.action.id] = self.attempts.get(input.action.id, 0) + 1
+            if self.before_effect is not None:
+                await self.before_effect(input)
             left = self.failures.get(input.action.id, 0)
             if left < 0:
                 raise ApplicationError(

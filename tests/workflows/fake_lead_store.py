@@ -1,6 +1,6 @@
 """Activities under their real names, over an in-memory lead, for time-skipping workflow tests."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +68,12 @@ class FakeLeadStore:
     config_reads: int = 0
     # Stage entry ids handed out by moves; None leaves chains out of the picture.
     entries: int | None = None
+    # Every call of change_lead_stage, retries included.
+    change_calls: list[StageChangeInput] = field(default_factory=list)
+    # Retryable failures (a database outage) before change_lead_stage works.
+    change_failures: int = 0
+    # Awaited by each call of change_lead_stage before it does anything: holds it open.
+    before_change: Callable[[StageChangeInput], Awaitable[None]] | None = None
 
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="load_lead")
@@ -77,6 +83,12 @@ class FakeLeadStore:
 
         @activity.defn(name="change_lead_stage")
         async def change_lead_stage(input: StageChangeInput) -> StageChangeResult:
+            self.change_calls.append(input)
+            if self.before_change is not None:
+                await self.before_change(input)
+            if self.change_failures > 0:
+                self.change_failures -= 1
+                raise RuntimeError("database briefly unavailable")
             if input.to_stage_id not in STAGES:
                 raise ApplicationError(
                     f"stage {input.to_stage_id} is not a stage of this lead's pipeline",

@@ -1,15 +1,26 @@
 """LeadWorkflow on the time-skipping server with in-memory activities."""
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 import pytest
+from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.leads import LeadSnapshot, LeadWorkflowInput, MoveStageRequest, StageChangeResult
+from domain.leads import (
+    LeadSnapshot,
+    LeadWorkflowInput,
+    MoveStageRequest,
+    StageChangeInput,
+    StageChangeResult,
+)
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows.lead import LeadWorkflow
 
@@ -143,3 +154,63 @@ class TestLifetime:
             if current and current.owner_id == 42:
                 break
         assert current is not None and current.owner_id == 42
+
+
+@asynccontextmanager
+async def lead_worker(
+    env: WorkflowEnvironment, store: FakeLeadStore
+) -> AsyncIterator[tuple[Client, str]]:
+    queue = f"lead-{uuid.uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[LeadWorkflow], activities=store.activities()
+    ):
+        yield env.client, queue
+
+
+class TestFaults:
+    """An outage or a dead worker delays a move; it never fails or stalls it for long."""
+
+    async def test_a_stage_change_failing_more_than_five_times_still_moves_the_lead(
+        self, own_time_skipping_env
+    ) -> None:
+        store = FakeLeadStore(change_failures=8)
+        store.leads[20] = snapshot(20, 3)
+        async with lead_worker(own_time_skipping_env, store) as client:
+            handle = await start(client, 20)
+            move = asyncio.create_task(
+                handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=4))
+            )
+            # Qualified closes the lead: waiting on the result lets the server skip the backoff.
+            final: LeadSnapshot = await handle.result()
+            assert (await move).snapshot.stage_label == "Qualified"
+        assert final.stage_label == "Qualified"
+        assert len(store.change_calls) == 9
+        assert len(store.changes) == 1
+
+    async def test_a_stage_change_on_a_worker_that_died_runs_again_within_seconds(
+        self, own_time_skipping_env
+    ) -> None:
+        store = FakeLeadStore()
+        started: list[datetime] = []
+        retried = asyncio.Event()
+
+        async def first_attempt_goes_silent(input: StageChangeInput) -> None:
+            started.append(activity.info().started_time)
+            if activity.info().attempt == 1:
+                await retried.wait()  # as a killed worker: no heartbeat, no result
+            else:
+                retried.set()
+
+        store.before_change = first_attempt_goes_silent
+        store.leads[21] = snapshot(21, 3)
+        async with lead_worker(own_time_skipping_env, store) as client:
+            handle = await start(client, 21)
+            move = asyncio.create_task(
+                handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=4))
+            )
+            final: LeadSnapshot = await handle.result()
+            await move
+        assert final.stage_label == "Qualified"
+        assert len(started) == 2
+        # Noticed by the missing heartbeat, not after the 30 s start-to-close timeout.
+        assert started[1] - started[0] <= timedelta(seconds=6)

@@ -17,8 +17,8 @@ from temporalio.worker import Worker
 
 from devstack.temporal import test_server_binary as time_skipping_server
 from domain.activities import LeadEvent
-from domain.chain_execution import StageChainInput, chain_workflow_id
-from domain.leads import LeadWorkflowInput, MoveStageRequest
+from domain.chain_execution import ActionEffect, StageChainInput, chain_workflow_id
+from domain.leads import LeadWorkflowInput, MoveStageRequest, StageChangeInput
 from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows.lead import LeadWorkflow
@@ -114,6 +114,46 @@ async def stack(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
         activities=leads.activities() + chains.activities(),
     ):
         yield Stack(time_skipping_env, time_skipping_env.client, leads, chains, queue)
+
+
+async def eventually_heard(chain: WorkflowHandle[Any, Any], last: str) -> list[str]:
+    """The event ids the chain was signalled, once `last` is among them."""
+    for _ in range(500):
+        heard: list[str] = []
+        async for event in chain.fetch_history_events():
+            if event.HasField("workflow_execution_signaled_event_attributes"):
+                attributes = event.workflow_execution_signaled_event_attributes
+                if attributes.signal_name == "lead_event":
+                    [payload] = pydantic_data_converter.payload_converter.from_payloads(
+                        attributes.input.payloads, [LeadEvent]
+                    )
+                    heard.append(payload.event_id)
+        if last in heard:
+            return heard
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the chain never heard of {last}")
+
+
+async def run_chain(env: WorkflowEnvironment, chains: FakeChainStore, chain: list[Any]) -> str:
+    """Run a chain on its own to its end, skipping time; returns its final status."""
+    queue = f"chain-{uuid.uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[StageChainWorkflow], activities=chains.activities()
+    ):
+        status: str = await env.client.execute_workflow(
+            StageChainWorkflow.run,
+            StageChainInput(
+                lead_id=1,
+                pipeline_id=1,
+                stage_id=ATTEMPTING,
+                stage_entry_id=1,
+                version=1,
+                actions=chain,
+            ),
+            id=f"chain-{uuid.uuid4()}",
+            task_queue=queue,
+        )
+    return status
 
 
 class TestRunning:
@@ -251,6 +291,43 @@ class TestVersionsAndStages:
         assert await stack.finished(entry) == "stopped"
         assert len(stack.chains.effects) == 1
 
+    async def test_leaving_during_the_last_delay_stops_the_run(self, stack) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions(
+                {"type": "create_task", "config": {"title": "First"}},
+                {"type": "delay", "config": {"duration": "P7D"}},
+            )
+        ]
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        await stack.waiting()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED))
+        assert await stack.finished(entry) == "stopped"
+
+    async def test_a_run_whose_last_action_finishes_after_the_lead_left_reads_completed(
+        self, stack
+    ) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions({"type": "create_task", "config": {"title": "T"}})
+        ]
+        inside, release = asyncio.Event(), asyncio.Event()
+
+        async def hold(effect: ActionEffect) -> None:
+            inside.set()
+            await release.wait()
+
+        stack.chains.before_effect = hold
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        await inside.wait()
+        # The lead leaves while the chain's only action runs: the stop reaches the chain first.
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED))
+        release.set()
+        assert await stack.finished(entry) == "completed"
+        assert [len(calls) for calls in stack.chains.effects.values()] == [1]
+
     async def test_a_reply_ends_a_wait_for_an_event_before_its_timeout(
         self, stack, time_skipping_env
     ) -> None:
@@ -306,6 +383,76 @@ class TestFailures:
             LeadWorkflow.move_stage, MoveStageRequest(stage_id=CONNECTED)
         )
         assert moved.snapshot.stage_id == CONNECTED  # the lead workflow carries on
+
+    async def test_an_effect_failing_more_than_five_times_then_working_completes_the_run(
+        self, own_time_skipping_env
+    ) -> None:
+        chains = FakeChainStore()
+        chain = actions(
+            {"type": "create_task", "config": {"title": "Through an outage"}},
+            {"type": "create_task", "config": {"title": "After it"}},
+        )
+        chains.failures[chain[0].id] = 8  # about two minutes of backoff: a long outage
+        assert await run_chain(own_time_skipping_env, chains, chain) == "completed"
+        assert chains.attempts == {chain[0].id: 9, chain[1].id: 1}
+        assert [s.status for s in chains.steps if s.status == "failed"] == []
+        assert len(chains.effects) == 2
+
+    async def test_a_business_refusal_fails_the_step_at_its_first_attempt(
+        self, own_time_skipping_env
+    ) -> None:
+        chains = FakeChainStore()
+        chain = actions(
+            {"type": "create_deal", "config": {}},
+            {"type": "create_task", "config": {"title": "Not reached"}},
+        )
+        chains.failures[chain[0].id] = -1
+        assert await run_chain(own_time_skipping_env, chains, chain) == "failed"
+        assert chains.attempts == {chain[0].id: 1}
+        assert [(s.action_id, s.status) for s in chains.steps][-1] == (chain[0].id, "failed")
+
+
+class TestRedelivery:
+    async def test_an_event_redelivered_while_it_is_applied_reaches_the_chain_once(
+        self, stack
+    ) -> None:
+        stack.chains.chains[ATTEMPTING] = [
+            actions({"type": "delay", "config": {"until_event": "email_reply", "timeout": "P7D"}})
+        ]
+        inside, release = asyncio.Event(), asyncio.Event()
+
+        async def hold(change: StageChangeInput) -> None:
+            inside.set()
+            await release.wait()
+
+        stack.leads.before_change = hold
+        lead = await stack.start_lead()
+        sent = LeadEvent(
+            event_id=f"sent-{uuid.uuid4()}",
+            activity_id=1,
+            type="email_sent",
+            occurred_at=datetime.now(UTC),
+            kinds=("email_sent",),  # moves the lead into the chain's stage
+        )
+        await lead.signal(LeadWorkflow.activity, sent)
+        await inside.wait()
+        # The API and the outbox relay both deliver it while its stage change runs.
+        await lead.signal(LeadWorkflow.activity, sent)
+        release.set()
+        await stack.waiting()
+        note = LeadEvent(
+            event_id=f"note-{uuid.uuid4()}",
+            activity_id=2,
+            type="note",
+            occurred_at=datetime.now(UTC),
+            kinds=(),
+        )
+        await lead.signal(LeadWorkflow.activity, note)
+        chain = stack.chain_handle(stack.entry)
+        # Events apply in arrival order: once the note reached the chain, any repeat has too.
+        heard = await eventually_heard(chain, note.event_id)
+        assert heard == [sent.event_id, note.event_id]
+        assert len(stack.leads.change_calls) == 1
 
 
 class TestParentContinueAsNew:
