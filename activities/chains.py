@@ -20,7 +20,13 @@ from domain.chain_execution import (
     ChainRunStart,
     ChainStepRecord,
 )
-from domain.chains import AssignOwnerAction, ChainContext, SendEmailAction
+from domain.chains import (
+    AssignOwnerAction,
+    ChainContext,
+    SendEmailAction,
+    WebhookAction,
+    redact_secrets,
+)
 from domain.errors import LeadpipeError, Unavailable
 from services import chain_effects, chain_runs, chains
 from services.chain_context import build_context
@@ -77,7 +83,9 @@ class ChainActivities:
     async def chain_in_force(self, input: ChainLookup) -> ChainInForce:
         async with self._session_factory() as session:
             chain = await chains.chain_in_force(session, input.stage_id)
-        return ChainInForce(version=chain.version, actions=chain.actions)
+        # This result becomes the chain workflow's input, which the Temporal UI and CLI show
+        # to anyone with access: webhook secrets and URL credentials stay in the database.
+        return ChainInForce(version=chain.version, actions=redact_secrets(chain.actions))
 
     @activity.defn(name="load_chain_context")
     async def load_chain_context(self, input: ChainContextRequest) -> ChainContext:
@@ -121,29 +129,37 @@ class ChainActivities:
     @activity.defn(name="perform_chain_action")
     async def perform_chain_action(self, input: ActionEffect) -> dict[str, Any]:
         """Record the step, run its effect once under `input.key`, record the outcome."""
+        try:
+            return await self._perform(input)
+        except LeadpipeError as err:
+            refuse(err)
+
+    async def _perform(self, input: ActionEffect) -> dict[str, Any]:
         action = input.action
         async with self._session_factory() as session:
             await chain_runs.record_step(
                 session, input.workflow_id, action.id, STEP_SEQ, action.type, "running"
             )
-        try:
+        if isinstance(action, WebhookAction):
+            # The payload's copy has its secret and URL credentials masked; the run's pinned
+            # version has them.
             async with self._session_factory() as session:
-                context = await build_context(session, input.lead_id)
-            # Its own session: each effect opens its transaction.
-            async with self._session_factory() as session:
-                result = await heartbeating(
-                    chain_effects.perform(
-                        session,
-                        input.key,
-                        input.lead_id,
-                        action,
-                        webhook_secret=self._settings.webhook_secret,
-                        context=context,
-                        http=self._http,
-                    )
+                action = await chains.action_of_run(session, input.workflow_id, action.id)
+        async with self._session_factory() as session:
+            context = await build_context(session, input.lead_id)
+        # Its own session: each effect opens its transaction.
+        async with self._session_factory() as session:
+            result = await heartbeating(
+                chain_effects.perform(
+                    session,
+                    input.key,
+                    input.lead_id,
+                    action,
+                    http=self._http,
+                    webhook_secret=self._settings.webhook_secret,
+                    context=context,
                 )
-        except LeadpipeError as err:
-            refuse(err)
+            )
         if isinstance(action, SendEmailAction) and "email_id" in result:
             result["status"] = await self._email.send(result["email_id"])
         if isinstance(action, AssignOwnerAction) and not result.get("skipped"):
