@@ -5,6 +5,7 @@ from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
 
 import httpx
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -34,6 +35,31 @@ from services.email import EmailSender
 from services.orchestrator import Orchestrator, error_payload
 
 T = TypeVar("T")
+
+
+# What each effect does, for the message of a step that failed on an unexpected error.
+DOING = {
+    "create_task": "creating the task",
+    "send_email": "sending the email",
+    "set_property": "setting the property",
+    "create_deal": "creating the deal",
+    "assign_owner": "assigning the owner",
+    "notify_owner": "notifying the owner",
+    "webhook": "calling the webhook",
+}
+
+
+def is_lasting(err: SQLAlchemyError) -> bool:
+    """Whether a database error would come back on a retry: bad data (SQLSTATE class 22), a
+    broken constraint (23, except a unique violation, which a concurrent attempt under the
+    same key causes and the next attempt resolves) or a statement the database refuses (42).
+    Connection loss, deadlocks, serialization failures and the rest are worth retrying."""
+    if not isinstance(err, DBAPIError):
+        return False
+    sqlstate = getattr(err.orig, "sqlstate", None)
+    if not isinstance(sqlstate, str):
+        return False
+    return sqlstate[:2] in ("22", "42") or (sqlstate[:2] == "23" and sqlstate != "23505")
 
 
 def refuse(err: LeadpipeError) -> NoReturn:
@@ -128,11 +154,30 @@ class ChainActivities:
 
     @activity.defn(name="perform_chain_action")
     async def perform_chain_action(self, input: ActionEffect) -> dict[str, Any]:
-        """Record the step, run its effect once under `input.key`, record the outcome."""
+        """Record the step, run its effect once under `input.key`, record the outcome.
+
+        Errors reach the step as the workflow records them, and every role reads steps: a
+        database error is reported by what it interrupted, with its details in the log.
+        """
+        action = input.action
+        doing = DOING.get(action.type, f"running the {action.type} action")
         try:
             return await self._perform(input)
         except LeadpipeError as err:
             refuse(err)
+        except SQLAlchemyError as err:
+            activity.logger.warning("chain action failed on a database error", exc_info=True)
+            raise ApplicationError(
+                f"database error while {doing}",
+                type="database-error",
+                non_retryable=is_lasting(err),
+            ) from None
+        except Exception:
+            activity.logger.exception("chain action failed")
+            raise ApplicationError(
+                f"unexpected error while {doing}; the worker log has the details",
+                type="internal-error",
+            ) from None
 
     async def _perform(self, input: ActionEffect) -> dict[str, Any]:
         action = input.action

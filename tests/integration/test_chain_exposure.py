@@ -291,3 +291,26 @@ class TestWhatNonAdminsSee:
         assert rep_steps[0]["error"] == (
             "could not reach https://hooks.example.com/in?token=********"
         )
+
+
+class TestStepErrors:
+    async def test_a_database_error_shows_what_failed_without_sql_and_fails_at_once(
+        self, admin: Api, make_user: MakeUser, stage: Stage, make_lead
+    ) -> None:
+        path = stage.path
+        # lead.name holds 200 characters: the UPDATE fails in PostgreSQL, every time.
+        too_long = {"type": "set_property", "config": {"property": "lead.name", "value": "x" * 300}}
+        await admin.ok("put", path, {"actions": [too_long]})
+        lead = await make_lead(pipeline_id=stage.pipeline_id, stage_id=stage.new)
+        await move(admin, lead["id"], stage.working)
+        # Final on the first attempt: retrying would fail the same way.
+        (run,) = await wait_for_runs(admin, lead["id"], ["failed"], timeout=10)
+        _, rep = await make_user("sales_user", seat="current")
+        for reader in (admin, rep):
+            (shown,) = (await reader.ok("get", f"/leads/{lead['id']}/chains"))["items"]
+            (step,) = shown["steps"]
+            assert (step["status"], step["error"]) == (
+                "failed",
+                "database error while setting the property",
+            )
+        assert run["steps"][0]["error"] == "database error while setting the property"
