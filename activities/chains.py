@@ -24,11 +24,12 @@ from domain.chain_execution import (
 from domain.chains import (
     AssignOwnerAction,
     ChainContext,
+    NotifyOwnerAction,
     SendEmailAction,
     WebhookAction,
     redact_secrets,
 )
-from domain.errors import LeadpipeError, Unavailable
+from domain.errors import Conflict, LeadpipeError, Unavailable
 from services import chain_effects, chain_runs, chains
 from services.chain_context import build_context
 from services.email import EmailSender
@@ -205,8 +206,15 @@ class ChainActivities:
                     context=context,
                 )
             )
-        if isinstance(action, SendEmailAction) and "email_id" in result:
-            result["status"] = await self._email.send(result["email_id"])
+        if isinstance(action, SendEmailAction | NotifyOwnerAction) and "email_id" in result:
+            delivery = await self._email.send(result["email_id"])
+            result["status"] = delivery.status
+            if delivery.status == "failed":
+                raise Conflict(f"the email was not sent: {delivery.error}")
+            if delivery.status != "sent":
+                # Transient (the mail server is away, another sender holds the row): the
+                # activity's retry sends it, until the email's own attempts run out.
+                raise Unavailable(f"the email is not sent yet: {delivery.error or 'in progress'}")
         if isinstance(action, AssignOwnerAction) and not result.get("skipped"):
             await self._orchestrator.refresh_lead(input.lead_id)
         status = "skipped" if "skipped" in result else "completed"

@@ -15,15 +15,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config import Settings
 from db.engine import SessionFactory
+from db.models import Contact, EmailOutboxMessage
 from services import chain_runs
 from services.orchestrator import Orchestrator
 from tests.integration.conftest import Api, MakePipeline, MakeUser
-from tests.integration.test_chains_end_to_end import move, wait_for_runs
+from tests.integration.test_chains_end_to_end import mail_log, move, wait_for_runs
 from tests.integration.webhook_receiver import Receiver
 from worker import build_worker
 
@@ -314,3 +316,79 @@ class TestStepErrors:
                 "database error while setting the property",
             )
         assert run["steps"][0]["error"] == "database error while setting the property"
+
+
+class TestEmailSteps:
+    async def test_an_email_that_cannot_be_sent_fails_its_step_and_adds_no_header(
+        self,
+        admin: Api,
+        stage: Stage,
+        make_lead,
+        session_factory: SessionFactory,
+        settings: Settings,
+    ) -> None:
+        path = stage.path
+        email = {
+            "type": "send_email",
+            "config": {"subject": "Hello {{contact.first_name}}", "body": "Hi"},
+        }
+        await admin.ok("put", path, {"actions": [email]})
+        contact = await admin.ok(
+            "post", "/contacts", {"first_name": "Ada", "email": "ada@example.com"}, status=201
+        )
+        # Bad data already stored (before the API refused it): a line break in the address.
+        async with session_factory() as session, session.begin():
+            await session.execute(
+                update(Contact)
+                .where(Contact.id == contact["id"])
+                .values(email="ada@example.com\r\nBcc: evil@example.com")
+            )
+        lead = await make_lead(
+            contact_id=contact["id"], pipeline_id=stage.pipeline_id, stage_id=stage.new
+        )
+        await move(admin, lead["id"], stage.working)
+        (run,) = await wait_for_runs(admin, lead["id"], ["failed"], timeout=10)
+        (step,) = run["steps"]
+        assert step["status"] == "failed"
+        assert step["error"].startswith("the email was not sent: the email cannot be built")
+        async with session_factory() as session:
+            row = await session.scalar(
+                select(EmailOutboxMessage).where(EmailOutboxMessage.lead_id == lead["id"])
+            )
+        assert row is not None and row.status == "failed"
+        assert "evil@example.com" not in mail_log(settings)
+
+    async def test_a_line_break_in_a_name_stays_inside_the_subject(
+        self,
+        admin: Api,
+        stage: Stage,
+        make_lead,
+        session_factory: SessionFactory,
+        settings: Settings,
+    ) -> None:
+        path = stage.path
+        email = {
+            "type": "send_email",
+            "config": {"subject": "Hello {{contact.first_name}}", "body": "Hi"},
+        }
+        await admin.ok("put", path, {"actions": [email]})
+        address = f"ada-{uuid.uuid4().hex[:8]}@example.com"
+        contact = await admin.ok(
+            "post", "/contacts", {"first_name": "Ada", "email": address}, status=201
+        )
+        async with session_factory() as session, session.begin():
+            await session.execute(
+                update(Contact)
+                .where(Contact.id == contact["id"])
+                .values(first_name="Ada\r\nBcc: evil@example.com")
+            )
+        lead = await make_lead(
+            contact_id=contact["id"], pipeline_id=stage.pipeline_id, stage_id=stage.new
+        )
+        await move(admin, lead["id"], stage.working)
+        (run,) = await wait_for_runs(admin, lead["id"], ["completed"])
+        assert run["steps"][0]["result"]["status"] == "sent"
+        log = mail_log(settings)
+        assert f"To: {address}" in log
+        assert "Subject: Hello Ada Bcc: evil@example.com" in log
+        assert "\nBcc:" not in log
