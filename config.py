@@ -2,9 +2,12 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.addresses import AllowList
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,26 @@ class Settings(BaseSettings):
     # activities (up to 500 items) has its own, larger limit.
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_batch_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    # Non-public webhook targets that are still allowed (on-premise receivers), comma-separated:
+    # host names, `*.suffix` names, addresses, CIDR networks. Everything else must be public.
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        return (
+            [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        )
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _valid_hosts(cls, value: list[str]) -> list[str]:
+        AllowList.parse(value)  # refuses a bad entry at start-up, not at the first webhook
+        return value
+
+    @property
+    def webhook_allow_list(self) -> AllowList:
+        return AllowList.parse(self.webhook_allowed_hosts)
 
     @property
     def temporal_target(self) -> str:

@@ -7,7 +7,6 @@ import asyncio
 import signal
 from datetime import timedelta
 
-import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -21,6 +20,7 @@ from devstack.temporal import register_search_attributes
 from logs import configure_logging
 from services import outbox
 from services.orchestrator import Orchestrator
+from services.webhook_transport import webhook_client
 from workflows.lead import LeadWorkflow
 from workflows.stage_chain import StageChainWorkflow
 
@@ -32,8 +32,10 @@ OUTBOX_POLL_SECONDS = 1.0
 def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
     orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
     lead_activities = LeadActivities(session_factory, orchestrator)
-    # Webhooks: one pooled client; each call sets its own timeout.
-    chain_activities = ChainActivities(session_factory, orchestrator, settings, httpx.AsyncClient())
+    # Webhooks: one pooled client that connects only to public or allowed addresses; each
+    # call sets its own timeout.
+    http = webhook_client(settings.webhook_allow_list)
+    chain_activities = ChainActivities(session_factory, orchestrator, settings, http)
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -3,6 +3,7 @@
 from typing import Any, NoReturn
 
 import httpx
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -19,12 +20,43 @@ from domain.chain_execution import (
     ChainRunStart,
     ChainStepRecord,
 )
-from domain.chains import AssignOwnerAction, ChainContext, SendEmailAction
-from domain.errors import LeadpipeError, Unavailable
+from domain.chains import (
+    AssignOwnerAction,
+    ChainContext,
+    NotifyOwnerAction,
+    SendEmailAction,
+    WebhookAction,
+    redact_secrets,
+)
+from domain.errors import Conflict, LeadpipeError, Unavailable
 from services import chain_effects, chain_runs, chains
 from services.chain_context import build_context
 from services.email import EmailSender
 from services.orchestrator import Orchestrator, error_payload
+
+# What each effect does, for the message of a step that failed on an unexpected error.
+DOING = {
+    "create_task": "creating the task",
+    "send_email": "sending the email",
+    "set_property": "setting the property",
+    "create_deal": "creating the deal",
+    "assign_owner": "assigning the owner",
+    "notify_owner": "notifying the owner",
+    "webhook": "calling the webhook",
+}
+
+
+def is_lasting(err: SQLAlchemyError) -> bool:
+    """Whether a database error would come back on a retry: bad data (SQLSTATE class 22), a
+    broken constraint (23, except a unique violation, which a concurrent attempt under the
+    same key causes and the next attempt resolves) or a statement the database refuses (42).
+    Connection loss, deadlocks, serialization failures and the rest are worth retrying."""
+    if not isinstance(err, DBAPIError):
+        return False
+    sqlstate = getattr(err.orig, "sqlstate", None)
+    if not isinstance(sqlstate, str):
+        return False
+    return sqlstate[:2] in ("22", "42") or (sqlstate[:2] == "23" and sqlstate != "23505")
 
 
 def refuse(err: LeadpipeError) -> NoReturn:
@@ -55,7 +87,9 @@ class ChainActivities:
     async def chain_in_force(self, input: ChainLookup) -> ChainInForce:
         async with self._session_factory() as session:
             chain = await chains.chain_in_force(session, input.stage_id)
-        return ChainInForce(version=chain.version, actions=chain.actions)
+        # This result becomes the chain workflow's input, which the Temporal UI and CLI show
+        # to anyone with access: webhook secrets and URL credentials stay in the database.
+        return ChainInForce(version=chain.version, actions=redact_secrets(chain.actions))
 
     @activity.defn(name="load_chain_context")
     async def load_chain_context(self, input: ChainContextRequest) -> ChainContext:
@@ -98,32 +132,66 @@ class ChainActivities:
 
     @activity.defn(name="perform_chain_action")
     async def perform_chain_action(self, input: ActionEffect) -> dict[str, Any]:
-        """Record the step, run its effect once under `input.key`, record the outcome."""
+        """Record the step, run its effect once under `input.key`, record the outcome.
+
+        Errors reach the step as the workflow records them, and every role reads steps: a
+        database error is reported by what it interrupted, with its details in the log.
+        """
+        action = input.action
+        doing = DOING.get(action.type, f"running the {action.type} action")
+        try:
+            return await self._perform(input)
+        except LeadpipeError as err:
+            refuse(err)
+        except SQLAlchemyError as err:
+            activity.logger.warning("chain action failed on a database error", exc_info=True)
+            raise ApplicationError(
+                f"database error while {doing}",
+                type="database-error",
+                non_retryable=is_lasting(err),
+            ) from None
+        except Exception:
+            activity.logger.exception("chain action failed")
+            raise ApplicationError(
+                f"unexpected error while {doing}; the worker log has the details",
+                type="internal-error",
+            ) from None
+
+    async def _perform(self, input: ActionEffect) -> dict[str, Any]:
         action = input.action
         async with self._session_factory() as session:
             await chain_runs.record_step(
                 session, input.workflow_id, action.id, STEP_SEQ, action.type, "running"
             )
-        try:
+        if isinstance(action, WebhookAction):
+            # The payload's copy has its secret and URL credentials masked; the run's pinned
+            # version has them.
             async with self._session_factory() as session:
-                context = await build_context(session, input.lead_id)
-            # Its own session: each effect opens its transaction.
-            async with self._session_factory() as session:
-                result = await heartbeating(
-                    chain_effects.perform(
-                        session,
-                        input.key,
-                        input.lead_id,
-                        action,
-                        webhook_secret=self._settings.webhook_secret,
-                        context=context,
-                        http=self._http,
-                    )
+                action = await chains.action_of_run(session, input.workflow_id, action.id)
+        async with self._session_factory() as session:
+            context = await build_context(session, input.lead_id)
+        # Its own session: each effect opens its transaction.
+        async with self._session_factory() as session:
+            result = await heartbeating(
+                chain_effects.perform(
+                    session,
+                    input.key,
+                    input.lead_id,
+                    action,
+                    http=self._http,
+                    webhook_secret=self._settings.webhook_secret,
+                    context=context,
                 )
-        except LeadpipeError as err:
-            refuse(err)
-        if isinstance(action, SendEmailAction) and "email_id" in result:
-            result["status"] = await self._email.send(result["email_id"])
+            )
+        if isinstance(action, SendEmailAction | NotifyOwnerAction) and "email_id" in result:
+            delivery = await self._email.send(result["email_id"])
+            result["status"] = delivery.status
+            if delivery.status == "failed":
+                raise Conflict(f"the email was not sent: {delivery.error}")
+            if delivery.status != "sent":
+                # Transient (the mail server is away, another sender holds the row): the
+                # activity's retry sends it, until the email's own attempts run out.
+                raise Unavailable(f"the email is not sent yet: {delivery.error or 'in progress'}")
         if isinstance(action, AssignOwnerAction) and not result.get("skipped"):
             await self._orchestrator.refresh_lead(input.lead_id)
         status = "skipped" if "skipped" in result else "completed"

@@ -58,6 +58,7 @@ from domain.errors import Conflict, NotFound, Unavailable, invalid
 from domain.stages import PipelineObject
 from services import lifecycle, tasks
 from services.chain_context import build_context
+from services.webhook_transport import RefusedTarget
 
 Result = dict[str, Any]
 
@@ -361,16 +362,18 @@ async def call_webhook(
     config: WebhookConfig,
     *,
     default_secret: str | None,
+    http: httpx.AsyncClient,
     context: ChainContext | None = None,
-    http: httpx.AsyncClient | None = None,
     backoff_seconds: float = 0.5,
 ) -> Result:
     """POST the lead snapshot as JSON, signed, trying up to 1 + `retries` times on network
-    errors, 5xx, 408 and 429. Once a call under `key` succeeded, later calls return its result
-    without POSTing. -> {"status_code", "attempts"}
+    errors, 5xx, 408 and 429, through `http` (a `webhook_client`, which refuses non-public
+    targets). Once a call under `key` succeeded, later calls return its result without
+    POSTing. -> {"status_code", "attempts"}
 
-    Raises Conflict (no secret; the receiver refused with another 4xx), Unavailable (still
-    failing after the retries: retry the activity later).
+    Raises Conflict (no secret; the receiver refused with another 4xx), InvalidInput
+    (`public_address`: the host is or resolves to an address webhooks may not reach),
+    Unavailable (still failing after the retries: retry the activity later).
     """
     async with session.begin():
         call = await chains_repo.webhook_call(session, key)
@@ -404,25 +407,24 @@ async def call_webhook(
     excerpt: str | None = None
     error: str | None = None
     attempts = 0
-    client = http or httpx.AsyncClient()
-    try:
-        for attempt in range(config.retries + 1):
-            attempts += 1
-            try:
-                response = await client.post(
-                    str(config.url), content=body, headers=headers, timeout=config.timeout_seconds
-                )
-                status_code, excerpt, error = response.status_code, response.text, None
-                if not _transient(status_code):
-                    break
-                error = f"HTTP {status_code}"
-            except httpx.HTTPError as exc:
-                status_code, excerpt, error = None, None, f"{type(exc).__name__}: {exc}"
-            if attempt < config.retries:
-                await asyncio.sleep(backoff_seconds * 2**attempt)
-    finally:
-        if http is None:
-            await client.aclose()
+    refused: RefusedTarget | None = None
+    for attempt in range(config.retries + 1):
+        attempts += 1
+        try:
+            response = await http.post(
+                str(config.url), content=body, headers=headers, timeout=config.timeout_seconds
+            )
+            status_code, excerpt, error = response.status_code, response.text, None
+            if not _transient(status_code):
+                break
+            error = f"HTTP {status_code}"
+        except RefusedTarget as exc:
+            refused, status_code, excerpt, error = exc, None, None, str(exc)
+            break
+        except httpx.HTTPError as exc:
+            status_code, excerpt, error = None, None, f"{type(exc).__name__}: {exc}"
+        if attempt < config.retries:
+            await asyncio.sleep(backoff_seconds * 2**attempt)
     succeeded = status_code is not None and 200 <= status_code < 300
     async with session.begin():
         call = await chains_repo.webhook_call(session, key, for_update=True)
@@ -438,6 +440,8 @@ async def call_webhook(
         total = call.attempts
     if succeeded:
         return {"status_code": status_code, "attempts": total}
+    if refused is not None:
+        raise invalid("config.url", "public_address", str(refused))
     if status_code is not None and not _transient(status_code):
         raise Conflict(f"the webhook answered HTTP {status_code}")
     raise Unavailable(f"the webhook failed after {attempts} attempts: {error}")
@@ -449,12 +453,13 @@ async def perform(
     lead_id: int,
     action: Action,
     *,
+    http: httpx.AsyncClient,
     webhook_secret: str | None = None,
     context: ChainContext | None = None,
     now: datetime | None = None,
-    http: httpx.AsyncClient | None = None,
 ) -> Result:
-    """Run the effect of one action (not `delay` or `branch`, which the workflow handles)."""
+    """Run the effect of one action (not `delay` or `branch`, which the workflow handles);
+    webhooks go out through `http`."""
     if isinstance(action, CreateTaskAction):
         return await create_task(session, key, lead_id, action.config, context=context, now=now)
     if isinstance(action, SendEmailAction):

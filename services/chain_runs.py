@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import ChainRun, ChainStep, Lead
+from db.models import ChainRun, ChainStep, Lead, User
 from db.repositories import chains as chains_repo
 from db.repositories import records
+from domain.chains import mask_urls_in
 from domain.errors import NotFound
+from domain.roles import ADMINS, Role
 from services.pagination import Page, PageRequest, encode_cursor
 
 
@@ -39,9 +41,45 @@ FINAL_STEP = frozenset({StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIP
 
 
 @dataclass(frozen=True)
+class StepView:
+    action_id: str
+    seq: int
+    type: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True)
 class RunWithSteps:
     run: ChainRun
-    steps: list[ChainStep]
+    steps: list[StepView]
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_urls_in(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _step_view(step: ChainStep, *, mask: bool) -> StepView:
+    """The step as `reader` may see it: URL credentials masked unless an admin reads."""
+    return StepView(
+        action_id=step.action_id,
+        seq=step.seq,
+        type=step.type,
+        status=step.status,
+        started_at=step.started_at,
+        ended_at=step.ended_at,
+        result=_masked(step.result) if mask else step.result,
+        error=mask_urls_in(step.error) if mask and step.error else step.error,
+    )
 
 
 async def start_run(
@@ -145,9 +183,13 @@ async def finish_run(
     return run
 
 
-async def list_runs(session: AsyncSession, lead_id: int, page: PageRequest) -> Page[RunWithSteps]:
-    """A lead's chain runs, oldest first, each with its steps in the order they started.
-    Raises NotFound for an unknown lead."""
+async def list_runs(
+    session: AsyncSession, reader: User, lead_id: int, page: PageRequest
+) -> Page[RunWithSteps]:
+    """A lead's chain runs, oldest first, each with its steps in the order they started;
+    credentials in URLs of step results and errors are masked for non-admins. Raises NotFound
+    for an unknown lead."""
+    mask = Role(reader.role) not in ADMINS
     async with session.begin():
         if await records.get(session, Lead, lead_id) is None:
             raise NotFound(f"lead {lead_id} does not exist")
@@ -155,9 +197,9 @@ async def list_runs(session: AsyncSession, lead_id: int, page: PageRequest) -> P
             session, lead_id, after_id=page.after_id, limit=page.limit + 1
         )
         runs = rows[: page.limit]
-        steps: dict[int, list[ChainStep]] = defaultdict(list)
+        steps: dict[int, list[StepView]] = defaultdict(list)
         for step in await chains_repo.steps_for_runs(session, [r.id for r in runs]):
-            steps[step.run_id].append(step)
+            steps[step.run_id].append(_step_view(step, mask=mask))
     more = len(rows) > page.limit and runs
     return Page(
         [RunWithSteps(r, steps[r.id]) for r in runs],

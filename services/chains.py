@@ -17,8 +17,9 @@ from db.models import ChainComment, ChainVersion, Pipeline, Stage, User
 from db.repositories import chains as chains_repo
 from db.repositories import records
 from domain import chains
+from domain.addresses import NO_EXCEPTIONS, AllowList
 from domain.chains import Action, Branch, Chain, Comment, DeleteMode, PlannedStep
-from domain.errors import NotFound, invalid
+from domain.errors import InvalidInput, NotFound, invalid
 from domain.roles import ADMINS, Role
 from domain.stages import PipelineObject
 from services.auth import require_role
@@ -79,6 +80,18 @@ async def chain_version(session: AsyncSession, stage_id: int, version: int) -> C
     return Chain(version=row.version, actions=chains.parse_actions(row.actions))
 
 
+async def action_of_run(session: AsyncSession, run_workflow_id: str, action_id: str) -> Action:
+    """An action as stored in the version a chain run is pinned to, secrets and all: workflow
+    payloads carry actions with secrets hidden (`redact_secrets`), so effects read them here.
+    Raises NotFound (run never started, or no such action in its version)."""
+    async with session.begin():
+        run = await chains_repo.get_run(session, run_workflow_id)
+        if run is None:
+            raise NotFound(f"chain run {run_workflow_id} was not started")
+        chain = await chain_version(session, run.stage_id, run.version)
+    return chains.find_action(chain.actions, action_id)
+
+
 async def _comments(session: AsyncSession, stage_id: int) -> dict[str, list[Comment]]:
     by_action: dict[str, list[Comment]] = defaultdict(list)
     for c in await chains_repo.comments(session, stage_id):
@@ -130,14 +143,19 @@ async def _edit(
     pipeline_id: int,
     stage_id: int,
     change: Callable[[list[Action]], tuple[list[Action], str | None]],
+    webhook_targets: AllowList = NO_EXCEPTIONS,
 ) -> ChainView:
-    """Apply `change` to the chain in force and save the result as the next version."""
+    """Apply `change` to the chain in force and save the result as the next version.
+    Raises InvalidInput when a new or changed webhook URL has a non-public host."""
     require_role(actor, ADMINS, "editing stage chains")  # PERM-2
     async with session.begin():
         # The stage row lock orders concurrent edits: each sees the version before it.
         await _stage(session, pipeline_id, stage_id, for_update=True)
         current = await chain_in_force(session, stage_id)
         actions, action_id = change(current.actions)
+        errors = chains.webhook_target_errors(actions, webhook_targets, current.actions)
+        if errors:
+            raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
         row = await chains_repo.add_version(
             session,
             ChainVersion(
@@ -152,10 +170,17 @@ async def _edit(
 
 
 async def put_chain(
-    session: AsyncSession, actor: User, pipeline_id: int, stage_id: int, raw_actions: Any
+    session: AsyncSession,
+    actor: User,
+    pipeline_id: int,
+    stage_id: int,
+    raw_actions: Any,
+    *,
+    webhook_targets: AllowList = NO_EXCEPTIONS,
 ) -> ChainView:
     """Replace the chain (a new version). Actions keep the ids they come with, so a GET edited
-    and PUT back keeps ids and comments; a masked webhook secret keeps the stored one.
+    and PUT back keeps ids and comments; a masked webhook secret keeps the stored one. Webhook
+    hosts must be public or in `webhook_targets`.
 
     Raises Forbidden (PERM-2), NotFound, InvalidInput listing each broken field's path.
     """
@@ -165,7 +190,7 @@ async def put_chain(
         parsed = chains.parse_actions(raw)
         return _keep_secrets(parsed, current), None
 
-    return await _edit(session, actor, pipeline_id, stage_id, replace)
+    return await _edit(session, actor, pipeline_id, stage_id, replace, webhook_targets)
 
 
 def _keep_secrets(actions: list[Action], previous: Sequence[Action]) -> list[Action]:
@@ -208,6 +233,7 @@ async def insert_action(
     position: int | None = None,
     parent_action_id: str | None = None,
     branch: Branch = "then",
+    webhook_targets: AllowList = NO_EXCEPTIONS,
 ) -> ChainView:
     """Insert an action (ACT-3) at `position` (the end if None), in the top-level list or in a
     branch's `then`/`else` path; the view's `action_id` is the new action's. Raises Forbidden,
@@ -216,7 +242,7 @@ async def insert_action(
     def insert(current: list[Action]) -> tuple[list[Action], str | None]:
         return chains.insert_action(current, action, position, parent_action_id, branch)
 
-    return await _edit(session, actor, pipeline_id, stage_id, insert)
+    return await _edit(session, actor, pipeline_id, stage_id, insert, webhook_targets)
 
 
 async def patch_action(
@@ -226,6 +252,8 @@ async def patch_action(
     stage_id: int,
     action_id: str,
     config: Mapping[str, Any],
+    *,
+    webhook_targets: AllowList = NO_EXCEPTIONS,
 ) -> ChainView:
     """Change an action's config keys (ACT-4); running chains keep their version. Raises
     Forbidden, NotFound, InvalidInput."""
@@ -233,7 +261,7 @@ async def patch_action(
     def patch(current: list[Action]) -> tuple[list[Action], str | None]:
         return _keep_secrets(chains.patch_action(current, action_id, config), current), action_id
 
-    return await _edit(session, actor, pipeline_id, stage_id, patch)
+    return await _edit(session, actor, pipeline_id, stage_id, patch, webhook_targets)
 
 
 async def delete_action(
@@ -282,7 +310,8 @@ async def dry_run(
     now: datetime | None = None,
 ) -> DryRun:
     """What the chain in force would do to the lead if it entered the stage now, step by step,
-    decided on the lead's current data. Reads only. Raises NotFound (stage, lead)."""
+    decided on the lead's current data; webhook URLs masked for non-admins. Reads only.
+    Raises NotFound (stage, lead)."""
     at = now or datetime.now(UTC)
     async with session.begin():
         await _stage(session, pipeline_id, stage_id)
@@ -294,5 +323,5 @@ async def dry_run(
         lead_id=lead_id,
         version=chain.version,
         at=at,
-        steps=chains.plan_steps(chain.actions, context, at),
+        steps=chains.plan_steps(_visible(chain.actions, reader), context, at),
     )

@@ -4,10 +4,13 @@
 import asyncio
 import smtplib
 import ssl
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -24,15 +27,27 @@ MAIL_LOG = "mail.log"
 MAX_ATTEMPTS = 5
 
 
+def one_line(text: str) -> str:
+    """`text` as a single header line: control and line-separator characters (CR, LF, NEL,
+    U+2028...) become spaces, runs of spaces one. Names and subjects come from records that
+    anyone may have typed, and a line break in a header would start a header of their own."""
+    spaced = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return " ".join(spaced.split())
+
+
 def build_message(row: EmailOutboxMessage, sender: str) -> EmailMessage:
+    """The RFC 5322 message for an outbox row. Raises ValueError when an address cannot be
+    one (a line break, several addresses, no domain)."""
+    sender_name, sender_address = parseaddr(sender)
+    from_ = Address(display_name=one_line(sender_name), addr_spec=sender_address)
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = row.to_address
-    message["Subject"] = row.subject
+    message["From"] = from_
+    message["To"] = Address(addr_spec=row.to_address)
+    message["Subject"] = one_line(row.subject)
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "leadpipe")
+    message["Message-ID"] = make_msgid(domain=from_.domain or "leadpipe")
     if row.idempotency_key:
-        message["X-Leadpipe-Idempotency-Key"] = row.idempotency_key
+        message["X-Leadpipe-Idempotency-Key"] = one_line(row.idempotency_key)
     message.set_content(row.body)
     return message
 
@@ -63,6 +78,38 @@ def _append(path: Path, message: EmailMessage) -> None:
     stamp = datetime.now(UTC).strftime("%a %b %d %H:%M:%S %Y")
     with path.open("a", encoding="utf-8") as f:
         f.write(f"From leadpipe {stamp}\n{message.as_string()}\n")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str
+    error: str | None = None
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """Whether the mail server refused this email for good (a 5xx to its sender, recipients
+    or content), so sending it again would be refused again."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    return (
+        isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError) and exc.smtp_code >= 500
+    )
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def describe(exc: BaseException) -> str:
+    """A sending error as a reader of the chain run understands it."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{to}: {code} {_text(reply)}" for to, (code, reply) in exc.recipients.items()
+        )
+        return f"the mail server refused the recipient ({refused})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"the mail server answered {exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class EmailSender:
@@ -97,11 +144,21 @@ class EmailSender:
             for row in rows:
                 row.attempts += 1
                 try:
-                    await self._deliver(build_message(row, self._sender))
+                    message = build_message(row, self._sender)
+                except ValueError as exc:
+                    # The same row builds the same broken message every time.
+                    row.status = "failed"
+                    row.error = f"the email cannot be built: {exc}"[:2000]
+                    log.warning("email not sent", email_id=row.id, error=row.error)
+                    continue
+                try:
+                    await self._deliver(message)
                 except (OSError, smtplib.SMTPException, ValueError) as exc:
-                    # Transient SMTP trouble gets more tries; the row fails for good after that.
-                    row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "queued"
-                    row.error = f"{type(exc).__name__}: {exc}"[:2000]
+                    # A refusal of this email is final; other SMTP trouble gets more tries and
+                    # the row fails for good after that.
+                    final = is_refusal(exc) or row.attempts >= MAX_ATTEMPTS
+                    row.status = "failed" if final else "queued"
+                    row.error = describe(exc)[:2000]
                     log.warning("email not sent", email_id=row.id, error=row.error)
                     continue
                 row.status = "sent"
@@ -110,10 +167,13 @@ class EmailSender:
                 sent += 1
         return sent
 
-    async def send(self, email_id: int) -> str:
-        """Send one queued email; returns its status afterwards (`sent`, `failed`, or `queued`
-        when another sender holds it). An email already sent is not sent again."""
+    async def send(self, email_id: int) -> Delivery:
+        """Send one queued email; returns its status afterwards (`sent`; `failed`; `queued`
+        after a transient failure or when another sender holds it) and its last error. An
+        email already sent is not sent again."""
         await self.send_queued(ids=[email_id], limit=1)
         async with self._sessions() as session:
             row = await chains_repo.get_email(session, email_id)
-            return row.status if row else "missing"
+            if row is None:
+                return Delivery("missing", f"email {email_id} does not exist")
+            return Delivery(row.status, row.error)

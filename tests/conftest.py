@@ -21,21 +21,7 @@ from devstack.postgres import create_database, drop_database, start_embedded
 from devstack.temporal import register_search_attributes, temporal_binary, test_server_binary
 
 # The in-process stack's fixtures, registered here once for every suite below.
-from tests.stack import (  # noqa: F401
-    admin,
-    admin_token,
-    app,
-    http,
-    lead_settings,
-    lead_stages,
-    make_lead,
-    make_pipeline,
-    make_user,
-    orchestrator,
-    receiver,
-    running_worker,
-    settings,
-)
+pytest_plugins = ["tests.stack"]
 
 # A server to test against, e.g. postgresql://postgres@127.0.0.1:5432/test; else embedded.
 # Read here rather than in Settings: it only exists for the tests.

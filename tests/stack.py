@@ -23,6 +23,7 @@ from db.models import Pipeline, Stage
 from services.auth import new_token
 from services.orchestrator import Orchestrator
 from services.users import ensure_super_admin
+from services.webhook_transport import webhook_client
 from tests.integration.webhook_receiver import Receiver
 from worker import build_worker, relay_outbox
 
@@ -35,6 +36,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=tmp_path_factory.mktemp("data"),
         task_queue=f"leadpipe-test-{uuid.uuid4().hex[:8]}",
         log_json=False,
+        # The tests' webhook receivers listen on loopback, which webhooks may not reach unless
+        # listed.
+        webhook_allowed_hosts=["127.0.0.1"],
     )
 
 
@@ -237,6 +241,13 @@ def make_pipeline(admin: Api) -> MakePipeline:
         return pipeline
 
     return make
+
+
+@pytest.fixture(scope="session")
+async def webhook_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The worker's kind of webhook client, allowing what the test settings allow."""
+    async with webhook_client(settings.webhook_allow_list) as client:
+        yield client
 
 
 @pytest.fixture

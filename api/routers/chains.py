@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
+from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep, SettingsDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.chains import (
     ActionInsert,
@@ -43,11 +43,25 @@ async def get_chain(
 
 @router.put(CHAIN, response_model=ChainRead, response_model_exclude_none=True)
 async def put_chain(
-    pipeline_id: int, stage_id: int, body: ChainWrite, session: SessionDep, actor: Admin
+    pipeline_id: int,
+    stage_id: int,
+    body: ChainWrite,
+    session: SessionDep,
+    actor: Admin,
+    settings: SettingsDep,
 ) -> ChainRead:
     """Replace the chain: a new version. Runs already going keep the version they started
-    with; a 422 lists each broken field by path (`actions.1.config.then.0.config.duration`)."""
-    return _read(await chains.put_chain(session, actor, pipeline_id, stage_id, body.actions))
+    with; a 422 lists each broken field by path (`actions.1.config.then.0.config.duration`).
+    Webhook URLs must have public hosts (rule `public_address`)."""
+    view = await chains.put_chain(
+        session,
+        actor,
+        pipeline_id,
+        stage_id,
+        body.actions,
+        webhook_targets=settings.webhook_allow_list,
+    )
+    return _read(view)
 
 
 @router.post(
@@ -57,7 +71,12 @@ async def put_chain(
     response_model_exclude_none=True,
 )
 async def insert_action(
-    pipeline_id: int, stage_id: int, body: ActionInsert, session: SessionDep, actor: Admin
+    pipeline_id: int,
+    stage_id: int,
+    body: ActionInsert,
+    session: SessionDep,
+    actor: Admin,
+    settings: SettingsDep,
 ) -> ChainRead:
     """Add an action at a position (the end by default) or inside a branch (ACT-3); answers
     the new version with `action_id` set to the new action."""
@@ -70,6 +89,7 @@ async def insert_action(
         position=body.position,
         parent_action_id=body.parent_action_id,
         branch=body.branch,
+        webhook_targets=settings.webhook_allow_list,
     )
     return _read(view)
 
@@ -84,11 +104,19 @@ async def patch_action(
     body: ActionPatch,
     session: SessionDep,
     actor: Admin,
+    settings: SettingsDep,
 ) -> ChainRead:
     """Change an action's configuration (ACT-4): a new version."""
-    return _read(
-        await chains.patch_action(session, actor, pipeline_id, stage_id, action_id, body.config)
+    view = await chains.patch_action(
+        session,
+        actor,
+        pipeline_id,
+        stage_id,
+        action_id,
+        body.config,
+        webhook_targets=settings.webhook_allow_list,
     )
+    return _read(view)
 
 
 @router.delete(
@@ -149,8 +177,8 @@ async def lead_chain_runs(
     cursor: str | None = None,
 ) -> PageOf[ChainRunRead]:
     """The lead's chain runs, oldest first: version, status, times, and each step's status,
-    times, result and error."""
-    page = await chain_runs.list_runs(session, lead_id, page_request(limit, cursor))
+    times, result and error (URL credentials masked for non-admins)."""
+    page = await chain_runs.list_runs(session, actor, lead_id, page_request(limit, cursor))
     return PageOf[ChainRunRead](
         items=[
             ChainRunRead(

@@ -104,6 +104,7 @@ def worker(
         "LEADPIPE_TASK_QUEUE": crash_settings.task_queue,
         "LEADPIPE_DATA_DIR": str(crash_settings.data_dir),
         "LEADPIPE_LOG_JSON": "false",
+        "LEADPIPE_WEBHOOK_ALLOWED_HOSTS": ",".join(crash_settings.webhook_allowed_hosts),
     }
     process = WorkerProcess(env, tmp_path)
     try:
@@ -119,6 +120,7 @@ def crash_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
         task_queue=f"leadpipe-crash-{uuid.uuid4().hex[:8]}",
         data_dir=tmp_path_factory.mktemp("crash-data"),
         log_json=False,
+        webhook_allowed_hosts=["127.0.0.1"],  # the slow receiver
     )
 
 

@@ -36,7 +36,7 @@ async def count(session_factory: SessionFactory, model: Any, *where: Any) -> int
 
 class TestWebhook:
     async def test_a_retry_after_success_does_not_post_again_and_the_body_is_signed(
-        self, make_lead, session_factory, receiver: Receiver
+        self, make_lead, session_factory, receiver: Receiver, webhook_http
     ) -> None:
         lead = await make_lead(label="hot")
         k = key()
@@ -45,10 +45,10 @@ class TestWebhook:
         )
         async with session_factory() as session:
             first = await chain_effects.call_webhook(
-                session, k, lead["id"], config, default_secret=None
+                session, k, lead["id"], config, default_secret=None, http=webhook_http
             )
             again = await chain_effects.call_webhook(
-                session, k, lead["id"], config, default_secret=None
+                session, k, lead["id"], config, default_secret=None, http=webhook_http
             )
         assert first == again == {"status_code": 200, "attempts": 1}
         assert len(receiver.calls) == 1
@@ -61,14 +61,20 @@ class TestWebhook:
         assert sent["data"] == {"campaign": "spring"}
 
     async def test_server_errors_are_retried_then_succeed(
-        self, make_lead, session_factory, receiver: Receiver
+        self, make_lead, session_factory, receiver: Receiver, webhook_http
     ) -> None:
         lead = await make_lead()
         receiver.statuses = [503, 500]
         config = WebhookConfig.model_validate({"url": receiver.url, "retries": 2})
         async with session_factory() as session:
             result = await chain_effects.call_webhook(
-                session, key(), lead["id"], config, default_secret="env-secret", backoff_seconds=0
+                session,
+                key(),
+                lead["id"],
+                config,
+                default_secret="env-secret",
+                http=webhook_http,
+                backoff_seconds=0,
             )
         assert result == {"status_code": 200, "attempts": 3}
         headers, body = receiver.calls[-1]
@@ -76,7 +82,7 @@ class TestWebhook:
         assert headers["X-Leadpipe-Signature"] == f"sha256={expected}"
 
     async def test_still_failing_after_the_retries_is_transient_and_retried_later(
-        self, make_lead, session_factory, receiver: Receiver
+        self, make_lead, session_factory, receiver: Receiver, webhook_http
     ) -> None:
         lead = await make_lead()
         receiver.statuses = [502, 502]
@@ -85,16 +91,28 @@ class TestWebhook:
         async with session_factory() as session:
             with pytest.raises(Unavailable):
                 await chain_effects.call_webhook(
-                    session, k, lead["id"], config, default_secret="x" * 8, backoff_seconds=0
+                    session,
+                    k,
+                    lead["id"],
+                    config,
+                    default_secret="x" * 8,
+                    http=webhook_http,
+                    backoff_seconds=0,
                 )
             # The activity's next attempt POSTs again and counts every try.
             result = await chain_effects.call_webhook(
-                session, k, lead["id"], config, default_secret="x" * 8, backoff_seconds=0
+                session,
+                k,
+                lead["id"],
+                config,
+                default_secret="x" * 8,
+                http=webhook_http,
+                backoff_seconds=0,
             )
         assert result == {"status_code": 200, "attempts": 3}
 
     async def test_a_client_error_is_a_refusal_without_retries(
-        self, make_lead, session_factory, receiver: Receiver
+        self, make_lead, session_factory, receiver: Receiver, webhook_http
     ) -> None:
         lead = await make_lead()
         receiver.statuses = [400]
@@ -102,17 +120,25 @@ class TestWebhook:
         async with session_factory() as session:
             with pytest.raises(Conflict):
                 await chain_effects.call_webhook(
-                    session, key(), lead["id"], config, default_secret="x" * 8, backoff_seconds=0
+                    session,
+                    key(),
+                    lead["id"],
+                    config,
+                    default_secret="x" * 8,
+                    http=webhook_http,
+                    backoff_seconds=0,
                 )
         assert len(receiver.calls) == 1
 
-    async def test_no_secret_anywhere_is_refused(self, make_lead, session_factory) -> None:
+    async def test_no_secret_anywhere_is_refused(
+        self, make_lead, session_factory, webhook_http
+    ) -> None:
         lead = await make_lead()
         config = WebhookConfig.model_validate({"url": "http://127.0.0.1:9/none"})
         async with session_factory() as session:
             with pytest.raises(Conflict):
                 await chain_effects.call_webhook(
-                    session, key(), lead["id"], config, default_secret=None
+                    session, key(), lead["id"], config, default_secret=None, http=webhook_http
                 )
 
 

@@ -33,6 +33,14 @@ def free_port() -> int:
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.rcpt_reply = "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt_reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return self.rcpt_reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
@@ -90,12 +98,12 @@ class TestSend:
     ) -> None:
         email = await queued(session_factory, make_lead, admin)
         sender = EmailSender(session_factory, settings.model_copy(update={"data_dir": tmp_path}))
-        assert await sender.send(email["email_id"]) == "sent"
+        assert (await sender.send(email["email_id"])).status == "sent"
         log = (tmp_path / "mail.log").read_text()
         assert "Subject: Hello Ada" in log and "Hi Ada!" in log
         assert "To: ada@example.com" in log and email["key"] in log
         # Sent once: a second call finds nothing queued.
-        assert await sender.send(email["email_id"]) == "sent"
+        assert (await sender.send(email["email_id"])).status == "sent"
         assert (tmp_path / "mail.log").read_text().count("Subject: Hello Ada") == 1
 
     async def test_with_an_smtp_url_emails_go_to_the_server(
@@ -109,7 +117,7 @@ class TestSend:
                 update={"data_dir": tmp_path, "smtp_url": f"smtp://127.0.0.1:{port}"}
             ),
         )
-        assert await sender.send(email["email_id"]) == "sent"
+        assert (await sender.send(email["email_id"])).status == "sent"
         assert len(inbox.messages) == 1
         message = inbox.messages[0]
         assert message["Subject"] == "Hello Ada" and message["To"] == "ada@example.com"
@@ -125,7 +133,37 @@ class TestSend:
             session_factory,
             settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{free_port()}"}),
         )
-        assert await sender.send(email["email_id"]) == "queued"
+        assert (await sender.send(email["email_id"])).status == "queued"
         async with session_factory() as session:
             row = await session.get(EmailOutboxMessage, email["email_id"])
         assert row is not None and row.attempts == 1 and row.error
+
+    async def test_a_recipient_the_server_refuses_fails_at_once_with_its_answer(
+        self, admin, make_lead, session_factory, settings: Settings, smtp_server
+    ) -> None:
+        port, inbox = smtp_server
+        inbox.rcpt_reply = "550 5.1.1 no such user"
+        email = await queued(session_factory, make_lead, admin)
+        sender = EmailSender(
+            session_factory, settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
+        )
+        delivery = await sender.send(email["email_id"])
+        assert delivery.status == "failed"
+        assert delivery.error == (
+            "the mail server refused the recipient (ada@example.com: 550 5.1.1 no such user)"
+        )
+        assert inbox.messages == []
+
+    async def test_a_stored_address_with_a_line_break_fails_and_adds_no_header(
+        self, admin, make_lead, session_factory, settings: Settings, tmp_path: Path
+    ) -> None:
+        email = await queued(session_factory, make_lead, admin)
+        async with session_factory() as session, session.begin():
+            row = await session.get(EmailOutboxMessage, email["email_id"])
+            assert row is not None
+            row.to_address = "ada@example.com\r\nBcc: evil@example.com"
+        sender = EmailSender(session_factory, settings.model_copy(update={"data_dir": tmp_path}))
+        delivery = await sender.send(email["email_id"])
+        assert delivery.status == "failed"
+        assert delivery.error is not None and "cannot be built" in delivery.error
+        assert not (tmp_path / "mail.log").exists()

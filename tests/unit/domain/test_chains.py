@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.addresses import AllowList
 from domain.chains import (
     MAX_DEPTH,
     Action,
@@ -20,6 +21,8 @@ from domain.chains import (
     dump_actions,
     find_action,
     insert_action,
+    mask_url,
+    mask_urls_in,
     next_time_of_day,
     parse_actions,
     patch_action,
@@ -28,6 +31,7 @@ from domain.chains import (
     render_template,
     resolve_delay,
     validate_chain,
+    webhook_target_errors,
     with_comments,
 )
 from domain.errors import InvalidInput, NotFound
@@ -454,6 +458,75 @@ class TestReadHelpers:
         actions = chain(branch(then=[hook]))
         shown = dump_actions(redact_secrets(actions))
         assert shown[0]["config"]["then"][0]["config"]["secret"] == "********"
+
+    def test_credentials_in_webhook_urls_are_masked_and_the_rest_kept(self) -> None:
+        url = "https://bot:pa55@hooks.example/in/abc?team=7&token=t0k&X-Amz-Signature=f00"
+        actions = chain(branch(then=[{"type": "webhook", "config": {"url": url}}]))
+        shown = dump_actions(redact_secrets(actions))[0]["config"]["then"][0]["config"]["url"]
+        assert shown == (
+            "https://********:********@hooks.example/in/abc"
+            "?team=7&token=********&X-Amz-Signature=********"
+        )
+
+
+class TestMaskUrl:
+    @pytest.mark.parametrize(
+        ("url", "masked"),
+        [
+            ("https://h.example/x?a=1", "https://h.example/x?a=1"),
+            ("https://u@h.example/", "https://********@h.example/"),
+            ("https://:pw@h.example/", "https://********:********@h.example/"),
+            ("https://h.example/?api_key=k&apiKey=k&access_token=t", None),
+            ("https://h.example/?password=p&sig=s&client_secret=c", None),
+            ("https://h.example/#access_token=t", "https://h.example/#access_token=********"),
+            ("https://h.example/?key=", "https://h.example/?key="),
+        ],
+    )
+    def test_user_info_and_credential_parameters_are_masked(
+        self, url: str, masked: str | None
+    ) -> None:
+        shown = mask_url(url)
+        if masked is not None:
+            assert shown == masked
+        else:
+            assert shown.count("=********") == 3 and "=k" not in shown and "=t" not in shown
+
+    def test_urls_inside_text_are_masked_and_the_text_kept(self) -> None:
+        text = "calling https://u:p@h.example/x?token=abc, then https://h.example/ok."
+        assert mask_urls_in(text) == (
+            "calling https://********:********@h.example/x?token=********, "
+            "then https://h.example/ok."
+        )
+
+
+class TestWebhookTargets:
+    def hook(self, url: str) -> dict[str, Any]:
+        return {"type": "webhook", "config": {"url": url}}
+
+    def test_each_non_public_url_is_named_by_its_path(self) -> None:
+        actions = chain(
+            self.hook("https://hooks.example/x"),
+            branch(then=[self.hook("http://[::1]:8900/v1/users")]),
+            self.hook("http://0x7f000001/"),
+        )
+        errors = webhook_target_errors(actions)
+        assert [(e.field, e.rule) for e in errors] == [
+            ("actions.1.config.then.0.config.url", "public_address"),
+            ("actions.2.config.url", "public_address"),
+        ]
+        assert "[::1] is not a public address (loopback)" in errors[0].message
+        assert "127.0.0.1 is not a public address (loopback)" in errors[1].message
+
+    def test_an_allowed_host_passes(self) -> None:
+        actions = chain(self.hook("http://127.0.0.1:9000/hook"))
+        assert webhook_target_errors(actions, AllowList.parse(["127.0.0.1"])) == []
+
+    def test_a_webhook_unchanged_since_the_last_version_is_not_judged_again(self) -> None:
+        old = chain(self.hook("http://10.0.0.5/hook"))
+        assert webhook_target_errors(old, unchanged=old) == []
+        moved = chain(self.hook("http://10.0.0.6/hook"))
+        assert moved[0].id == old[0].id
+        assert len(webhook_target_errors(moved, unchanged=old)) == 1
 
 
 def test_a_chain_round_trips_through_json_as_workflow_inputs_do() -> None:
