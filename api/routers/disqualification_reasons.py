@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
+from api.schemas.fields import PathId
 from api.schemas.lead_config import LabelChange, OrderIn, ReasonCreate, ReasonRead
 from services import disqualification_reasons as reasons
 
@@ -43,13 +44,13 @@ async def reorder_reasons(
     response_model=ReasonRead,
     summary="A reason, a removed one too (leads keep naming it)",
 )
-async def get_reason(reason_id: int, session: SessionDep, actor: CurrentUser) -> ReasonRead:
+async def get_reason(reason_id: PathId, session: SessionDep, actor: CurrentUser) -> ReasonRead:
     return ReasonRead.model_validate(await reasons.get_reason(session, reason_id))
 
 
 @router.patch("/{reason_id}", response_model=ReasonRead, summary="Rename a reason (admins)")
 async def rename_reason(
-    reason_id: int, body: LabelChange, session: SessionDep, actor: CurrentUser
+    reason_id: PathId, body: LabelChange, session: SessionDep, actor: CurrentUser
 ) -> ReasonRead:
     return ReasonRead.model_validate(
         await reasons.rename_reason(session, actor, reason_id, body.label)
@@ -63,6 +64,6 @@ async def rename_reason(
     description="It is no longer offered and leaves every follow-up rule (a rule left with no "
     "reason switches off); leads disqualified with it keep it.",
 )
-async def remove_reason(reason_id: int, session: SessionDep, actor: CurrentUser) -> Response:
+async def remove_reason(reason_id: PathId, session: SessionDep, actor: CurrentUser) -> Response:
     await reasons.remove_reason(session, actor, reason_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from api.deps import CurrentUser, OrchestratorDep, SessionDep, SessionFactoryDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
+from api.schemas.fields import Cursor, IdempotencyKey, Line, PathId, QueryId
 from api.schemas.leads import LeadCreate, LeadRead, OwnerChangeIn, StageChangeRead, StageMoveIn
 from db.repositories.leads import LeadFilter
 from domain.leads import DealDraft, LeadLabel
@@ -29,8 +30,8 @@ async def create_lead(
     orchestrator: OrchestratorDep,
     actor: CurrentUser,
     idempotency_key: Annotated[
-        str | None,
-        Header(max_length=200, description="Retries with the same key return the first lead"),
+        IdempotencyKey | None,
+        Header(description="Retries with the same key return the first lead"),
     ] = None,
 ) -> LeadRead:
     lead, created = await leads.create_lead(
@@ -49,18 +50,19 @@ async def create_lead(
 async def list_leads(
     session: SessionDep,
     actor: CurrentUser,
-    pipeline_id: int | None = None,
-    stage_id: int | None = None,
-    owner_id: int | None = None,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    lead_type: str | None = None,
+    pipeline_id: QueryId = None,
+    stage_id: QueryId = None,
+    owner_id: QueryId = None,
+    contact_id: QueryId = None,
+    company_id: QueryId = None,
+    lead_type: Annotated[Annotated[str, Line(50)] | None, Query()] = None,
     label: LeadLabel | None = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Matches lead and contact names, email")
+        Annotated[str, Line(200)] | None,
+        Query(description="Matches lead and contact names, email"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> PageOf[LeadRead]:
     filters = LeadFilter(
         pipeline_id=pipeline_id,
@@ -79,7 +81,7 @@ async def list_leads(
 
 
 @router.get("/{lead_id}", response_model=LeadRead)
-async def get_lead(lead_id: int, session: SessionDep, actor: CurrentUser) -> LeadRead:
+async def get_lead(lead_id: PathId, session: SessionDep, actor: CurrentUser) -> LeadRead:
     return LeadRead.model_validate(await leads.get_lead(session, lead_id))
 
 
@@ -91,7 +93,7 @@ async def get_lead(lead_id: int, session: SessionDep, actor: CurrentUser) -> Lea
     "the missing piece. A move to an earlier stage turns automatic progression off for good.",
 )
 async def move_stage(
-    lead_id: int,
+    lead_id: PathId,
     body: StageMoveIn,
     session: SessionDep,
     orchestrator: OrchestratorDep,
@@ -109,7 +111,7 @@ async def move_stage(
 
 @router.post("/{lead_id}/owner", response_model=LeadRead, summary="Reassign a lead")
 async def change_owner(
-    lead_id: int,
+    lead_id: PathId,
     body: OwnerChangeIn,
     session: SessionDep,
     orchestrator: OrchestratorDep,
@@ -124,5 +126,7 @@ async def change_owner(
     response_model=list[StageChangeRead],
     summary="Stage changes, oldest first",
 )
-async def history(lead_id: int, session: SessionDep, actor: CurrentUser) -> list[StageChangeRead]:
+async def history(
+    lead_id: PathId, session: SessionDep, actor: CurrentUser
+) -> list[StageChangeRead]:
     return [StageChangeRead.model_validate(c) for c in await leads.lead_history(session, lead_id)]

@@ -3,15 +3,15 @@
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import Id, Label, Position
 from domain.lifecycle import LifecycleStage
-
-LABEL = Field(min_length=1, max_length=100)
 
 
 class CreateLeadOnLifecycleIO(WriteModel):
     enabled: bool = False
     stages: list[LifecycleStage] = Field(
         default_factory=list,
+        max_length=20,
         description="Lifecycle stages that create a lead when a contact enters one; "
         "at least one when enabled",
     )
@@ -54,18 +54,18 @@ class LeadSettingsIO(WriteModel):
 
 
 class ReasonCreate(WriteModel):
-    label: str = LABEL
-    position: int | None = Field(
-        default=None, ge=0, description="0 is first; the end of the list if absent"
+    label: Label
+    position: Position | None = Field(
+        default=None, description="0 is first; the end of the list if absent"
     )
 
 
 class LabelChange(WriteModel):
-    label: str = LABEL
+    label: Label
 
 
 class OrderIn(WriteModel):
-    ids: list[int] = Field(description="Every id, once, in the new order")
+    ids: list[Id] = Field(max_length=1000, description="Every id, once, in the new order")
 
 
 class ReasonRead(ReadModel):
@@ -76,7 +76,7 @@ class ReasonRead(ReadModel):
 
 
 class LeadTypeCreate(WriteModel):
-    label: str = LABEL
+    label: Label
 
 
 class LeadTypeRead(ReadModel):
