@@ -92,8 +92,10 @@ async def on_leadpipe_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed"}
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
+    slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed"}.get(
+        exc.status_code, "http-error"
+    )
     return problem_response(
         request,
         exc.status_code,
@@ -121,6 +123,7 @@ def install(app: FastAPI) -> None:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
     for status, text in (
+        (400, "The body could not be parsed (not JSON, or not UTF-8)"),
         (401, "Missing or unknown bearer token"),
         (403, "The caller's role may not do this"),
         (404, "Not found"),

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BeforeValidator,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -30,9 +31,6 @@ INT_MAX = 2_147_483_647
 
 RecordId = Annotated[int, Field(ge=1, le=INT_MAX)]
 """A reference to a stored record (1 to 2147483647)."""
-
-Position = Annotated[int, Field(ge=0, le=INT_MAX)]
-"""An index into a stored list."""
 
 
 # -- Text --------------------------------------------------------------------------------------
@@ -184,7 +182,14 @@ def _check_instant(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_check_instant)]
+def _written_time(value: Any) -> Any:
+    # JSON has no time type: a time is an RFC 3339 string, never a number of seconds.
+    if not isinstance(value, str | date):
+        raise PydanticCustomError("datetime_type", "give the time as an RFC 3339 string")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_time), AfterValidator(_check_instant)]
 """An aware datetime from 1900-01-01 up to (not including) 3000-01-01 UTC."""
 
 
@@ -194,7 +199,7 @@ def _check_date(value: date) -> date:
     return value
 
 
-CalendarDate = Annotated[date, AfterValidator(_check_date)]
+CalendarDate = Annotated[date, BeforeValidator(_written_time), AfterValidator(_check_date)]
 """A date from 1900-01-01 to 2999-12-31."""
 
 

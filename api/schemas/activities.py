@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from api.schemas.common import ReadModel, WriteModel
-from api.schemas.fields import Id, Instant, Line
+from api.schemas.fields import Flag, Id, Instant, Line
 from domain.activities import ActivityType
 
 
@@ -15,14 +15,14 @@ class CallDetails(WriteModel):
         description="`connected` moves a lead along the connect rule; other outcomes do not",
         examples=["connected", "no_answer", "left_voicemail", "busy", "wrong_number"],
     )
-    via_platform: bool = Field(default=False, description="Made with built-in calling")
+    via_platform: Flag = Field(default=False, description="Made with built-in calling")
 
 
 class MeetingDetails(WriteModel):
     start: Instant | None = None
     end: Instant | None = None
     outcome: Literal["scheduled", "completed", "no_show", "canceled", "rescheduled"] = "scheduled"
-    booked_by_contact: bool = False
+    booked_by_contact: Flag = False
 
 
 class EmailDetails(WriteModel):

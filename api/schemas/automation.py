@@ -3,13 +3,13 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import WriteModel
-from api.schemas.fields import Id, Line
+from api.schemas.fields import Flag, Id, Line
 from api.schemas.lead_config import CreateLeadOnLifecycleIO
 from domain.automation import ProgressionEvent
 
 
 class FollowUpIO(WriteModel):
-    enabled: bool = False
+    enabled: Flag = False
     lead_type: Annotated[str, Line(50)] | None = Field(default=None, description="A lead type key")
     reason_ids: list[Id] = Field(
         default_factory=list,
@@ -19,7 +19,7 @@ class FollowUpIO(WriteModel):
 
 
 class ProgressionIO(WriteModel):
-    enabled: bool
+    enabled: Flag
     from_stage_id: Id | None = None
     to_stage_id: Id | None = None
     events: list[ProgressionEvent] = Field(min_length=1, max_length=20)

@@ -4,7 +4,7 @@ from typing import Annotated
 from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
-from api.schemas.fields import EmailAddress, Id, Line, NotNull
+from api.schemas.fields import EmailAddress, Flag, Id, Line, NotNull
 from domain.lifecycle import ChangeSource, LifecycleStage
 
 PersonName = Annotated[str, Line(100)]
@@ -54,7 +54,7 @@ class CompanyCreate(WriteModel):
     name: CompanyName = Field(examples=["Acme Oy"])
     domain: Domain | None = Field(default=None, examples=["acme.io"])
     lifecycle_stage: LifecycleStage | None = None
-    is_target_account: bool = False
+    is_target_account: Flag = False
     owner_id: Id | None = None
 
 
@@ -62,7 +62,7 @@ class CompanyUpdate(WriteModel):
     name: Annotated[CompanyName | None, NotNull()] = None
     domain: Domain | None = None
     lifecycle_stage: LifecycleStage | None = None
-    is_target_account: Annotated[bool | None, NotNull()] = None
+    is_target_account: Annotated[Flag | None, NotNull()] = None
     owner_id: Id | None = None
 
 

@@ -9,7 +9,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, Strict
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -20,7 +20,6 @@ from domain.bounds import (
     Instant,
     JsonObject,
     Line,
-    Position,
     RecordId,
     Text,
     TimeZoneName,
@@ -33,6 +32,7 @@ __all__ = [
     "Cursor",
     "EmailAddress",
     "FiniteFloat",
+    "Flag",
     "Id",
     "IdempotencyKey",
     "Instant",
@@ -49,8 +49,16 @@ __all__ = [
     "TimeZoneName",
 ]
 
-Id = RecordId
+# Bodies are JSON, so their numbers and booleans come typed: `"5"` or `0` for these is a
+# client's mistake to report, not to coerce.
+Id = Annotated[int, Strict(), Field(ge=1, le=INT_MAX)]
 """An id in a body: 1 to 2147483647, else a 422."""
+
+Position = Annotated[int, Strict(), Field(ge=0, le=INT_MAX)]
+"""An index into a stored list, in a body."""
+
+Flag = Annotated[bool, Strict()]
+"""A boolean in a body: `true` or `false` only."""
 
 
 def _path_id(value: int) -> int:

@@ -3,12 +3,12 @@
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import ReadModel, WriteModel
-from api.schemas.fields import Id, Label, Position
+from api.schemas.fields import Flag, Id, Label, Position
 from domain.lifecycle import LifecycleStage
 
 
 class CreateLeadOnLifecycleIO(WriteModel):
-    enabled: bool = False
+    enabled: Flag = False
     stages: list[LifecycleStage] = Field(
         default_factory=list,
         max_length=20,
@@ -18,7 +18,7 @@ class CreateLeadOnLifecycleIO(WriteModel):
 
 
 class SetLifecycleOnAssociateIO(WriteModel):
-    enabled: bool = False
+    enabled: Flag = False
     stage: LifecycleStage | None = Field(
         default=None, description="The stage associated contacts and companies are set to"
     )
@@ -29,10 +29,10 @@ class LeadSettingsIO(WriteModel):
 
     create_lead_on_lifecycle: CreateLeadOnLifecycleIO
     set_lifecycle_on_associate: SetLifecycleOnAssociateIO
-    require_deal_on_qualify: bool = Field(
+    require_deal_on_qualify: Flag = Field(
         description="A move to a qualified stage must create a deal (send `deal` with the move)"
     )
-    require_disqualification_reason: bool = Field(
+    require_disqualification_reason: Flag = Field(
         description="A move to a disqualified stage must name `disqualification_reason_id`"
     )
 

@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import ReadModel, WriteModel
-from api.schemas.fields import Label, NotNull, Position
+from api.schemas.fields import Flag, Label, NotNull, Position
 from domain.stages import PipelineObject, StageKind
 
 
@@ -42,7 +42,7 @@ class PipelineCreate(WriteModel):
 
 class PipelineUpdate(WriteModel):
     label: Annotated[Label | None, NotNull()] = None
-    is_default: Annotated[bool | None, NotNull()] = Field(
+    is_default: Annotated[Flag | None, NotNull()] = Field(
         default=None,
         description="`true` makes this the default pipeline (the old default stops being one)",
     )
