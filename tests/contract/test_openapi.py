@@ -30,7 +30,9 @@ BASE_URL = "http://leadpipe"
 EXAMPLES_PER_OPERATION = 25
 
 
-def problem_document(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> None:
+def problem_document(
+    ctx: Any, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> None:
     """Every 4xx and 5xx is `application/problem+json` with type, title and status."""
     if response.status_code < 400:
         return
@@ -88,7 +90,7 @@ async def send(http: httpx.AsyncClient, request: dict[str, Any]) -> httpx.Respon
 
 
 def check_case(
-    case: schemathesis.Case,
+    case: schemathesis.Case[Any],
     token: str,
     http: httpx.AsyncClient,
     loop: asyncio.AbstractEventLoop,
@@ -112,7 +114,7 @@ CASE_SETTINGS = settings(
 @CASE_SETTINGS
 @pytest.mark.parametrize("role", ["admin", "sales_user"])
 def test_operation_keeps_its_contract(
-    case: schemathesis.Case,
+    case: schemathesis.Case[Any],
     role: str,
     tokens: dict[str, str],
     http: httpx.AsyncClient,
