@@ -20,5 +20,3 @@ class PageOf(BaseModel, Generic[T]):
         default=None, description="Pass as `cursor` to get the next page; absent on the last page."
     )
 
-
-Id = int
