@@ -152,6 +152,7 @@ async def on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 HTTP_PROBLEMS = {
+    400: ("bad-request", "Bad request"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     413: ("content-too-large", "Content too large"),
@@ -190,6 +191,7 @@ def install(app: FastAPI) -> None:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
     for status, text in (
+        (400, "The body could not be parsed (not JSON, or not UTF-8)"),
         (401, "Missing or unknown bearer token"),
         (403, "The caller's role may not do this"),
         (404, "Not found"),

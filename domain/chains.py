@@ -17,15 +17,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeAlias
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AnyHttpUrl,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
+    UrlConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -33,6 +33,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from domain.addresses import NO_EXCEPTIONS, AllowList, host_refusal
+from domain.bounds import (
+    FiniteFloat,
+    Instant,
+    Line,
+    RecordId,
+    Text,
+    TimeZoneName,
+    bounded_duration,
+    text_problem,
+)
 from domain.errors import FieldError, InvalidInput, NotFound, invalid
 from domain.leads import LeadLabel
 from domain.lifecycle import LifecycleStage
@@ -45,7 +55,14 @@ MAX_ACTIONS = 200
 
 ACTION_ID = re.compile(r"^a_[0-9a-f]{8}$")
 
-JsonScalar: TypeAlias = str | int | float | bool | None
+JsonScalar: TypeAlias = Annotated[str, Text(20000)] | int | FiniteFloat | bool | None
+
+MAX_DELAY = timedelta(days=365)
+"""The longest delay (`duration`, `timeout`): a chain's timers stay within a year each."""
+MAX_DUE_IN = timedelta(days=365)
+"""The furthest a created task's `due_in` reaches."""
+MAX_CLOSE_IN = timedelta(days=5 * 365)
+"""The furthest a created deal's `close_in` reaches."""
 
 
 # -- Property catalogue ------------------------------------------------------------------------
@@ -115,6 +132,17 @@ WRITABLE_PROPERTIES = frozenset(
     }
 )
 
+# The columns `set_property` writes, as long as each may be; all of them are single lines.
+WRITABLE_LENGTHS: Mapping[str, int] = {
+    "lead.name": 200,
+    "lead.lead_type": 50,
+    "contact.first_name": 100,
+    "contact.last_name": 100,
+    "contact.email": 320,
+    "company.name": 200,
+    "company.domain": 253,
+}
+
 # Properties whose values come from a fixed list; a branch or set_property naming another
 # value could never match or would store garbage.
 ENUM_VALUES: Mapping[str, frozenset[str]] = {
@@ -161,7 +189,7 @@ def _check_template(text: str) -> str:
     return text
 
 
-Template = Annotated[str, Field(max_length=20000)]
+Template = Annotated[str, Text(20000)]
 
 
 # -- Action configs ----------------------------------------------------------------------------
@@ -179,25 +207,19 @@ class _Model(BaseModel):
     )
 
 
-def _positive(value: timedelta | None) -> timedelta | None:
-    if value is not None and value <= timedelta(0):
-        raise PydanticCustomError("positive_duration", "the duration must be positive")
-    return value
+Delay = Annotated[timedelta, bounded_duration(MAX_DELAY)]
 
 
 class CreateTaskConfig(_Model):
-    title: Template = Field(min_length=1, max_length=300, examples=["Call {{contact.first_name}}"])
+    title: Annotated[str, Line(300, min_length=1)] = Field(examples=["Call {{contact.first_name}}"])
     type: TaskType = TaskType.TODO
     priority: TaskPriority = TaskPriority.NONE
-    due_in: timedelta | None = Field(default=None, description="ISO 8601 duration, e.g. P1D")
-    due_at: AwareDatetime | None = None
+    due_in: Annotated[timedelta, bounded_duration(MAX_DUE_IN)] | None = Field(
+        default=None, description="ISO 8601 duration, e.g. P1D; positive, at most P365D"
+    )
+    due_at: Instant | None = None
     notes: Template | None = None
-    assignee_id: int | None = Field(default=None, description="The lead owner if absent")
-
-    @field_validator("due_in")
-    @classmethod
-    def _due_in_positive(cls, value: timedelta | None) -> timedelta | None:
-        return _positive(value)
+    assignee_id: RecordId | None = Field(default=None, description="The lead owner if absent")
 
     @field_validator("title", "notes")
     @classmethod
@@ -212,8 +234,9 @@ class CreateTaskConfig(_Model):
 
 
 class SendEmailConfig(_Model):
-    subject: Template = Field(min_length=1, max_length=500)
-    body: Template = Field(min_length=1)
+    # The subject becomes a mail header: one line.
+    subject: Annotated[str, Line(500, min_length=1)]
+    body: Annotated[str, Text(20000, min_length=1)]
     to: Literal["contact", "owner"] = "contact"
 
     @field_validator("subject", "body")
@@ -236,29 +259,17 @@ class DelayConfig(_Model):
     """Exactly one of: `duration`; `until`; `time_of_day` (+ `weekdays_only`, `time_zone`);
     `until_event` (+ `timeout`)."""
 
-    duration: timedelta | None = Field(default=None, examples=["P3D"])
-    until: AwareDatetime | None = None
+    duration: Delay | None = Field(
+        default=None, examples=["P3D"], description="Positive, at most P365D"
+    )
+    until: Instant | None = None
     time_of_day: time | None = Field(default=None, examples=["09:00"])
     weekdays_only: bool = False
-    time_zone: str = "UTC"
+    time_zone: TimeZoneName = "UTC"
     until_event: DelayEvent | None = None
-    timeout: timedelta | None = Field(default=None, examples=["P7D"])
-
-    @field_validator("duration", "timeout")
-    @classmethod
-    def _durations_positive(cls, value: timedelta | None) -> timedelta | None:
-        return _positive(value)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise PydanticCustomError(
-                "time_zone", "unknown time zone {zone}", {"zone": value}
-            ) from None
-        return value
+    timeout: Delay | None = Field(
+        default=None, examples=["P7D"], description="Positive, at most P365D"
+    )
 
     @field_validator("time_of_day")
     @classmethod
@@ -307,7 +318,7 @@ _ORDERED = frozenset({PropertyKind.INTEGER, PropertyKind.NUMBER, PropertyKind.DA
 class Condition(_Model):
     property: str = Field(examples=["lead.label"])
     op: Operator
-    value: JsonScalar | list[JsonScalar] = None
+    value: JsonScalar | Annotated[list[JsonScalar], Field(max_length=100)] = None
 
     @field_validator("property")
     @classmethod
@@ -389,34 +400,47 @@ class SetPropertyConfig(_Model):
     @model_validator(mode="after")
     def _value_fits(self) -> "SetPropertyConfig":
         _check_value(self.property, PROPERTIES[self.property], self.value)
+        if isinstance(self.value, str):
+            most = WRITABLE_LENGTHS.get(self.property)
+            if most is not None and len(self.value) > most:
+                raise PydanticCustomError(
+                    "value_length",
+                    "{name} holds at most {most} characters",
+                    {"name": self.property, "most": most},
+                )
+            problem = text_problem(self.value, single_line=True)
+            if problem is not None:
+                raise PydanticCustomError(problem[0], problem[1])
         return self
 
 
 class CreateDealConfig(_Model):
-    name: Template = Field(default="{{lead.name}}", min_length=1, max_length=200)
+    name: Annotated[str, Line(200, min_length=1)] = "{{lead.name}}"
     amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    close_in: timedelta | None = Field(default=None, description="Close date = start + this")
-    pipeline_id: int | None = Field(default=None, description="The default deal pipeline if absent")
-    stage_id: int | None = Field(default=None, description="The pipeline's first stage if absent")
+    close_in: Annotated[timedelta, bounded_duration(MAX_CLOSE_IN)] | None = Field(
+        default=None, description="Close date = start + this; positive, at most P1825D"
+    )
+    pipeline_id: RecordId | None = Field(
+        default=None, description="The default deal pipeline if absent"
+    )
+    stage_id: RecordId | None = Field(
+        default=None, description="The pipeline's first stage if absent"
+    )
 
     @field_validator("name")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         return _check_template(value)
 
-    @field_validator("close_in")
-    @classmethod
-    def _close_in_positive(cls, value: timedelta | None) -> timedelta | None:
-        return _positive(value)
-
 
 class AssignOwnerConfig(_Model):
-    user_id: int
+    user_id: RecordId
     only_if_unassigned: bool = False
 
 
 class NotifyOwnerConfig(_Model):
-    message: Template = Field(min_length=1, max_length=300)
+    # Also an email subject when sent by email: one line.
+    message: Annotated[str, Line(300, min_length=1)]
     channel: Literal["task", "email"] = Field(
         default="task", description="A to-do task for the owner, or an email to the owner"
     )
@@ -428,21 +452,19 @@ class NotifyOwnerConfig(_Model):
 
 
 class WebhookConfig(_Model):
-    url: AnyHttpUrl = Field(
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(
         description="A public http(s) URL: loopback, private, link-local and other internal "
         "hosts are refused (rule `public_address`) unless LEADPIPE_WEBHOOK_ALLOWED_HOSTS lists "
         "them. Redirects are not followed; non-admins see credentials in it masked."
     )
-    secret: str | None = Field(
+    secret: Annotated[str, Line(200, min_length=8)] | None = Field(
         default=None,
-        min_length=8,
-        max_length=200,
         description="HMAC-SHA256 key; LEADPIPE_WEBHOOK_SECRET if absent",
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     retries: int = Field(default=2, ge=0, le=10)
-    payload: dict[str, JsonScalar] | None = Field(
-        default=None, description="Extra fields sent under `data`"
+    payload: dict[Annotated[str, Line(100)], JsonScalar] | None = Field(
+        default=None, max_length=100, description="Extra fields sent under `data`"
     )
 
 

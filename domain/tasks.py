@@ -5,6 +5,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain.bounds import zone_or_utc
+
 
 class TaskType(StrEnum):
     TODO = "todo"
@@ -51,8 +53,9 @@ def due_window(view: TaskView, now: datetime, time_zone: str) -> DueWindow | Non
 
     WS-3: today is a due date of today, overdue a due date before today (a task due earlier
     today is still today's), tomorrow the next day, upcoming anything from tomorrow on.
+    A zone this machine does not know counts as UTC.
     """
-    zone = ZoneInfo(time_zone)
+    zone = zone_or_utc(time_zone)
     today = now.astimezone(zone).date()
     start_today = _midnight(today, zone)
     start_tomorrow = _midnight(today + timedelta(days=1), zone)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from domain.bounds import INT_MAX
 from domain.errors import invalid
 
 T = TypeVar("T")
@@ -39,9 +40,10 @@ def page_request(limit: int, cursor: str | None) -> PageRequest:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "id":
+        after_id = int(value)
+        if prefix != "id" or not 0 <= after_id <= INT_MAX:
             raise ValueError(raw)
-        return PageRequest(limit=limit, after_id=int(value))
+        return PageRequest(limit=limit, after_id=after_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid("cursor", "format", "cursor is not one this API returned") from None
 

@@ -13,6 +13,7 @@ from db.models import Lead, Task, User
 from db.repositories import records
 from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
+from domain.bounds import EARLIEST, INT_MAX, LATEST
 from domain.errors import NotFound, invalid
 from domain.roles import Role, may_view_workspace_of_others
 from domain.tasks import TaskStatus, TaskView, due_window
@@ -172,8 +173,13 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, due, task_id = raw.split("|")
-        if prefix != "t":
+        after = None if due == "-" else datetime.fromisoformat(due)
+        if (
+            prefix != "t"
+            or not 0 <= int(task_id) <= INT_MAX
+            or (after is not None and not EARLIEST <= after.astimezone(UTC) < LATEST)
+        ):
             raise ValueError(raw)
-        return (None if due == "-" else datetime.fromisoformat(due)), int(task_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return after, int(task_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise invalid("cursor", "format", "cursor is not one this API returned") from None

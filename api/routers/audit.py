@@ -6,6 +6,7 @@ from api.deps import Admin, AuthFirstRoute, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.audit import AuditEntryRead
 from api.schemas.common import PageOf
+from api.schemas.fields import Cursor
 from services import audit
 from services.pagination import DEFAULT_LIMIT, page_request
 
@@ -27,7 +28,7 @@ async def list_audit_log(
     actor: Admin,
     entity: audit.Entity | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> PageOf[AuditEntryRead]:
     page = await audit.list_entries(session, actor, entity, page_request(limit, cursor))
     return PageOf[AuditEntryRead](

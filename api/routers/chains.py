@@ -19,6 +19,7 @@ from api.schemas.chains import (
     DryRunRead,
 )
 from api.schemas.common import PageOf
+from api.schemas.fields import ActionIdPath, Cursor, PathId
 from domain.chains import DeleteMode
 from services import chain_runs, chains
 from services.chains import ChainView
@@ -35,7 +36,7 @@ def _read(view: ChainView) -> ChainRead:
 
 @router.get(CHAIN, response_model=ChainRead, response_model_exclude_none=True)
 async def get_chain(
-    pipeline_id: int, stage_id: int, session: SessionDep, actor: CurrentUser
+    pipeline_id: PathId, stage_id: PathId, session: SessionDep, actor: CurrentUser
 ) -> ChainRead:
     """The chain in force (version 0 with no actions until one is saved), with comments."""
     return _read(await chains.get_chain(session, actor, pipeline_id, stage_id))
@@ -43,8 +44,8 @@ async def get_chain(
 
 @router.put(CHAIN, response_model=ChainRead, response_model_exclude_none=True)
 async def put_chain(
-    pipeline_id: int,
-    stage_id: int,
+    pipeline_id: PathId,
+    stage_id: PathId,
     body: ChainWrite,
     session: SessionDep,
     actor: Admin,
@@ -71,8 +72,8 @@ async def put_chain(
     response_model_exclude_none=True,
 )
 async def insert_action(
-    pipeline_id: int,
-    stage_id: int,
+    pipeline_id: PathId,
+    stage_id: PathId,
     body: ActionInsert,
     session: SessionDep,
     actor: Admin,
@@ -98,9 +99,9 @@ async def insert_action(
     f"{CHAIN}/actions/{{action_id}}", response_model=ChainRead, response_model_exclude_none=True
 )
 async def patch_action(
-    pipeline_id: int,
-    stage_id: int,
-    action_id: str,
+    pipeline_id: PathId,
+    stage_id: PathId,
+    action_id: ActionIdPath,
     body: ActionPatch,
     session: SessionDep,
     actor: Admin,
@@ -123,9 +124,9 @@ async def patch_action(
     f"{CHAIN}/actions/{{action_id}}", response_model=ChainRead, response_model_exclude_none=True
 )
 async def delete_action(
-    pipeline_id: int,
-    stage_id: int,
-    action_id: str,
+    pipeline_id: PathId,
+    stage_id: PathId,
+    action_id: ActionIdPath,
     session: SessionDep,
     actor: Admin,
     mode: Annotated[
@@ -144,9 +145,9 @@ async def delete_action(
     response_model_exclude_none=True,
 )
 async def add_comment(
-    pipeline_id: int,
-    stage_id: int,
-    action_id: str,
+    pipeline_id: PathId,
+    stage_id: PathId,
+    action_id: ActionIdPath,
     body: CommentIn,
     session: SessionDep,
     actor: Admin,
@@ -160,7 +161,7 @@ async def add_comment(
 
 @router.post(f"{CHAIN}:dry-run", response_model=DryRunRead)
 async def dry_run(
-    pipeline_id: int, stage_id: int, body: DryRunIn, session: SessionDep, actor: CurrentUser
+    pipeline_id: PathId, stage_id: PathId, body: DryRunIn, session: SessionDep, actor: CurrentUser
 ) -> DryRunRead:
     """What the chain in force would do to the lead if it entered the stage now, step by step,
     with why (branch decisions) and how long (delays). Changes nothing."""
@@ -170,11 +171,11 @@ async def dry_run(
 
 @router.get("/leads/{lead_id}/chains", response_model=PageOf[ChainRunRead])
 async def lead_chain_runs(
-    lead_id: int,
+    lead_id: PathId,
     session: SessionDep,
     actor: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> PageOf[ChainRunRead]:
     """The lead's chain runs, oldest first: version, status, times, and each step's status,
     times, result and error (URL credentials masked for non-admins)."""

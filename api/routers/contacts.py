@@ -18,6 +18,7 @@ from api.schemas.contacts import (
     ContactUpdate,
     LifecycleChangeRead,
 )
+from api.schemas.fields import PathId
 from services import contacts
 from services.contacts import ContactChanges
 
@@ -44,7 +45,7 @@ async def create_contact(
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
-async def get_contact(contact_id: int, session: SessionDep, actor: CurrentUser) -> ContactRead:
+async def get_contact(contact_id: PathId, session: SessionDep, actor: CurrentUser) -> ContactRead:
     return ContactRead.model_validate(await contacts.get_contact(session, contact_id))
 
 
@@ -56,7 +57,7 @@ async def get_contact(contact_id: int, session: SessionDep, actor: CurrentUser) 
     "`company_sync`.",
 )
 async def update_contact(
-    contact_id: int,
+    contact_id: PathId,
     body: ContactUpdate,
     session_factory: SessionFactoryDep,
     orchestrator: OrchestratorDep,
@@ -75,7 +76,7 @@ async def update_contact(
     summary="The contact's lifecycle-stage changes with their source, oldest first",
 )
 async def lifecycle_changes(
-    contact_id: int, session: SessionDep, actor: CurrentUser
+    contact_id: PathId, session: SessionDep, actor: CurrentUser
 ) -> list[LifecycleChangeRead]:
     return [
         LifecycleChangeRead.model_validate(c)
@@ -93,13 +94,13 @@ async def create_company(
 
 
 @router.get("/companies/{company_id}", response_model=CompanyRead)
-async def get_company(company_id: int, session: SessionDep, actor: CurrentUser) -> CompanyRead:
+async def get_company(company_id: PathId, session: SessionDep, actor: CurrentUser) -> CompanyRead:
     return CompanyRead.model_validate(await contacts.get_company(session, company_id))
 
 
 @router.patch("/companies/{company_id}", response_model=CompanyRead)
 async def update_company(
-    company_id: int, body: CompanyUpdate, session: SessionDep, actor: RecordEditor
+    company_id: PathId, body: CompanyUpdate, session: SessionDep, actor: RecordEditor
 ) -> CompanyRead:
     company = await contacts.update_company(
         session, actor, company_id, body.model_dump(exclude_unset=True)

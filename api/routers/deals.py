@@ -6,6 +6,7 @@ from api.deps import AuthFirstRoute, CurrentUser, RecordEditor, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
 from api.schemas.deals import DealCreate, DealRead, DealUpdate
+from api.schemas.fields import Cursor, PathId, QueryId
 from services import deals
 from services.pagination import DEFAULT_LIMIT, page_request
 
@@ -23,10 +24,10 @@ async def create_deal(body: DealCreate, session: SessionDep, actor: RecordEditor
 async def list_deals(
     session: SessionDep,
     actor: CurrentUser,
-    owner_id: int | None = None,
-    pipeline_id: int | None = None,
+    owner_id: QueryId = None,
+    pipeline_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> PageOf[DealRead]:
     page = await deals.list_deals(
         session, owner_id=owner_id, pipeline_id=pipeline_id, page=page_request(limit, cursor)
@@ -37,13 +38,13 @@ async def list_deals(
 
 
 @router.get("/{deal_id}", response_model=DealRead)
-async def get_deal(deal_id: int, session: SessionDep, actor: CurrentUser) -> DealRead:
+async def get_deal(deal_id: PathId, session: SessionDep, actor: CurrentUser) -> DealRead:
     return DealRead.model_validate(await deals.get_deal(session, deal_id))
 
 
 @router.patch("/{deal_id}", response_model=DealRead)
 async def update_deal(
-    deal_id: int, body: DealUpdate, session: SessionDep, actor: RecordEditor
+    deal_id: PathId, body: DealUpdate, session: SessionDep, actor: RecordEditor
 ) -> DealRead:
     deal = await deals.update_deal(session, actor, deal_id, body.model_dump(exclude_unset=True))
     return DealRead.model_validate(deal)

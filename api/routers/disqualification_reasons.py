@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
+from api.schemas.fields import PathId
 from api.schemas.lead_config import LabelChange, OrderIn, ReasonCreate, ReasonRead
 from services import disqualification_reasons as reasons
 
@@ -44,13 +45,13 @@ async def reorder_reasons(body: OrderIn, session: SessionDep, actor: Admin) -> l
     response_model=ReasonRead,
     summary="A reason, a removed one too (leads keep naming it)",
 )
-async def get_reason(reason_id: int, session: SessionDep, actor: CurrentUser) -> ReasonRead:
+async def get_reason(reason_id: PathId, session: SessionDep, actor: CurrentUser) -> ReasonRead:
     return ReasonRead.model_validate(await reasons.get_reason(session, reason_id))
 
 
 @router.patch("/{reason_id}", response_model=ReasonRead, summary="Rename a reason (admins)")
 async def rename_reason(
-    reason_id: int, body: LabelChange, session: SessionDep, actor: Admin
+    reason_id: PathId, body: LabelChange, session: SessionDep, actor: Admin
 ) -> ReasonRead:
     return ReasonRead.model_validate(
         await reasons.rename_reason(session, actor, reason_id, body.label)
@@ -64,6 +65,6 @@ async def rename_reason(
     description="It is no longer offered and leaves every follow-up rule (a rule left with no "
     "reason switches off); leads disqualified with it keep it.",
 )
-async def remove_reason(reason_id: int, session: SessionDep, actor: Admin) -> Response:
+async def remove_reason(reason_id: PathId, session: SessionDep, actor: Admin) -> Response:
     await reasons.remove_reason(session, actor, reason_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

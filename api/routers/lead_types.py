@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
+from api.schemas.fields import PathId
 from api.schemas.lead_config import LabelChange, LeadLabelRead, LeadTypeCreate, LeadTypeRead
 from domain.leads import LeadLabel
 from services import lead_types
@@ -29,7 +30,7 @@ async def create_lead_type(body: LeadTypeCreate, session: SessionDep, actor: Adm
 
 
 @router.get("/lead-types/{type_id}", response_model=LeadTypeRead)
-async def get_lead_type(type_id: int, session: SessionDep, actor: CurrentUser) -> LeadTypeRead:
+async def get_lead_type(type_id: PathId, session: SessionDep, actor: CurrentUser) -> LeadTypeRead:
     return LeadTypeRead.model_validate(await lead_types.get_lead_type(session, type_id))
 
 
@@ -39,7 +40,7 @@ async def get_lead_type(type_id: int, session: SessionDep, actor: CurrentUser) -
     summary="Rename a lead type (admins); the key stays",
 )
 async def rename_lead_type(
-    type_id: int, body: LabelChange, session: SessionDep, actor: Admin
+    type_id: PathId, body: LabelChange, session: SessionDep, actor: Admin
 ) -> LeadTypeRead:
     return LeadTypeRead.model_validate(
         await lead_types.rename_lead_type(session, actor, type_id, body.label)
@@ -51,7 +52,7 @@ async def rename_lead_type(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a lead type (admins); leads of this type keep it",
 )
-async def remove_lead_type(type_id: int, session: SessionDep, actor: Admin) -> Response:
+async def remove_lead_type(type_id: PathId, session: SessionDep, actor: Admin) -> Response:
     await lead_types.remove_lead_type(session, actor, type_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -12,6 +12,7 @@ from api.deps import (
 )
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
+from api.schemas.fields import Cursor, IdempotencyKey, Line, PathId, QueryId
 from api.schemas.leads import LeadCreate, LeadRead, OwnerChangeIn, StageChangeRead, StageMoveIn
 from db.repositories.leads import LeadFilter
 from domain.leads import DealDraft, LeadLabel
@@ -38,8 +39,8 @@ async def create_lead(
     orchestrator: OrchestratorDep,
     actor: RecordEditor,
     idempotency_key: Annotated[
-        str | None,
-        Header(max_length=200, description="Retries with the same key return the first lead"),
+        IdempotencyKey | None,
+        Header(description="Retries with the same key return the first lead"),
     ] = None,
 ) -> LeadRead:
     lead, created = await leads.create_lead(
@@ -58,18 +59,19 @@ async def create_lead(
 async def list_leads(
     session: SessionDep,
     actor: CurrentUser,
-    pipeline_id: int | None = None,
-    stage_id: int | None = None,
-    owner_id: int | None = None,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    lead_type: str | None = None,
+    pipeline_id: QueryId = None,
+    stage_id: QueryId = None,
+    owner_id: QueryId = None,
+    contact_id: QueryId = None,
+    company_id: QueryId = None,
+    lead_type: Annotated[Annotated[str, Line(50)] | None, Query()] = None,
     label: LeadLabel | None = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Matches lead and contact names, email")
+        Annotated[str, Line(200)] | None,
+        Query(description="Matches lead and contact names, email"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> PageOf[LeadRead]:
     filters = LeadFilter(
         pipeline_id=pipeline_id,
@@ -88,7 +90,7 @@ async def list_leads(
 
 
 @router.get("/{lead_id}", response_model=LeadRead)
-async def get_lead(lead_id: int, session: SessionDep, actor: CurrentUser) -> LeadRead:
+async def get_lead(lead_id: PathId, session: SessionDep, actor: CurrentUser) -> LeadRead:
     return LeadRead.model_validate(await leads.get_lead(session, lead_id))
 
 
@@ -100,7 +102,7 @@ async def get_lead(lead_id: int, session: SessionDep, actor: CurrentUser) -> Lea
     "the missing piece. A move to an earlier stage turns automatic progression off for good.",
 )
 async def move_stage(
-    lead_id: int,
+    lead_id: PathId,
     body: StageMoveIn,
     session: SessionDep,
     orchestrator: OrchestratorDep,
@@ -118,7 +120,7 @@ async def move_stage(
 
 @router.post("/{lead_id}/owner", response_model=LeadRead, summary="Reassign a lead")
 async def change_owner(
-    lead_id: int,
+    lead_id: PathId,
     body: OwnerChangeIn,
     session: SessionDep,
     orchestrator: OrchestratorDep,
@@ -133,5 +135,7 @@ async def change_owner(
     response_model=list[StageChangeRead],
     summary="Stage changes, oldest first",
 )
-async def history(lead_id: int, session: SessionDep, actor: CurrentUser) -> list[StageChangeRead]:
+async def history(
+    lead_id: PathId, session: SessionDep, actor: CurrentUser
+) -> list[StageChangeRead]:
     return [StageChangeRead.model_validate(c) for c in await leads.lead_history(session, lead_id)]

@@ -3,6 +3,7 @@ from fastapi import APIRouter, Response, status
 from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.automation import AutomationIO
+from api.schemas.fields import PathId
 from api.schemas.lead_config import OrderIn
 from api.schemas.pipelines import (
     PipelineCreate,
@@ -47,7 +48,9 @@ async def create_pipeline(body: PipelineCreate, session: SessionDep, actor: Admi
 
 
 @router.get("/{pipeline_id}", response_model=PipelineRead)
-async def get_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentUser) -> PipelineRead:
+async def get_pipeline(
+    pipeline_id: PathId, session: SessionDep, actor: CurrentUser
+) -> PipelineRead:
     return PipelineRead.model_validate(await pipelines.get_pipeline(session, pipeline_id))
 
 
@@ -57,7 +60,7 @@ async def get_pipeline(pipeline_id: int, session: SessionDep, actor: CurrentUser
     summary="Rename a pipeline or make it the default (admins)",
 )
 async def update_pipeline(
-    pipeline_id: int, body: PipelineUpdate, session: SessionDep, actor: Admin
+    pipeline_id: PathId, body: PipelineUpdate, session: SessionDep, actor: Admin
 ) -> PipelineRead:
     changes = PipelineChanges(label=body.label, is_default=body.is_default)
     pipeline = await pipelines.update_pipeline(session, actor, pipeline_id, changes)
@@ -69,7 +72,7 @@ async def update_pipeline(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a pipeline (admins); not the default one, nor one with leads or deals",
 )
-async def delete_pipeline(pipeline_id: int, session: SessionDep, actor: Admin) -> Response:
+async def delete_pipeline(pipeline_id: PathId, session: SessionDep, actor: Admin) -> Response:
     await pipelines.delete_pipeline(session, actor, pipeline_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -81,7 +84,7 @@ async def delete_pipeline(pipeline_id: int, session: SessionDep, actor: Admin) -
     summary="Add a stage to its kind group (admins)",
 )
 async def add_stage(
-    pipeline_id: int, body: StageCreate, session: SessionDep, actor: Admin
+    pipeline_id: PathId, body: StageCreate, session: SessionDep, actor: Admin
 ) -> StageRead:
     data = NewStage(label=body.label, kind=body.kind, position=body.position)
     return StageRead.model_validate(await pipelines.add_stage(session, actor, pipeline_id, data))
@@ -93,7 +96,7 @@ async def add_stage(
     summary="Reorder the stages within their kind groups (admins)",
 )
 async def reorder_stages(
-    pipeline_id: int, body: OrderIn, session: SessionDep, actor: Admin
+    pipeline_id: PathId, body: OrderIn, session: SessionDep, actor: Admin
 ) -> PipelineRead:
     pipeline = await pipelines.reorder_stages(session, actor, pipeline_id, body.ids)
     return PipelineRead.model_validate(pipeline)
@@ -105,7 +108,11 @@ async def reorder_stages(
     summary="Rename a stage (admins); its id, kind, position and leads stay",
 )
 async def rename_stage(
-    pipeline_id: int, stage_id: int, body: StageUpdate, session: SessionDep, actor: Admin
+    pipeline_id: PathId,
+    stage_id: PathId,
+    body: StageUpdate,
+    session: SessionDep,
+    actor: Admin,
 ) -> StageRead:
     stage = await pipelines.rename_stage(session, actor, pipeline_id, stage_id, body.label)
     return StageRead.model_validate(stage)
@@ -119,7 +126,7 @@ async def rename_stage(
     "while an automation rule uses it. Lead history keeps naming a deleted stage.",
 )
 async def delete_stage(
-    pipeline_id: int, stage_id: int, session: SessionDep, actor: Admin
+    pipeline_id: PathId, stage_id: PathId, session: SessionDep, actor: Admin
 ) -> Response:
     await pipelines.delete_stage(session, actor, pipeline_id, stage_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -130,7 +137,9 @@ async def delete_stage(
     response_model=AutomationIO,
     summary="The templated automation rules of a lead pipeline",
 )
-async def get_automation(pipeline_id: int, session: SessionDep, actor: CurrentUser) -> AutomationIO:
+async def get_automation(
+    pipeline_id: PathId, session: SessionDep, actor: CurrentUser
+) -> AutomationIO:
     return _automation_io(await automation.read_automation(session, pipeline_id))
 
 
@@ -143,7 +152,7 @@ async def get_automation(pipeline_id: int, session: SessionDep, actor: CurrentUs
     "non-empty subset of their own events.",
 )
 async def save_automation(
-    pipeline_id: int, body: AutomationIO, session: SessionDep, actor: Admin
+    pipeline_id: PathId, body: AutomationIO, session: SessionDep, actor: Admin
 ) -> AutomationIO:
     config = AutomationConfig.model_validate(body.model_dump(exclude={"create_lead_on_lifecycle"}))
     lifecycle = (

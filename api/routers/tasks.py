@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from api.deps import AuthFirstRoute, SessionDep, WorkspaceUser
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
+from api.schemas.fields import Cursor, PathId, QueryId, RecordId
 from api.schemas.tasks import TaskCompleted, TaskCreate, TaskRead, TaskUpdate
 from domain.tasks import TaskStatus, TaskView
 from services import tasks
@@ -30,12 +31,14 @@ async def list_tasks(
         TaskStatus | None,
         Query(alias="status", description="For view=all; open by default"),
     ] = TaskStatus.OPEN,
-    lead_id: int | None = None,
-    contact_id: int | None = None,
-    deal_id: int | None = None,
-    user_id: Annotated[int | None, Query(description="Another user's tasks (super_admin)")] = None,
+    lead_id: QueryId = None,
+    contact_id: QueryId = None,
+    deal_id: QueryId = None,
+    user_id: Annotated[
+        RecordId | None, Query(description="Another user's tasks (super_admin)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> PageOf[TaskRead]:
     """The caller's tasks in a view, by due time (tasks without one last)."""
     page = await tasks.list_tasks(
@@ -63,20 +66,22 @@ async def create_task(body: TaskCreate, session: SessionDep, actor: WorkspaceUse
 
 
 @router.get("/{task_id}", response_model=TaskRead)
-async def get_task(task_id: int, session: SessionDep, actor: WorkspaceUser) -> TaskRead:
+async def get_task(task_id: PathId, session: SessionDep, actor: WorkspaceUser) -> TaskRead:
     return TaskRead.model_validate(await tasks.get_task(session, actor, task_id))
 
 
 @router.patch("/{task_id}", response_model=TaskRead)
 async def update_task(
-    task_id: int, body: TaskUpdate, session: SessionDep, actor: WorkspaceUser
+    task_id: PathId, body: TaskUpdate, session: SessionDep, actor: WorkspaceUser
 ) -> TaskRead:
     task = await tasks.update_task(session, actor, task_id, body.model_dump(exclude_unset=True))
     return TaskRead.model_validate(task)
 
 
 @router.post("/{task_id}/complete", response_model=TaskCompleted)
-async def complete_task(task_id: int, session: SessionDep, actor: WorkspaceUser) -> TaskCompleted:
+async def complete_task(
+    task_id: PathId, session: SessionDep, actor: WorkspaceUser
+) -> TaskCompleted:
     """Complete the task; `prompt_follow_up` says whether to offer a follow-up task (WS-7)."""
     task, prompt = await tasks.complete_task(session, actor, task_id)
     return TaskCompleted(task=TaskRead.model_validate(task), prompt_follow_up=prompt)

@@ -1,51 +1,52 @@
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import Flag, Id, Instant, Line
 from domain.activities import ActivityType
 
 
 class CallDetails(WriteModel):
-    status: str | None = Field(default=None, max_length=30, examples=["completed"])
-    outcome: str | None = Field(
+    status: Annotated[str, Line(30)] | None = Field(default=None, examples=["completed"])
+    outcome: Annotated[str, Line(40)] | None = Field(
         default=None,
-        max_length=40,
         description="`connected` moves a lead along the connect rule; other outcomes do not",
         examples=["connected", "no_answer", "left_voicemail", "busy", "wrong_number"],
     )
-    via_platform: bool = Field(default=False, description="Made with built-in calling")
+    via_platform: Flag = Field(default=False, description="Made with built-in calling")
 
 
 class MeetingDetails(WriteModel):
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     outcome: Literal["scheduled", "completed", "no_show", "canceled", "rescheduled"] = "scheduled"
-    booked_by_contact: bool = False
+    booked_by_contact: Flag = False
 
 
 class EmailDetails(WriteModel):
-    thread_id: str | None = Field(default=None, max_length=200)
-    from_: str | None = Field(default=None, alias="from", max_length=320)
-    to: list[str] = Field(default_factory=list, max_length=100)
-    primary_recipient: str | None = Field(default=None, max_length=320)
+    thread_id: Annotated[str, Line(200)] | None = None
+    # Addresses as the mail system wrote them (maybe with a display name): one line each.
+    from_: Annotated[str, Line(320)] | None = Field(default=None, alias="from")
+    to: list[Annotated[str, Line(320)]] = Field(default_factory=list, max_length=100)
+    primary_recipient: Annotated[str, Line(320)] | None = None
 
 
 EMAIL_TYPES = {ActivityType.EMAIL_SENT, ActivityType.EMAIL_REPLY, ActivityType.EMAIL_OPEN}
 
 
 class ActivityIn(WriteModel):
-    event_id: str = Field(
-        min_length=1, max_length=200, description="Your unique id; a repeat is a no-op"
+    event_id: Annotated[str, Line(200, min_length=1)] = Field(
+        description="Your unique id; a repeat is a no-op"
     )
     type: ActivityType
-    occurred_at: AwareDatetime
-    user_id: int | None = None
-    contact_id: int | None = None
-    lead_id: int | None = None
-    deal_id: int | None = None
-    company_id: int | None = None
+    occurred_at: Instant
+    user_id: Id | None = None
+    contact_id: Id | None = None
+    lead_id: Id | None = None
+    deal_id: Id | None = None
+    company_id: Id | None = None
     call: CallDetails | None = None
     meeting: MeetingDetails | None = None
     email: EmailDetails | None = None

@@ -1,23 +1,28 @@
+from typing import Annotated
+
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import WriteModel
+from api.schemas.fields import Flag, Id, Line
 from api.schemas.lead_config import CreateLeadOnLifecycleIO
 from domain.automation import ProgressionEvent
 
 
 class FollowUpIO(WriteModel):
-    enabled: bool = False
-    lead_type: str | None = Field(default=None, description="A lead type key")
-    reason_ids: list[int] = Field(
-        default_factory=list, description="Disqualification reasons that create the follow-up"
+    enabled: Flag = False
+    lead_type: Annotated[str, Line(50)] | None = Field(default=None, description="A lead type key")
+    reason_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Disqualification reasons that create the follow-up",
     )
 
 
 class ProgressionIO(WriteModel):
-    enabled: bool
-    from_stage_id: int | None = None
-    to_stage_id: int | None = None
-    events: list[ProgressionEvent] = Field(min_length=1)
+    enabled: Flag
+    from_stage_id: Id | None = None
+    to_stage_id: Id | None = None
+    events: list[ProgressionEvent] = Field(min_length=1, max_length=20)
 
 
 class AutomationIO(WriteModel):

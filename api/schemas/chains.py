@@ -1,10 +1,11 @@
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
-from domain.chains import Action, Comment, PlannedStep
+from api.schemas.fields import Id, JsonObject, Line, Position, Text
+from domain.chains import MAX_ACTIONS, Action, Comment, PlannedStep
 
 ACTION_EXAMPLE = {
     "type": "create_task",
@@ -13,7 +14,8 @@ ACTION_EXAMPLE = {
 
 
 class ChainWrite(WriteModel):
-    actions: list[dict[str, Any]] = Field(
+    actions: list[JsonObject] = Field(
+        max_length=MAX_ACTIONS,
         description=(
             "The whole action tree; actions without an `id` get one, actions with one keep it "
             "(and their comments). Each is `{type, config}`; see the Action schema."
@@ -52,30 +54,32 @@ class ChainRead(ReadModel):
 
 
 class ActionIn(WriteModel):
-    type: str = Field(examples=["create_task"])
-    config: dict[str, Any] = Field(default_factory=dict)
+    type: Annotated[str, Line(30)] = Field(examples=["create_task"])
+    config: JsonObject = Field(default_factory=dict)
 
 
 class ActionInsert(WriteModel):
     action: ActionIn = Field(examples=[ACTION_EXAMPLE])
-    position: int | None = Field(
-        default=None, ge=0, description="Index in the target list; the end if absent"
+    position: Position | None = Field(
+        default=None, description="Index in the target list; the end if absent"
     )
-    parent_action_id: str | None = Field(
+    parent_action_id: Annotated[str, Line(20)] | None = Field(
         default=None, description="Insert inside this branch action instead of the top level"
     )
     branch: Literal["then", "else"] = "then"
 
 
 class ActionPatch(WriteModel):
-    config: dict[str, Any] = Field(
+    config: JsonObject = Field(
         description="Config keys to change; null removes a key so its default applies",
         examples=[{"title": "Call again", "due_in": "P2D"}],
     )
 
 
 class CommentIn(WriteModel):
-    text: str = Field(max_length=5000, examples=["Shouldn't this wait for a reply first?"])
+    text: Annotated[str, Text(5000, min_length=1)] = Field(
+        examples=["Shouldn't this wait for a reply first?"]
+    )
 
 
 class CommentRead(Comment):
@@ -83,7 +87,7 @@ class CommentRead(Comment):
 
 
 class DryRunIn(WriteModel):
-    lead_id: int
+    lead_id: Id
 
 
 class DryRunRead(ReadModel):

@@ -19,6 +19,3 @@ class PageOf(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` to get the next page; absent on the last page."
     )
-
-
-Id = int

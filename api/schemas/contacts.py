@@ -1,26 +1,28 @@
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import EmailAddress, Flag, Id, Line, NotNull
 from domain.lifecycle import ChangeSource, LifecycleStage
 
-EMAIL = Field(
-    default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["jo@acme.io"]
-)
+PersonName = Annotated[str, Line(100)]
+CompanyName = Annotated[str, Line(200, min_length=1)]
+Domain = Annotated[str, Line(253)]
 
 
 class ContactCreate(WriteModel):
-    email: str | None = EMAIL
-    first_name: str | None = Field(default=None, max_length=100, examples=["Jo"])
-    last_name: str | None = Field(default=None, max_length=100, examples=["Lee"])
-    company_id: int | None = None
-    owner_id: int | None = None
+    email: EmailAddress | None = Field(default=None, examples=["jo@acme.io"])
+    first_name: PersonName | None = Field(default=None, examples=["Jo"])
+    last_name: PersonName | None = Field(default=None, examples=["Lee"])
+    company_id: Id | None = None
+    owner_id: Id | None = None
     lifecycle_stage: LifecycleStage | None = Field(default=None, examples=["lead"])
 
 
 class ContactUpdate(ContactCreate):
-    change_source: ChangeSource = Field(
+    change_source: Annotated[ChangeSource, NotNull()] = Field(
         default=ChangeSource.MANUAL,
         description="Where a lifecycle-stage change came from; `company_sync` never creates leads.",
     )
@@ -49,19 +51,19 @@ class LifecycleChangeRead(ReadModel):
 
 
 class CompanyCreate(WriteModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Acme Oy"])
-    domain: str | None = Field(default=None, max_length=253, examples=["acme.io"])
+    name: CompanyName = Field(examples=["Acme Oy"])
+    domain: Domain | None = Field(default=None, examples=["acme.io"])
     lifecycle_stage: LifecycleStage | None = None
-    is_target_account: bool = False
-    owner_id: int | None = None
+    is_target_account: Flag = False
+    owner_id: Id | None = None
 
 
 class CompanyUpdate(WriteModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    domain: str | None = Field(default=None, max_length=253)
+    name: Annotated[CompanyName | None, NotNull()] = None
+    domain: Domain | None = None
     lifecycle_stage: LifecycleStage | None = None
-    is_target_account: bool | None = None
-    owner_id: int | None = None
+    is_target_account: Annotated[Flag | None, NotNull()] = None
+    owner_id: Id | None = None
 
 
 class CompanyRead(ReadModel):

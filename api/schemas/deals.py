@@ -1,34 +1,37 @@
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import CalendarDate, Id, Line, NotNull, Text
+
+DealName = Annotated[str, Line(200, min_length=1)]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
 class DealCreate(WriteModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Acme annual plan"])
-    amount: Decimal | None = Field(
-        default=None, ge=0, max_digits=14, decimal_places=2, examples=["12000.00"]
-    )
-    close_date: date | None = Field(default=None, examples=["2026-12-31"])
-    pipeline_id: int | None = Field(default=None, description="Default deal pipeline if absent")
-    stage_id: int | None = Field(default=None, description="The pipeline's first stage if absent")
-    owner_id: int | None = None
-    contact_id: int | None = None
-    company_id: int | None = None
+    name: DealName = Field(examples=["Acme annual plan"])
+    amount: Amount | None = Field(default=None, examples=["12000.00"])
+    close_date: CalendarDate | None = Field(default=None, examples=["2026-12-31"])
+    pipeline_id: Id | None = Field(default=None, description="Default deal pipeline if absent")
+    stage_id: Id | None = Field(default=None, description="The pipeline's first stage if absent")
+    owner_id: Id | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
 
 
 class DealUpdate(WriteModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    close_date: date | None = None
-    pipeline_id: int | None = None
-    stage_id: int | None = None
-    owner_id: int | None = None
-    contact_id: int | None = None
-    company_id: int | None = None
-    next_steps: str | None = Field(default=None, max_length=5000)
+    name: Annotated[DealName | None, NotNull()] = None
+    amount: Amount | None = None
+    close_date: CalendarDate | None = None
+    pipeline_id: Annotated[Id | None, NotNull()] = None
+    stage_id: Annotated[Id | None, NotNull()] = None
+    owner_id: Id | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    next_steps: Annotated[str, Text(5000)] | None = None
 
 
 class DealRead(ReadModel):

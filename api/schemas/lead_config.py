@@ -3,22 +3,22 @@
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import Flag, Id, Label, Position
 from domain.lifecycle import LifecycleStage
-
-LABEL = Field(min_length=1, max_length=100)
 
 
 class CreateLeadOnLifecycleIO(WriteModel):
-    enabled: bool = False
+    enabled: Flag = False
     stages: list[LifecycleStage] = Field(
         default_factory=list,
+        max_length=20,
         description="Lifecycle stages that create a lead when a contact enters one; "
         "at least one when enabled",
     )
 
 
 class SetLifecycleOnAssociateIO(WriteModel):
-    enabled: bool = False
+    enabled: Flag = False
     stage: LifecycleStage | None = Field(
         default=None, description="The stage associated contacts and companies are set to"
     )
@@ -29,10 +29,10 @@ class LeadSettingsIO(WriteModel):
 
     create_lead_on_lifecycle: CreateLeadOnLifecycleIO
     set_lifecycle_on_associate: SetLifecycleOnAssociateIO
-    require_deal_on_qualify: bool = Field(
+    require_deal_on_qualify: Flag = Field(
         description="A move to a qualified stage must create a deal (send `deal` with the move)"
     )
-    require_disqualification_reason: bool = Field(
+    require_disqualification_reason: Flag = Field(
         description="A move to a disqualified stage must name `disqualification_reason_id`"
     )
 
@@ -54,18 +54,18 @@ class LeadSettingsIO(WriteModel):
 
 
 class ReasonCreate(WriteModel):
-    label: str = LABEL
-    position: int | None = Field(
-        default=None, ge=0, description="0 is first; the end of the list if absent"
+    label: Label
+    position: Position | None = Field(
+        default=None, description="0 is first; the end of the list if absent"
     )
 
 
 class LabelChange(WriteModel):
-    label: str = LABEL
+    label: Label
 
 
 class OrderIn(WriteModel):
-    ids: list[int] = Field(description="Every id, once, in the new order")
+    ids: list[Id] = Field(max_length=1000, description="Every id, once, in the new order")
 
 
 class ReasonRead(ReadModel):
@@ -76,7 +76,7 @@ class ReasonRead(ReadModel):
 
 
 class LeadTypeCreate(WriteModel):
-    label: str = LABEL
+    label: Label
 
 
 class LeadTypeRead(ReadModel):

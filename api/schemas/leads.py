@@ -1,22 +1,26 @@
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field, model_validator
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.deals import Amount, DealName
+from api.schemas.fields import CalendarDate, Id, Line, Name
 from domain.leads import LeadLabel, LeadSource
+
+LeadTypeKey = Annotated[str, Line(50)]
 
 
 class LeadCreate(WriteModel):
-    name: str | None = Field(
-        default=None, max_length=200, description="Defaults to the contact's or company's name"
+    name: Name | None = Field(
+        default=None, description="Defaults to the contact's or company's name"
     )
-    contact_id: int | None = None
-    company_id: int | None = None
-    pipeline_id: int | None = Field(default=None, description="The default lead pipeline if absent")
-    stage_id: int | None = Field(default=None, description="The pipeline's first stage if absent")
-    owner_id: int | None = None
-    lead_type: str | None = Field(default=None, max_length=50, examples=["new_business"])
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    pipeline_id: Id | None = Field(default=None, description="The default lead pipeline if absent")
+    stage_id: Id | None = Field(default=None, description="The pipeline's first stage if absent")
+    owner_id: Id | None = None
+    lead_type: LeadTypeKey | None = Field(default=None, examples=["new_business"])
     label: LeadLabel | None = None
 
     @model_validator(mode="after")
@@ -31,16 +35,16 @@ class LeadCreate(WriteModel):
 
 
 class DealDraftIn(WriteModel):
-    name: str = Field(min_length=1, max_length=200)
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    close_date: date | None = None
-    pipeline_id: int | None = None
-    stage_id: int | None = None
+    name: DealName
+    amount: Amount | None = None
+    close_date: CalendarDate | None = None
+    pipeline_id: Id | None = None
+    stage_id: Id | None = None
 
 
 class StageMoveIn(WriteModel):
-    stage_id: int
-    disqualification_reason_id: int | None = None
+    stage_id: Id
+    disqualification_reason_id: Id | None = None
     deal: DealDraftIn | None = Field(
         default=None,
         description="Required when moving into a qualified stage and the settings say so",
@@ -58,7 +62,7 @@ class StageMoveIn(WriteModel):
 
 
 class OwnerChangeIn(WriteModel):
-    owner_id: int | None
+    owner_id: Id | None
 
 
 class LeadRead(ReadModel):

@@ -1,21 +1,23 @@
+from typing import Annotated
+
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import Flag, Label, NotNull, Position
 from domain.stages import PipelineObject, StageKind
-
-LABEL = Field(min_length=1, max_length=100)
 
 
 class StageIn(WriteModel):
-    label: str = LABEL
+    label: Label
     kind: StageKind
 
 
 class PipelineCreate(WriteModel):
     object: PipelineObject
-    label: str = LABEL
+    label: Label
     stages: list[StageIn] = Field(
         min_length=1,
+        max_length=100,
         description="In order; grouped by kind (open first). A lead pipeline needs open, "
         "qualified and disqualified stages, a deal pipeline open, won and lost ones",
     )
@@ -39,26 +41,25 @@ class PipelineCreate(WriteModel):
 
 
 class PipelineUpdate(WriteModel):
-    label: str | None = Field(default=None, min_length=1, max_length=100)
-    is_default: bool | None = Field(
+    label: Annotated[Label | None, NotNull()] = None
+    is_default: Annotated[Flag | None, NotNull()] = Field(
         default=None,
         description="`true` makes this the default pipeline (the old default stops being one)",
     )
 
 
 class StageCreate(WriteModel):
-    label: str = LABEL
+    label: Label
     kind: StageKind
-    position: int | None = Field(
+    position: Position | None = Field(
         default=None,
-        ge=0,
         description="The stage's position once added; must fall within (or just after) its "
         "kind group. The end of the group if absent",
     )
 
 
 class StageUpdate(WriteModel):
-    label: str = LABEL
+    label: Label
 
 
 class StageRead(ReadModel):

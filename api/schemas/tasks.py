@@ -1,35 +1,40 @@
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import Id, Instant, Line, NotNull, Text
 from domain.tasks import TaskPriority, TaskType
+
+Title = Annotated[str, Line(300, min_length=1)]
+Notes = Annotated[str, Text(10000)]
 
 
 class TaskCreate(WriteModel):
-    title: str = Field(min_length=1, max_length=300, examples=["Call Jo about the trial"])
+    title: Title = Field(examples=["Call Jo about the trial"])
     type: TaskType = TaskType.TODO
     priority: TaskPriority = TaskPriority.NONE
-    due_at: AwareDatetime | None = None
-    notes: str | None = Field(default=None, max_length=10000)
-    owner_id: int | None = Field(default=None, description="The caller if absent")
-    lead_id: int | None = None
-    contact_id: int | None = None
-    company_id: int | None = None
-    deal_id: int | None = None
+    due_at: Instant | None = None
+    notes: Notes | None = None
+    owner_id: Id | None = Field(default=None, description="The caller if absent")
+    lead_id: Id | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    deal_id: Id | None = None
 
 
 class TaskUpdate(WriteModel):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    type: TaskType | None = None
-    priority: TaskPriority | None = None
-    due_at: AwareDatetime | None = None
-    notes: str | None = Field(default=None, max_length=10000)
-    owner_id: int | None = None
-    lead_id: int | None = None
-    contact_id: int | None = None
-    company_id: int | None = None
-    deal_id: int | None = None
+    title: Annotated[Title | None, NotNull()] = None
+    type: Annotated[TaskType | None, NotNull()] = None
+    priority: Annotated[TaskPriority | None, NotNull()] = None
+    due_at: Instant | None = None
+    notes: Notes | None = None
+    owner_id: Id | None = None
+    lead_id: Id | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    deal_id: Id | None = None
 
 
 class TaskRead(ReadModel):

@@ -1,22 +1,21 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.fields import EmailAddress, Line, TimeZoneName
 from domain.roles import Role
 
 
 class UserCreate(WriteModel):
-    email: str = Field(
-        max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ana@example.com"]
-    )
-    name: str = Field(min_length=1, max_length=200, examples=["Ana Rep"])
+    email: EmailAddress = Field(examples=["ana@example.com"])
+    name: Annotated[str, Line(200, min_length=1)] = Field(examples=["Ana Rep"])
     role: Role = Field(examples=["sales_user"])
     seat: Literal["current", "legacy"] | None = Field(
         default=None, description="Sales seat (PERM-3)"
     )
-    time_zone: str = Field(default="UTC", examples=["Europe/Helsinki"])
+    time_zone: TimeZoneName = Field(default="UTC", description="An IANA time zone name")
 
 
 class UserRead(ReadModel):

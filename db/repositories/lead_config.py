@@ -68,7 +68,9 @@ async def active_lead_types(session: AsyncSession) -> Sequence[LeadType]:
 
 async def lead_type_keys_like(session: AsyncSession, prefix: str) -> set[str]:
     """Keys taken by any type, removed ones included (keys are never reused)."""
-    rows = await session.scalars(select(LeadType.key).where(LeadType.key.startswith(prefix)))
+    rows = await session.scalars(
+        select(LeadType.key).where(LeadType.key.startswith(prefix, autoescape=True))
+    )
     return set(rows.all())
 
 

@@ -6,6 +6,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Contact, Lead, LeadStageChange, Stage
 
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """`text` for a LIKE pattern that matches it literally (escape character LIKE_ESCAPE)."""
+    return (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+
 
 @dataclass(frozen=True)
 class LeadFilter:
@@ -51,15 +62,18 @@ async def list_leads(
         if value is not None:
             query = query.where(column == value)
     if f.q:
-        pattern = f"%{f.q}%"
+        # What the caller typed is matched literally: `%` or `_` in it are no wildcards.
+        pattern = f"%{escape_like(f.q)}%"
         contact_match = select(Contact.id).where(
             or_(
-                Contact.email.ilike(pattern),
-                Contact.first_name.ilike(pattern),
-                Contact.last_name.ilike(pattern),
+                Contact.email.ilike(pattern, escape=LIKE_ESCAPE),
+                Contact.first_name.ilike(pattern, escape=LIKE_ESCAPE),
+                Contact.last_name.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
-        query = query.where(or_(Lead.name.ilike(pattern), Lead.contact_id.in_(contact_match)))
+        query = query.where(
+            or_(Lead.name.ilike(pattern, escape=LIKE_ESCAPE), Lead.contact_id.in_(contact_match))
+        )
     return (await session.scalars(query)).all()
 
 

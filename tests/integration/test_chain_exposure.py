@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -297,12 +297,19 @@ class TestWhatNonAdminsSee:
 
 class TestStepErrors:
     async def test_a_database_error_shows_what_failed_without_sql_and_fails_at_once(
-        self, admin: Api, make_user: MakeUser, stage: Stage, make_lead
+        self,
+        admin: Api,
+        make_user: MakeUser,
+        stage: Stage,
+        make_lead,
+        refusing_lead_name: str,
     ) -> None:
         path = stage.path
-        # lead.name holds 200 characters: the UPDATE fails in PostgreSQL, every time.
-        too_long = {"type": "set_property", "config": {"property": "lead.name", "value": "x" * 300}}
-        await admin.ok("put", path, {"actions": [too_long]})
+        rename = {
+            "type": "set_property",
+            "config": {"property": "lead.name", "value": refusing_lead_name},
+        }
+        await admin.ok("put", path, {"actions": [rename]})
         lead = await make_lead(pipeline_id=stage.pipeline_id, stage_id=stage.new)
         await move(admin, lead["id"], stage.working)
         # Final on the first attempt: retrying would fail the same way.
@@ -316,6 +323,34 @@ class TestStepErrors:
                 "database error while setting the property",
             )
         assert run["steps"][0]["error"] == "database error while setting the property"
+
+
+@pytest.fixture
+async def refusing_lead_name(session_factory: SessionFactory) -> AsyncIterator[str]:
+    """A lead name the API accepts and PostgreSQL refuses on every write (SQLSTATE 22023), as
+    data the database cannot take would be: a trigger stands in for it."""
+    name = f"refused-{uuid.uuid4().hex[:8]}"
+    function = f"refuse_{name.replace('-', '_')}"
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            text(
+                f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.name = '{name}' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; "
+                "END IF; RETURN NEW; END $$"
+            )
+        )
+        await session.execute(
+            text(
+                f"CREATE TRIGGER {function} BEFORE UPDATE ON leads "
+                f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+            )
+        )
+    try:
+        yield name
+    finally:
+        async with session_factory() as session, session.begin():
+            await session.execute(text(f"DROP TRIGGER {function} ON leads"))
+            await session.execute(text(f"DROP FUNCTION {function}()"))
 
 
 class TestEmailSteps:

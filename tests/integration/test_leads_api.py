@@ -78,7 +78,7 @@ class TestCreateLead:
         )
         assert response.status_code == 422
         fields = {(e["field"], e["rule"]) for e in response.json()["errors"]}
-        assert ("contact_id", "int_parsing") in fields
+        assert ("contact_id", "int_type") in fields
         assert ("label", "enum") in fields
         assert ("colour", "extra_forbidden") in fields
 

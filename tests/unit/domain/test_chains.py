@@ -7,6 +7,7 @@ import pytest
 
 from domain.addresses import AllowList
 from domain.chains import (
+    MAX_ACTIONS,
     MAX_DEPTH,
     Action,
     BranchAction,
@@ -164,6 +165,56 @@ class TestValidation:
             "actions.0.config.duration",
             "actions.1.config.if.property",
         ]
+
+
+class TestBounds:
+    """What a stored chain may hold, so neither a dry run nor a running chain overflows."""
+
+    @pytest.mark.parametrize(
+        ("action", "field"),
+        [
+            (delay("P366D"), "duration"),
+            (
+                {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P2Y"}},
+                "timeout",
+            ),
+            (task(due_in="P999999999D"), "due_in"),
+            ({"type": "create_deal", "config": {"close_in": "P1826D"}}, "close_in"),
+        ],
+    )
+    def test_durations_beyond_their_bound_are_refused(
+        self, action: dict[str, Any], field: str
+    ) -> None:
+        assert rules([action]) == {(f"actions.0.config.{field}", "duration_range")}
+
+    def test_the_longest_chain_of_the_longest_delays_plans_without_overflow(self) -> None:
+        until = {"type": "delay", "config": {"until": "2999-12-31T23:59:59Z"}}
+        raw = [until, *[delay("P365D")] * (MAX_ACTIONS - 2), task(due_in="P365D")]
+        actions = parse_actions(assign_ids(raw))
+        steps = plan_steps(actions, CONTEXT, NOW)
+        assert steps[-1].details["due_at"] is not None
+
+    def test_ids_in_a_config_stay_within_the_column(self) -> None:
+        assert rules([task(assignee_id=2**40)]) == {
+            ("actions.0.config.assignee_id", "less_than_equal")
+        }
+        owner = {"type": "assign_owner", "config": {"user_id": 0}}
+        assert rules([owner]) == {("actions.0.config.user_id", "greater_than_equal")}
+
+    def test_an_email_subject_is_one_line_and_text_has_no_nul(self) -> None:
+        email = {"type": "send_email", "config": {"subject": "Hi\r\nBcc: x", "body": "a\x00"}}
+        assert rules([email]) == {
+            ("actions.0.config.subject", "single_line"),
+            ("actions.0.config.body", "no_nul"),
+        }
+
+    def test_set_property_values_fit_their_column(self) -> None:
+        def set_name(value: str) -> dict[str, Any]:
+            return {"type": "set_property", "config": {"property": "lead.name", "value": value}}
+
+        assert rules([set_name("x" * 201)]) == {("actions.0.config", "value_length")}
+        assert rules([set_name("Acme\nBcc")]) == {("actions.0.config", "single_line")}
+        assert rules([set_name("Acme Oy")]) == set()
 
 
 class TestIds:
