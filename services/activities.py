@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
-from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
+from db.models import Activity, Company, Contact, Deal, Lead, User
 from db.repositories import activities as activities_repo
 from domain.activities import LeadEvent, event_kinds
 from domain.errors import LeadpipeError, invalid
@@ -55,7 +55,8 @@ async def record_activity(
     """
     require_role(actor, EVERYONE, "posting activities")
     async with session_factory() as session, session.begin():
-        recorded, messages = await _store(session, data)
+        recorded, owed = await _store(session, data)
+        messages = await outbox.enqueue_all(session, owed)
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return recorded
 
@@ -66,19 +67,23 @@ async def record_batch(
     actor: User,
     items: Sequence[NewActivity],
 ) -> list[BatchItem]:
-    """Store each item in its own savepoint: a bad item is reported, the good ones are kept."""
+    """Store each item in its own savepoint: a bad item is reported, the good ones are kept.
+
+    The deliveries owed are queued together at the end, in one statement.
+    """
     require_role(actor, EVERYONE, "posting activities")
     results: list[BatchItem] = []
-    messages: list[OutboxMessage] = []
+    owed: list[outbox.Owed] = []
     async with session_factory() as session, session.begin():
         for item in items:
             try:
                 async with session.begin_nested():
-                    recorded, item_messages = await _store(session, item)
+                    recorded, item_owed = await _store(session, item)
                 results.append(BatchItem(recorded=recorded))
-                messages.extend(item_messages)
+                owed.extend(item_owed)
             except LeadpipeError as err:
                 results.append(BatchItem(error=err))
+        messages = await outbox.enqueue_all(session, owed)
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return results
 
@@ -93,8 +98,9 @@ _REFERENCES: tuple[tuple[str, InstrumentedAttribute[int]], ...] = (
 )
 
 
-async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[OutboxMessage]]:
-    """Check the references, insert once, and queue the deliveries; returns the queued messages.
+async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[outbox.Owed]]:
+    """Check the references and insert once; returns the deliveries owed, for the caller to
+    queue (`outbox.enqueue_all`) in the same transaction.
 
     The concerned leads are found before the insert, so the row is written once, complete.
     """
@@ -144,16 +150,15 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         occurred_at=activity.occurred_at,
         kinds=kinds,
     )
-    messages = [
-        await outbox.enqueue(
-            session,
+    owed = [
+        outbox.Owed(
             outbox.LEAD_EVENT,
             workflow_id_for(lead_id),
             {"lead_id": lead_id, "event": event.model_dump(mode="json")},
         )
         for lead_id in lead_ids
     ]
-    return Recorded(activity, True, tuple(lead_ids)), messages
+    return Recorded(activity, True, tuple(lead_ids)), owed
 
 
 async def _open_leads_concerned(

@@ -8,6 +8,7 @@ import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 import pytest_asyncio
@@ -33,18 +34,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a fresh, migrated database that lives for the test session.
+def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the PostgreSQL server the tests make their databases on.
 
-    On the server named by LEADPIPE_TEST_DATABASE_URL or DATABASE_URL a uniquely named
-    database is created and dropped at the end; without either, an embedded server runs
-    under a temporary directory.
+    The server named by LEADPIPE_TEST_DATABASE_URL or DATABASE_URL; without either, an
+    embedded server under a temporary directory, for the test session.
     """
     server_url = os.environ.get(TEST_DATABASE_ENV) or get_settings().database_url
-    embedded = None
-    if not server_url:
-        embedded = start_embedded(tmp_path_factory.mktemp("postgres") / "data")
-        server_url = embedded.server_url
+    if server_url:
+        yield server_url
+        return
+    embedded = start_embedded(tmp_path_factory.mktemp("postgres") / "data")
+    try:
+        yield embedded.server_url
+    finally:
+        embedded.stop()
+
+
+@contextmanager
+def migrated_database(server_url: str) -> Iterator[str]:
+    """A fresh, uniquely named and migrated database on the server, dropped afterwards."""
     name = f"leadpipe_test_{uuid.uuid4().hex[:12]}"
     url = create_database(server_url, name)
     try:
@@ -52,8 +61,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         drop_database(server_url, name)
-        if embedded is not None:
-            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server: str) -> Iterator[str]:
+    """URL of a fresh, migrated database that lives for the test session."""
+    with migrated_database(database_server) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
