@@ -80,6 +80,10 @@ class Service:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    async def ready(self, timeout: float = 30.0) -> None:
+        """Until the process serves."""
+        raise NotImplementedError
+
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
             raise AssertionError(
