@@ -78,7 +78,13 @@ class Service:
             process.stop(self.process, timeout)
 
     def output(self) -> str:
+        """What this start of the process said."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def all_output(self) -> str:
+        """What every start of it said, oldest first."""
+        logs = (self._log_dir / f"{self.name}-{n}.log" for n in range(1, self.starts + 1))
+        return "".join(log.read_text(errors="replace") for log in logs if log.exists())
 
     async def ready(self, timeout: float = 30.0) -> None:
         """Until the process serves."""

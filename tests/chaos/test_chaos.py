@@ -43,6 +43,8 @@ def restart_postgres(down: float) -> Fault:
 @dataclass(frozen=True)
 class Scenario:
     leads: int
+    # Posting loops at once, each on its share of the leads.
+    clients: int
     # Leads start their script evenly over this many seconds of load.
     release_seconds: float
     # (seconds after the load starts, fault); each waits for the one before to finish.
@@ -53,6 +55,7 @@ class Scenario:
 
 SHORT = Scenario(
     leads=40,
+    clients=2,
     release_seconds=28.0,
     faults=(
         (3.0, kill("worker-1")),
@@ -66,7 +69,8 @@ SHORT = Scenario(
 )
 
 FULL = Scenario(
-    leads=200,
+    leads=500,
+    clients=4,
     release_seconds=200.0,
     faults=(
         (5.0, kill("worker-1")),
@@ -286,7 +290,10 @@ async def run_scenario(stack: Stack, scenario: Scenario) -> None:
     last_fault = scenario.faults[-1][0] if scenario.faults else 0.0
     deadline = started + max(scenario.release_seconds, last_fault) + scenario.settle_seconds
     say(f"load on {len(scripts)} leads; faults over {last_fault:g}s")
-    clients = [load.run(scripts[i::2], scenario.release_seconds, deadline) for i in range(2)]
+    clients = [
+        load.run(scripts[i :: scenario.clients], scenario.release_seconds, deadline)
+        for i in range(scenario.clients)
+    ]
     await asyncio.gather(run_faults(stack, scenario.faults), *clients)
     stack.check_alive()
     final = await wait_until_settled(
@@ -295,6 +302,9 @@ async def run_scenario(stack: Stack, scenario: Scenario) -> None:
     took = time.monotonic() - started
     counts, problems = await verify(stack, scripts, attempting, task_actions)
     counts["activities accepted"] = len(load.accepted)
+    counts["worker restarts after a fatal error"] = sum(
+        w.all_output().count("worker failed; starting again") for w in stack.each("worker")
+    )
     print(
         "\n".join(
             [
