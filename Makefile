@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall only when these change: the stamps below are newer than them after an install.
 DEPS := pyproject.toml constraints.txt
 
-.PHONY: run test lint demo bench bench-chains
+.PHONY: run test chaos lint demo bench bench-chains
 
 run: $(VENV)/.installed-dev
 	$(BIN)/python -m devstack run
@@ -24,6 +24,10 @@ bench-chains: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
+
+# Opt-in: minutes of killed workers and APIs, Temporal and PostgreSQL restarts under load.
+chaos: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -s -m chaos tests/chaos
 
 lint: $(VENV)/.installed-test
 	@# Strict for domain/ and workflows/ (pyproject.toml); typed, not strict, elsewhere.

@@ -4,12 +4,13 @@ Run `python worker.py`; start more processes to scale out on the same task queue
 """
 
 import asyncio
+import contextlib
 import signal
 from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.chains import ChainActivities
@@ -19,7 +20,7 @@ from db.engine import SessionFactory, create_engine, create_session_factory
 from devstack.temporal import register_search_attributes
 from logs import configure_logging
 from services import outbox
-from services.orchestrator import Orchestrator
+from services.orchestrator import Orchestrator, cannot_connect, connect
 from services.webhook_transport import webhook_client
 from workflows.lead import LeadWorkflow
 from workflows.stage_chain import StageChainWorkflow
@@ -27,6 +28,9 @@ from workflows.stage_chain import StageChainWorkflow
 log = structlog.get_logger(__name__)
 
 OUTBOX_POLL_SECONDS = 1.0
+# Waiting for Temporal at start-up, or after the worker failed: 1 s, doubling up to 10 s.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 10.0
 
 
 def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
@@ -69,34 +73,70 @@ async def relay_outbox(session_factory: SessionFactory, orchestrator: Orchestrat
         await asyncio.sleep(OUTBOX_POLL_SECONDS)
 
 
+async def connect_when_up(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """Connect and register the search attributes, retrying while Temporal is down; None if
+    told to stop first. A worker cannot use a lazy client, so this waits for a real one."""
+    delay = RETRY_FIRST_SECONDS
+    while not stop.is_set():
+        try:
+            client = await connect(settings.temporal_target, settings.temporal_namespace)
+            # Operators filter lead workflows by these; registering is idempotent across
+            # replicas.
+            await register_search_attributes(client, settings.temporal_namespace)
+            return client
+        except RPCError as err:
+            error = str(err)
+        except RuntimeError as err:
+            error = str(cannot_connect(err))
+        log.warning(
+            "waiting for Temporal", temporal=settings.temporal_target, error=error, retry_in=delay
+        )
+        await until(stop, delay)
+        delay = min(delay * 2, RETRY_MAX_SECONDS)
+    return None
+
+
+async def until(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake up at once when `stop` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    client = await Client.connect(
-        settings.temporal_target,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
-    # Operators filter lead workflows by these; registering is idempotent across replicas.
-    await register_search_attributes(client, settings.temporal_namespace)
     engine = create_engine(settings.sqlalchemy_url)
     session_factory = create_session_factory(engine)
-    orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
-    worker = build_worker(client, settings, session_factory)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    relay = asyncio.create_task(relay_outbox(session_factory, orchestrator))
-    async with worker:
-        log.info(
-            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_target
-        )
-        await stop.wait()
-        log.info("worker stopping; waiting for running activities")
-    relay.cancel()
+    client = await connect_when_up(settings, stop)
+    relay: asyncio.Task[None] | None = None
+    if client is not None:
+        orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
+        relay = asyncio.create_task(relay_outbox(session_factory, orchestrator))
+    delay = RETRY_FIRST_SECONDS
+    while client is not None and not stop.is_set():
+        try:
+            async with build_worker(client, settings, session_factory):
+                log.info(
+                    "worker started",
+                    task_queue=settings.task_queue,
+                    temporal=settings.temporal_target,
+                )
+                delay = RETRY_FIRST_SECONDS
+                await stop.wait()
+                log.info("worker stopping; waiting for running activities")
+        except Exception:  # a fatal worker error (a long outage): start a new one, as a
+            # supervisor would, rather than leave the process up with nothing polling
+            log.exception("worker failed; starting again", retry_in=delay)
+            await until(stop, delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+    if relay is not None:
+        relay.cancel()
     await engine.dispose()
 
 

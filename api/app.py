@@ -9,8 +9,6 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_client import Counter, Histogram
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import problems
 from api.body_limit import BodyLimit
@@ -32,7 +30,7 @@ from api.routers import (
 from config import Settings, get_settings
 from db.engine import create_engine, create_session_factory
 from logs import configure_logging
-from services.orchestrator import Orchestrator
+from services.orchestrator import Orchestrator, connect
 
 REQUESTS = Counter("leadpipe_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("leadpipe_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -53,11 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.sqlalchemy_url)
-        client = await Client.connect(
-            settings.temporal_target,
-            namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
-        )
+        # Lazy: the API starts while Temporal is down (activities wait in the outbox, /readyz
+        # says why) and connects at the first call that finds it back.
+        client = await connect(settings.temporal_target, settings.temporal_namespace, lazy=True)
         app.state.settings = settings
         app.state.session_factory = create_session_factory(engine)
         app.state.orchestrator = Orchestrator(

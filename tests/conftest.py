@@ -8,6 +8,7 @@ import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 import pytest_asyncio
@@ -36,9 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of the PostgreSQL server the run uses: LEADPIPE_TEST_DATABASE_URL or DATABASE_URL,
-    else one embedded server under a temporary directory, shared by every suite's database."""
+def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the PostgreSQL server the tests make their databases on.
+
+    The server named by LEADPIPE_TEST_DATABASE_URL or DATABASE_URL; without either, an
+    embedded server under a temporary directory, for the test session.
+    """
     server_url = os.environ.get(TEST_DATABASE_ENV) or get_settings().database_url
     if server_url:
         yield server_url
@@ -50,20 +54,23 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedded.stop()
 
 
-@pytest.fixture(scope="session")
-def database_url(postgres_server: str) -> Iterator[str]:
-    """URL of a fresh, migrated database that lives for the test session.
-
-    A uniquely named database on `postgres_server`, dropped at the end. A suite that needs a
-    world of its own (the contract suite) registers this fixture again to get a second one.
-    """
+@contextmanager
+def migrated_database(server_url: str) -> Iterator[str]:
+    """A fresh, uniquely named and migrated database on the server, dropped afterwards."""
     name = f"leadpipe_test_{uuid.uuid4().hex[:12]}"
-    url = create_database(postgres_server, name)
+    url = create_database(server_url, name)
     try:
         upgrade(url)
         yield url
     finally:
-        drop_database(postgres_server, name)
+        drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server: str) -> Iterator[str]:
+    """URL of a fresh, migrated database that lives for the test session."""
+    with migrated_database(database_server) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

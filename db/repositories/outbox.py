@@ -1,6 +1,7 @@
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, delete, select, text, update
+from sqlalchemy import Select, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
@@ -12,10 +13,28 @@ async def add(session: AsyncSession, message: OutboxMessage) -> OutboxMessage:
     return message
 
 
+async def add_all(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Sequence[OutboxMessage]:
+    """Insert these messages (kind, workflow_id, payload) in one statement.
+
+    Stamped with the clock at the insert, not the transaction's start: a long batch
+    transaction must not make its messages look old to the relay the moment it commits.
+    """
+    if not rows:
+        return []
+    statement = (
+        insert(OutboxMessage).values(created_at=func.clock_timestamp()).returning(OutboxMessage)
+    )
+    return (await session.scalars(statement, list(rows))).all()
+
+
 async def claim(
     session: AsyncSession, *, ids: Sequence[int] | None, older_than_seconds: float, limit: int
 ) -> Sequence[OutboxMessage]:
-    """Lock undelivered messages; SKIP LOCKED lets the API and many workers relay side by side."""
+    """Lock undelivered messages; SKIP LOCKED lets the API and many workers relay side by side.
+
+    Without `ids`: those already tried (a fast path that gave up counts one attempt) or
+    written over `older_than_seconds` ago.
+    """
     query = (
         select(OutboxMessage)
         .order_by(OutboxMessage.id)
@@ -26,8 +45,11 @@ async def claim(
         query = query.where(OutboxMessage.id.in_(ids))
     else:
         query = query.where(
-            OutboxMessage.created_at
-            < text("now() - make_interval(secs => :age)").bindparams(age=older_than_seconds)
+            or_(
+                OutboxMessage.attempts > 0,
+                OutboxMessage.created_at
+                < text("now() - make_interval(secs => :age)").bindparams(age=older_than_seconds),
+            )
         )
     return (await session.scalars(query)).all()
 
@@ -50,9 +72,11 @@ async def remove_unlocked(session: AsyncSession, ids: Sequence[int]) -> None:
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(_unlocked(ids))))
 
 
-async def record_failure(session: AsyncSession, message_id: int, error: str) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(_unlocked([message_id])))
-        .values(attempts=OutboxMessage.attempts + 1, last_error=error)
-    )
+async def record_failure(session: AsyncSession, ids: Sequence[int], error: str) -> None:
+    """Count an attempt on these messages, which hands them to the relay at once."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(_unlocked(ids)))
+            .values(attempts=OutboxMessage.attempts + 1, last_error=error)
+        )

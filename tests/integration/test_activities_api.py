@@ -331,7 +331,7 @@ class TestOutbox:
         lead = await make_lead()
         async with session_factory() as session, session.begin():
             # The API's own commit, without its fast-path delivery (as if it crashed there).
-            await _store(
+            _, owed = await _store(
                 session,
                 NewActivity(
                     event_id=f"crash-{uuid.uuid4().hex}",
@@ -340,6 +340,7 @@ class TestOutbox:
                     lead_id=lead["id"],
                 ),
             )
+            await outbox.enqueue_all(session, owed)
         assert await stage_of(admin, lead["id"]) == lead_stages["New"]
         delivered = await outbox.relay(session_factory, orchestrator, older_than_seconds=0)
         assert delivered >= 1
@@ -373,7 +374,7 @@ class TestOutbox:
         """The fast path and the relay may both deliver a message: the workflow applies it once."""
         lead = await make_lead()
         async with session_factory() as session, session.begin():
-            _, messages = await _store(
+            _, owed = await _store(
                 session,
                 NewActivity(
                     event_id=f"twice-{uuid.uuid4().hex}",
@@ -382,6 +383,7 @@ class TestOutbox:
                     lead_id=lead["id"],
                 ),
             )
+            messages = await outbox.enqueue_all(session, owed)
         for message in messages:
             await outbox.deliver(orchestrator, message)
         assert await outbox.deliver_committed(session_factory, orchestrator, messages) == 1

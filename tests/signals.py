@@ -1,0 +1,30 @@
+"""What workflows were signalled, read from their histories: deliveries, duplicates included."""
+
+import json
+from collections import Counter
+
+from temporalio.client import Client
+
+
+async def signalled_event_ids(client: Client, workflow_id: str, signal: str) -> Counter[str]:
+    """How many times each event id came in by `signal`, over every run of the workflow.
+
+    Counts signals as the server recorded them, before the workflow's own dedupe.
+    """
+    counts: Counter[str] = Counter()
+    run_id: str | None = None
+    # The latest run first; continue-as-new links each run to the one before it.
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        first = history.events[0].workflow_execution_started_event_attributes
+        for event in history.events:
+            if not event.HasField("workflow_execution_signaled_event_attributes"):
+                continue
+            signalled = event.workflow_execution_signaled_event_attributes
+            if signalled.signal_name == signal and signalled.input.payloads:
+                body = json.loads(signalled.input.payloads[0].data)
+                counts[str(body["event_id"])] += 1
+        if not first.continued_execution_run_id:
+            break
+        run_id = first.continued_execution_run_id
+    return counts
