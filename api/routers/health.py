@@ -1,5 +1,6 @@
 import asyncio
 
+import structlog
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -9,11 +10,9 @@ from api.deps import AuthFirstRoute, OrchestratorDep, SessionDep
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
+log = structlog.get_logger(__name__)
+
 DATABASE_CHECK_SECONDS = 2.0
-
-
-def first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [""])[0][:300]
 
 
 @router.get("/healthz", summary="The process is up")
@@ -27,7 +26,8 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "A dependency is down; the body says which"}},
 )
 async def readyz(session: SessionDep, orchestrator: OrchestratorDep) -> JSONResponse:
-    """Each check reads `ok` or `error: <why>`. The process serves either way: activities
+    """Each check reads `ok` or `error: <kind of failure>`; the full error (hosts, ports) goes to
+    the log, not to this unauthenticated answer. The process serves either way: activities
     posted while Temporal is down are kept and delivered once it is back."""
     checks: dict[str, str] = {}
     try:
@@ -35,9 +35,12 @@ async def readyz(session: SessionDep, orchestrator: OrchestratorDep) -> JSONResp
             await session.execute(text("select 1"))
         checks["database"] = "ok"
     except Exception as err:  # any failure is the answer here, not an error of this request
-        checks["database"] = f"error: {type(err).__name__}: {first_line(err)}"
+        log.warning("readiness: database check failed", error=str(err))
+        checks["database"] = f"error: {type(err).__name__}"
     problem = await orchestrator.probe()
-    checks["temporal"] = "ok" if problem is None else f"error: {problem}"
+    if problem is not None:
+        log.warning("readiness: temporal check failed", error=problem)
+    checks["temporal"] = "ok" if problem is None else "error: not reachable"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503

@@ -203,7 +203,7 @@ class TestIngestionWhileTemporalIsDown:
             ready = await api.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"] == "ok"
-        assert ready.json()["checks"]["temporal"].startswith("error: ")
+        assert ready.json()["checks"]["temporal"] == "error: not reachable"
         assert len(await outbox_rows(outage_sessions, [item["event_id"]])) == 1
 
 
@@ -337,5 +337,6 @@ async def test_readiness_names_a_database_that_is_down(outage_settings, temporal
     finally:
         await engine.dispose()
     assert ready.status_code == 503
-    assert ready.json()["checks"]["database"].startswith("error: OperationalError")
+    # The kind of failure only: the error's hosts and ports stay in the log.
+    assert ready.json()["checks"]["database"] == "error: OperationalError"
     assert ready.json()["checks"]["temporal"] == "ok"
