@@ -55,6 +55,8 @@ EFFECT_RETRY = RetryPolicy(
 EFFECT_TIMEOUT = timedelta(seconds=60)
 # The effect activity heartbeats: a dead worker's attempt is retried within this.
 EFFECT_HEARTBEAT = timedelta(seconds=10)
+# Events that arrive while a waiting step is recorded count for the wait.
+EVENTS_FROM_DELAY_START_PATCH = "events-from-delay-start"
 # What an `until_event` delay waits for, as activity types of the lead.
 DELAY_EVENTS = {
     "email_reply": {"email_reply"},
@@ -136,9 +138,15 @@ class StageChainWorkflow:
         config = action.config
         now = workflow.now()
         ends_at = resolve_delay(config, now)
-        await self._step(action, "waiting", result={"until": ends_at.isoformat()})
         wanted = DELAY_EVENTS.get(config.until_event or "", set())
-        if config.kind == DelayKind.UNTIL_EVENT:
+        # The wait counts events from the delay's start: cleared before the step is recorded,
+        # so an event arriving while that record is written is not lost.
+        waits_for_event = config.kind == DelayKind.UNTIL_EVENT
+        counts_from_start = waits_for_event and workflow.patched(EVENTS_FROM_DELAY_START_PATCH)
+        if counts_from_start:
+            self._seen_event_types.clear()
+        await self._step(action, "waiting", result={"until": ends_at.isoformat()})
+        if waits_for_event and not counts_from_start:
             self._seen_event_types.clear()
         ended_by = "timeout" if wanted else "timer"
         if ends_at > now:

@@ -38,6 +38,8 @@ class FakeChainStore:
     attempts: dict[str, int] = field(default_factory=dict)
     # Awaited by each effect before it does anything: holds the action open.
     before_effect: Callable[[ActionEffect], Awaitable[None]] | None = None
+    # Awaited by each step record before it is kept: holds the record open.
+    before_step: Callable[[ChainStepRecord], Awaitable[None]] | None = None
 
     def performed(self) -> list[str]:
         """Effect keys in the order they first happened."""
@@ -59,6 +61,8 @@ class FakeChainStore:
 
         @activity.defn(name="record_chain_step")
         async def record_chain_step(input: ChainStepRecord) -> None:
+            if self.before_step is not None:
+                await self.before_step(input)
             self.steps.append(input)
 
         @activity.defn(name="finish_chain_run")

@@ -17,7 +17,12 @@ from temporalio.worker import Worker
 
 from devstack.temporal import test_server_binary as time_skipping_server
 from domain.activities import LeadEvent
-from domain.chain_execution import ActionEffect, StageChainInput, chain_workflow_id
+from domain.chain_execution import (
+    ActionEffect,
+    ChainStepRecord,
+    StageChainInput,
+    chain_workflow_id,
+)
 from domain.leads import LeadWorkflowInput, MoveStageRequest, StageChangeInput
 from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
@@ -350,6 +355,35 @@ class TestVersionsAndStages:
         )
         await lead.signal(LeadWorkflow.activity, reply)
         assert await stack.finished(entry) == "completed"
+        done = next(s for s in stack.chains.steps if s.type == "delay" and s.status == "completed")
+        assert done.result and done.result["ended_by"] == "event"
+
+    async def test_an_event_arriving_while_the_wait_is_recorded_ends_the_wait(self, stack) -> None:
+        """The reply reaches the chain while its `waiting` step is being written: it counts."""
+        stack.chains.chains[ATTEMPTING] = [
+            actions(
+                {"type": "delay", "config": {"until_event": "email_reply", "timeout": "P14D"}},
+                {"type": "create_task", "config": {"title": "They replied"}},
+            )
+        ]
+        lead = await stack.start_lead()
+
+        async def reply_meanwhile(step: ChainStepRecord) -> None:
+            if step.type != "delay" or step.status != "waiting":
+                return
+            chain = stack.client.get_workflow_handle(step.workflow_id)
+            await chain.signal(StageChainWorkflow.lead_event, reply())
+            # Held until the server has the signal: it is delivered while this record runs.
+            while not [
+                e
+                async for e in chain.fetch_history_events()
+                if e.HasField("workflow_execution_signaled_event_attributes")
+            ]:
+                await asyncio.sleep(0.02)
+
+        stack.chains.before_step = reply_meanwhile
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        assert await stack.finished(stack.entry) == "completed"
         done = next(s for s in stack.chains.steps if s.type == "delay" and s.status == "completed")
         assert done.result and done.result["ended_by"] == "event"
 
