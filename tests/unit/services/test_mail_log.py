@@ -96,7 +96,7 @@ class TestMailLog:
         path.write_bytes(b"From leadpipe Mon Jan 05 10:00:00 2026\nTo: ada@exam")
         assert MailLog(path).append_once(message("k/1"))
         assert not MailLog(path).append_once(message("k/1"))
-        cut, whole = mailbox.mbox(path, create=False)
+        _cut, whole = mailbox.mbox(path, create=False)
         assert whole["To"] == "ada@example.com" and whole[KEY_HEADER] == "k/1"
 
     def test_a_long_key_stays_on_one_header_line(self, tmp_path: Path) -> None:
