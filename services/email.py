@@ -6,8 +6,9 @@ What one effect key's email gets, whatever crashes:
   exclusive lock on the file before anything is written (MailLog), so a retry after a crash
   between the write and the commit finds it there and writes nothing.
 - SMTP: at least once, and every copy has the same `Message-ID` (`message_id`). A server's
-  250 cannot be checked afterwards, so a retry of an email left `sending` sends it again; the
-  recipient's mail system can drop the repeat by its Message-ID.
+  250 cannot be checked afterwards, so a retry of an email left `sending` (or whose
+  connection broke) sends it again; the recipient's mail system can drop the repeat by its
+  Message-ID.
 """
 
 import asyncio
