@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # else appended to <data_dir>/mail.log.
     smtp_url: str | None = None
     mail_from: str = "leadpipe@localhost"
+    # For crash tests only: the process kills itself (SIGKILL) when it reaches this point.
+    # `after_email_send`: an email was handed over, its `sent` not yet committed.
+    fault_point: Literal["after_email_send"] | None = None
     # Signs chain webhooks whose action has no secret of its own.
     webhook_secret: str | None = None
     # Request bodies over these sizes get a 413 before they are read or parsed; a batch of

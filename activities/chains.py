@@ -184,7 +184,8 @@ class ChainActivities:
                 )
             )
         if isinstance(action, SendEmailAction | NotifyOwnerAction) and "email_id" in result:
-            delivery = await self._email.send(result["email_id"])
+            # An SMTP hand-off may take its whole timeout (30 s): heartbeat meanwhile.
+            delivery = await heartbeating(self._email.send(result["email_id"]))
             result["status"] = delivery.status
             if delivery.status == "failed":
                 raise Conflict(f"the email was not sent: {delivery.error}")

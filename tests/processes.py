@@ -60,12 +60,14 @@ class Service:
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def start(self) -> None:
+    def start(self, extra_env: Mapping[str, str] | None = None) -> None:
+        """Start it; `extra_env` holds for this start only."""
         assert not self.is_running, f"{self.name} is already running"
         self.starts += 1
         self.log = self._log_dir / f"{self.name}-{self.starts}.log"
+        env = {**self._env, **(extra_env or {})}
         with self.log.open("wb") as out:
-            self.process = process.spawn(self._args, env=self._env, cwd=process.ROOT, stdout=out)
+            self.process = process.spawn(self._args, env=env, cwd=process.ROOT, stdout=out)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown of any kind, as when a machine or container dies."""

@@ -98,7 +98,8 @@ class EmailOutboxMessage(Base):
     lead_id: Mapped[int | None] = mapped_column(
         ForeignKey("leads.id", ondelete="SET NULL"), index=True
     )
-    # queued | sent | failed
+    # queued | sending (handed over, or about to be, and not yet recorded as sent) | sent |
+    # failed
     status: Mapped[str] = mapped_column(String(10), default="queued", server_default="queued")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()

@@ -122,13 +122,17 @@ async def add_email(session: AsyncSession, email: EmailOutboxMessage) -> EmailOu
     return email
 
 
-async def lock_queued_emails(
+# Not sent yet: `sending` is an email whose hand-off began and was never recorded as done.
+UNSENT_EMAIL = ("queued", "sending")
+
+
+async def unsent_email_ids(
     session: AsyncSession, *, limit: int, ids: Sequence[int] | None = None
-) -> Sequence[EmailOutboxMessage]:
-    """Queued emails, oldest first, locked; rows another sender holds are skipped."""
+) -> Sequence[int]:
+    """Unsent emails, oldest first; rows another sender holds are skipped."""
     query = (
-        select(EmailOutboxMessage)
-        .where(EmailOutboxMessage.status == "queued")
+        select(EmailOutboxMessage.id)
+        .where(EmailOutboxMessage.status.in_(UNSENT_EMAIL))
         .order_by(EmailOutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -136,6 +140,30 @@ async def lock_queued_emails(
     if ids is not None:
         query = query.where(EmailOutboxMessage.id.in_(ids))
     return (await session.scalars(query)).all()
+
+
+async def claim_email(session: AsyncSession, email_id: int) -> EmailOutboxMessage | None:
+    """This email, locked, if it is unsent and no other sender holds it."""
+    return await session.scalar(
+        select(EmailOutboxMessage)
+        .where(EmailOutboxMessage.id == email_id, EmailOutboxMessage.status.in_(UNSENT_EMAIL))
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def lock_claimed_email(
+    session: AsyncSession, email_id: int, attempt: int
+) -> EmailOutboxMessage | None:
+    """This email, locked, if it is still `sending` under claim `attempt` and free."""
+    return await session.scalar(
+        select(EmailOutboxMessage)
+        .where(
+            EmailOutboxMessage.id == email_id,
+            EmailOutboxMessage.status == "sending",
+            EmailOutboxMessage.attempts == attempt,
+        )
+        .with_for_update(skip_locked=True)
+    )
 
 
 async def get_email(session: AsyncSession, email_id: int) -> EmailOutboxMessage | None:

@@ -2,11 +2,11 @@
 until accepted, against whichever API answers.
 
 Each lead follows one script: `email_sent` and a `note` in one batch (the email moves the lead
-to Attempting, whose chain starts: a task, a wait for an email open, a second task), then,
-once its chain shows waiting, an `email_open` on its own, which lets the chain finish. A wait
-counts only events that come after it starts, and an open that arrives as it starts may go
-unseen; like a contact who opens again, the script sends another open (a new event) while
-the chain still waits some seconds later.
+to Attempting, whose chain starts: a task, an email, a wait for an email open, a second
+task); then, once its chain shows waiting, an `email_open` on its own, which lets the chain
+finish. A wait counts only events that come after it starts, and an open that arrives as it
+starts may go unseen; like a contact who opens again, the script sends another open (a new
+event) while the chain still waits some seconds later.
 """
 
 import asyncio
@@ -38,8 +38,8 @@ class Script:
     sent: str = field(default_factory=lambda: f"sent-{uuid.uuid4().hex}")
     note: str = field(default_factory=lambda: f"note-{uuid.uuid4().hex}")
     opens: list[str] = field(default_factory=list)
-    # A retry resends the same body: the same event_id with another body is refused (422).
-    first_step_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    # Fixed: a retry must be the same request, or its event id counts as reused (422).
+    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # 0: nothing accepted yet; 1: the email and the note accepted; 2: its chain completed.
     step: int = 0
     last_open_at: float = 0.0
@@ -50,12 +50,12 @@ class Script:
 
 
 def activity(
-    event_id: str, type_: str, lead_id: int, occurred_at: str | None = None
+    event_id: str, type_: str, lead_id: int, occurred_at: datetime | None = None
 ) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "type": type_,
-        "occurred_at": occurred_at or datetime.now(UTC).isoformat(),
+        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
         "lead_id": lead_id,
     }
 
@@ -93,8 +93,8 @@ class Load:
     async def _first_step(self, http: httpx.AsyncClient, due: list[Script]) -> None:
         items = []
         for s in due:
-            items.append(activity(s.sent, "email_sent", s.lead_id, s.first_step_at))
-            items.append(activity(s.note, "note", s.lead_id, s.first_step_at))
+            items.append(activity(s.sent, "email_sent", s.lead_id, s.sent_at))
+            items.append(activity(s.note, "note", s.lead_id, s.sent_at))
         body = await self._post(http, "/v1/activities:batch", {"activities": items})
         if body is None:
             return

@@ -1,12 +1,14 @@
 """Chaos: under a steady load of activities and chain runs, kill the workers and the APIs,
 restart Temporal and PostgreSQL; afterwards every accepted activity is applied exactly once,
-every chain effect exists once, and no run is stuck.
+every chain effect exists once (each chain's email is in the mail log once, though a worker
+kills itself between sending one and recording it), and no run is stuck.
 
 The short scenario runs with the suite (about a minute and a half); the full one is
 `make chaos` (`pytest -m chaos`), several minutes of repeated faults with longer outages.
 """
 
 import asyncio
+import mailbox
 import shutil
 import tempfile
 import time
@@ -22,7 +24,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from db.models import ChainRun, Lead, LeadStageChange, OutboxMessage, Pipeline, Stage, Task
 from tests.chaos.load import Load, Script
-from tests.chaos.stack import Stack, say
+from tests.chaos.stack import FAULT_POINT, Stack, say
 from tests.signals import signalled_event_ids
 
 Fault = Callable[[Stack], Awaitable[None]]
@@ -120,7 +122,7 @@ async def stage_ids(stack: Stack) -> tuple[int, dict[str, int]]:
 
 async def prepare(stack: Stack, leads: int) -> tuple[list[Script], list[str]]:
     """The Attempting chain and the leads, before any fault; returns the scripts and the
-    ids of the chain's two task actions."""
+    ids of the chain's actions with an effect: two tasks, then the email."""
     pipeline_id, stages = await stage_ids(stack)
     headers = {"Authorization": f"Bearer {stack.token}"}
     async with httpx.AsyncClient(base_url=stack.api_urls[0], headers=headers, timeout=30) as http:
@@ -129,6 +131,7 @@ async def prepare(stack: Stack, leads: int) -> tuple[list[Script], list[str]]:
             json={
                 "actions": [
                     {"type": "create_task", "config": {"title": "Call", "due_in": "P1D"}},
+                    {"type": "send_email", "config": {"subject": "Hello", "body": "Hi"}},
                     {
                         "type": "delay",
                         "config": {"until_event": "email_open", "timeout": "P1D"},
@@ -141,12 +144,15 @@ async def prepare(stack: Stack, leads: int) -> tuple[list[Script], list[str]]:
         actions = chain.json()["actions"]
         scripts = []
         for i in range(leads):
-            contact = await http.post("/v1/contacts", json={"first_name": "C", "last_name": str(i)})
+            contact = await http.post(
+                "/v1/contacts",
+                json={"first_name": "C", "last_name": str(i), "email": f"c{i}@example.com"},
+            )
             assert contact.status_code == 201, contact.text
             lead = await http.post("/v1/leads", json={"contact_id": contact.json()["id"]})
             assert lead.status_code == 201, lead.text
             scripts.append(Script(lead.json()["id"]))
-    return scripts, [actions[0]["id"], actions[2]["id"]]
+    return scripts, [actions[0]["id"], actions[3]["id"], actions[1]["id"]]
 
 
 async def run_faults(stack: Stack, faults: tuple[tuple[float, Fault], ...]) -> None:
@@ -200,13 +206,23 @@ async def wait_until_settled(
     return now
 
 
+def mail_log_sends(stack: Stack) -> Counter[str]:
+    """Messages in the stack's mail log per idempotency key."""
+    path = stack.root / "data" / "mail.log"
+    if not path.exists():
+        return Counter()
+    return Counter(str(m["X-Leadpipe-Idempotency-Key"]) for m in mailbox.mbox(path, create=False))
+
+
 async def verify(
-    stack: Stack, scripts: list[Script], attempting: int, task_actions: list[str]
+    stack: Stack, scripts: list[Script], attempting: int, effect_actions: list[str]
 ) -> tuple[Counter[str], list[str]]:
     """Counts for the report, and every broken promise found."""
     assert stack.sessions is not None and stack.client is not None
     counts: Counter[str] = Counter()
     problems: list[str] = []
+    *task_actions, email_action = effect_actions
+    sends = mail_log_sends(stack)
     ids = [s.lead_id for s in scripts]
     async with stack.sessions() as session:
         moves = (
@@ -278,11 +294,15 @@ async def verify(
             problems.append(f"{lead}: tasks {tasks_of.get(s.lead_id)}, expected {wanted}")
         else:
             counts["chain tasks"] += 2
+        email_key = f"{workflow_id}/{email_action}/1"
+        counts[f"mail log sends per key: {sends[email_key]}"] += 1
+        if sends[email_key] != 1:
+            problems.append(f"{lead}: {sends[email_key]} messages in the mail log, not 1")
     return counts, problems
 
 
 async def run_scenario(stack: Stack, scenario: Scenario) -> None:
-    scripts, task_actions = await prepare(stack, scenario.leads)
+    scripts, effect_actions = await prepare(stack, scenario.leads)
     _, stages = await stage_ids(stack)
     attempting = stages["Attempting"]
     assert stack.sessions is not None
@@ -301,10 +321,13 @@ async def run_scenario(stack: Stack, scenario: Scenario) -> None:
         stack, scripts, attempting, max(10.0, deadline - time.monotonic())
     )
     took = time.monotonic() - started
-    counts, problems = await verify(stack, scripts, attempting, task_actions)
+    counts, problems = await verify(stack, scripts, attempting, effect_actions)
     counts["activities accepted"] = len(load.accepted)
     counts["worker restarts after a fatal error"] = sum(
         w.all_output().count("worker failed; starting again") for w in stack.each("worker")
+    )
+    counts[f"workers killed at the fault point {FAULT_POINT}"] = sum(
+        w.all_output().count(f"fault point {FAULT_POINT}") for w in stack.each("worker")
     )
     print(
         "\n".join(

@@ -6,10 +6,13 @@ own, against the real dev server and database; the API in this process talks to 
 SIGKILL hits it inside an action (a webhook whose receiver is slow to answer) and between
 steps (a delay waiting for an email reply); a new worker process then finishes the chain.
 Database effects happen once per action; the webhook, at least once by nature, is called
-again with the same idempotency key so its receiver can drop the repeat.
+again with the same idempotency key so its receiver can drop the repeat. A worker that kills
+itself between sending an email and recording it (`LEADPIPE_FAULT_POINT=after_email_send`)
+leaves one message in the mail log; over SMTP the retry resends it with the same Message-ID.
 """
 
 import asyncio
+import mailbox
 import os
 import signal
 import subprocess
@@ -25,6 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,8 +36,10 @@ from api.app import create_app
 from config import Settings
 from db.engine import SessionFactory
 from db.models import Deal, EmailOutboxMessage, Lead, Task
+from services.email import message_id
 from services.orchestrator import Orchestrator
 from tests.integration.eventually import eventually
+from tests.integration.test_email import Inbox, free_port
 from tests.stack import Api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +62,7 @@ class WorkerProcess:
         self._started = 0
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, **extra_env: str) -> None:
         assert self.process is None or self.process.poll() is not None
         self._started += 1
         self.log = self._log_dir / f"worker-{self._started}.log"
@@ -64,7 +70,7 @@ class WorkerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "worker.py"],
                 cwd=REPO_ROOT,
-                env=self._env,
+                env={**self._env, **extra_env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -85,6 +91,16 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    async def died(self, timeout: float) -> int | None:
+        """Until the process ends by itself; returns its exit status (-9: SIGKILL)."""
+        assert self.process is not None
+        process = self.process
+
+        async def status() -> int | None:
+            return process.poll()
+
+        return await eventually(status, lambda code: code is not None, timeout=timeout)
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no heartbeat or completion sent."""
@@ -401,3 +417,95 @@ async def _stage_of(session_factory: SessionFactory, lead_id: int) -> int | None
     async with session_factory() as session:
         stage: int | None = await session.scalar(select(Lead.stage_id).where(Lead.id == lead_id))
         return stage
+
+
+FAULT = {"LEADPIPE_FAULT_POINT": "after_email_send"}
+
+
+async def email_row(session_factory: SessionFactory, lead_id: int) -> EmailOutboxMessage:
+    async with session_factory() as session:
+        rows = (
+            await session.scalars(
+                select(EmailOutboxMessage).where(EmailOutboxMessage.lead_id == lead_id)
+            )
+        ).all()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def sends_in_mail_log(settings: Settings, key: str) -> int:
+    path = settings.data_dir / "mail.log"
+    if not path.exists():
+        return 0
+    return sum(m["X-Leadpipe-Idempotency-Key"] == key for m in mailbox.mbox(path, create=False))
+
+
+async def killed_after_sending_an_email(
+    api: Api, worker: WorkerProcess, session_factory: SessionFactory, **env: str
+) -> tuple[int, str]:
+    """A chain [email, task] run by a worker that kills itself once the email is handed over
+    -> (lead id, the email's key)."""
+    worker.start(**env, **FAULT)
+    await worker.ready()
+    lead_id, saved = await lead_entering_a_chain(api, [EMAIL, task("after")])
+    assert await worker.died(timeout=30) == -signal.SIGKILL, worker.output()
+    (run,) = await runs_of(api, lead_id)
+    row = await email_row(session_factory, lead_id)
+    assert row.status == "sending"  # handed over, never recorded as sent
+    assert row.idempotency_key == f"{run['workflow_id']}/{saved['actions'][0]['id']}/1"
+    return lead_id, row.idempotency_key
+
+
+async def test_a_worker_killed_between_sending_an_email_and_recording_it_writes_it_once(
+    crash_api: Api, worker: WorkerProcess, crash_settings: Settings, session_factory
+) -> None:
+    lead_id, key = await killed_after_sending_an_email(crash_api, worker, session_factory)
+    assert sends_in_mail_log(crash_settings, key) == 1
+
+    worker.start()
+    await worker.ready()
+    run = await wait_for_run(crash_api, lead_id, "completed", RECOVERY_SECONDS)
+    assert [s["status"] for s in run["steps"]] == ["completed", "completed"]
+    # The retry found the email in the log: one message under its key, now recorded as sent.
+    assert sends_in_mail_log(crash_settings, key) == 1
+    row = await email_row(session_factory, lead_id)
+    assert row.status == "sent" and row.attempts == 2
+    assert await task_titles(session_factory, lead_id) == ["after"]
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[str, Inbox]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", inbox
+    finally:
+        controller.stop()
+
+
+async def test_over_smtp_a_worker_killed_after_sending_resends_with_the_same_message_id(
+    crash_api: Api,
+    worker: WorkerProcess,
+    crash_settings: Settings,
+    session_factory,
+    smtp_inbox: tuple[str, Inbox],
+) -> None:
+    url, inbox = smtp_inbox
+    lead_id, key = await killed_after_sending_an_email(
+        crash_api, worker, session_factory, LEADPIPE_SMTP_URL=url
+    )
+    assert len(inbox.messages) == 1
+
+    worker.start(LEADPIPE_SMTP_URL=url)
+    await worker.ready()
+    await wait_for_run(crash_api, lead_id, "completed", RECOVERY_SECONDS)
+    # SMTP cannot tell whether the first hand-off arrived: at most one copy more, and every
+    # copy carries the Message-ID derived from the key, by which the receiver drops it.
+    assert 1 <= len(inbox.messages) <= 2
+    expected = message_id(key, crash_settings.mail_from.split("@")[1])
+    assert {m["Message-ID"] for m in inbox.messages} == {expected}
+    assert {m["X-Leadpipe-Idempotency-Key"] for m in inbox.messages} == {key}
+    assert (await email_row(session_factory, lead_id)).status == "sent"
+    assert sends_in_mail_log(crash_settings, key) == 0

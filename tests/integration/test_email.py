@@ -1,6 +1,7 @@
 """Chain emails: queued once per key, then sent by EmailSender to `mail.log` (the default) or to
 an SMTP server (a local aiosmtpd server started here)."""
 
+import mailbox
 import socket
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from db.engine import SessionFactory
 from db.models import EmailOutboxMessage
 from domain.chains import SendEmailConfig
 from services import chain_effects
-from services.email import EmailSender
+from services.email import EmailSender, message_id
 
 CONFIG = SendEmailConfig(subject="Hello {{contact.first_name}}", body="Hi {{contact.first_name}}!")
 
@@ -167,3 +168,65 @@ class TestSend:
         assert delivery.status == "failed"
         assert delivery.error is not None and "cannot be built" in delivery.error
         assert not (tmp_path / "mail.log").exists()
+
+
+async def as_if_killed_before_the_commit(session_factory: SessionFactory, email_id: int) -> None:
+    """The row as a sender killed after the hand-off leaves it: claimed, never marked sent."""
+    async with session_factory() as session, session.begin():
+        row = await session.get(EmailOutboxMessage, email_id)
+        assert row is not None and row.status == "sent"
+        row.status, row.sent_at = "sending", None
+
+
+def keys_in(path: Path) -> list[str]:
+    return [str(m["X-Leadpipe-Idempotency-Key"]) for m in mailbox.mbox(path, create=False)]
+
+
+class TestSendOnce:
+    async def test_a_retry_after_a_crash_finds_the_email_in_the_mail_log_and_writes_nothing(
+        self, admin, make_lead, session_factory, settings: Settings, tmp_path: Path
+    ) -> None:
+        email = await queued(session_factory, make_lead, admin)
+        sender = EmailSender(session_factory, settings.model_copy(update={"data_dir": tmp_path}))
+        assert (await sender.send(email["email_id"])).status == "sent"
+        await as_if_killed_before_the_commit(session_factory, email["email_id"])
+        # A new process: nothing in memory, only the log.
+        again = EmailSender(session_factory, settings.model_copy(update={"data_dir": tmp_path}))
+        assert (await again.send(email["email_id"])).status == "sent"
+        assert keys_in(tmp_path / "mail.log") == [email["key"]]
+        async with session_factory() as session:
+            row = await session.get(EmailOutboxMessage, email["email_id"])
+        assert row is not None and row.attempts == 2 and row.sent_at is not None
+
+    async def test_over_smtp_a_retry_after_a_crash_resends_with_the_same_message_id(
+        self, admin, make_lead, session_factory, settings: Settings, smtp_server
+    ) -> None:
+        port, inbox = smtp_server
+        email = await queued(session_factory, make_lead, admin)
+        sender = EmailSender(
+            session_factory, settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
+        )
+        assert (await sender.send(email["email_id"])).status == "sent"
+        await as_if_killed_before_the_commit(session_factory, email["email_id"])
+        assert (await sender.send(email["email_id"])).status == "sent"
+        expected = message_id(email["key"], settings.mail_from.split("@")[1])
+        assert [m["Message-ID"] for m in inbox.messages] == [expected, expected]
+        assert inbox.messages[0].as_bytes() == inbox.messages[1].as_bytes()
+
+    async def test_an_email_another_sender_is_handing_over_is_left_to_it(
+        self, admin, make_lead, session_factory, settings: Settings, tmp_path: Path
+    ) -> None:
+        email = await queued(session_factory, make_lead, admin)
+        async with session_factory() as session, session.begin():
+            row = await session.get(EmailOutboxMessage, email["email_id"])
+            assert row is not None
+            row.status, row.attempts = "sending", 1
+        sender = EmailSender(session_factory, settings.model_copy(update={"data_dir": tmp_path}))
+        async with session_factory() as holder, holder.begin():
+            # The other sender holds its row while it hands the email over.
+            await holder.get(EmailOutboxMessage, email["email_id"], with_for_update=True)
+            assert (await sender.send(email["email_id"])).status == "sending"
+            assert not (tmp_path / "mail.log").exists()
+        # It died without writing: the next try sends it.
+        assert (await sender.send(email["email_id"])).status == "sent"
+        assert keys_in(tmp_path / "mail.log") == [email["key"]]
