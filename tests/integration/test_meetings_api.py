@@ -116,6 +116,18 @@ class TestCalendarMeetings:
         assert a["meeting_id"] != b["meeting_id"]
         assert (await admin.ok("get", f"/meetings/{b['meeting_id']}"))["owner_id"] == ben["id"]
 
+    async def test_a_calendar_meeting_of_nobody_is_still_one_record(self, admin) -> None:
+        contact = await admin.ok("post", "/contacts", {"first_name": "Jo"}, status=201)
+        key = f"gcal-{uuid.uuid4().hex}"
+        first = {**meeting_post(None, meeting_id=key, title="A"), "contact_id": contact["id"]}
+        second = {**meeting_post(None, meeting_id=key, title="B"), "contact_id": contact["id"]}
+        second["occurred_at"] = at(0.1)
+        a = await admin.ok("post", "/activities", first)
+        b = await admin.ok("post", "/activities", second)
+        assert a["meeting_id"] == b["meeting_id"]
+        meeting = await admin.ok("get", f"/meetings/{a['meeting_id']}")
+        assert meeting["owner_id"] is None and meeting["title"] == "B"
+
     async def test_without_a_calendar_id_each_post_is_its_own_meeting(
         self, admin, make_user
     ) -> None:
