@@ -23,9 +23,12 @@ from api.routers import (
     lead_settings,
     lead_types,
     leads,
+    meetings,
     pipelines,
+    sequences,
     tasks,
     users,
+    workspace_settings,
 )
 from config import Settings, get_settings
 from db.engine import create_engine, create_session_factory
@@ -85,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         chains,
         tasks,
+        meetings,
+        sequences,
+        workspace_settings,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -25,6 +25,7 @@ from db.models import User
 from domain.roles import ADMINS, RECORD_EDITORS, Role
 from services.auth import admit_to_workspace, authenticate, require_role
 from services.orchestrator import Orchestrator
+from services.workspace_settings import require_enabled
 
 bearer = HTTPBearer(auto_error=False, description="A user's API token")
 
@@ -74,6 +75,18 @@ class Gate:
 
     async def __call__(self, request: Request, user: CurrentUser) -> User:
         self.check(user, f"{request.method} {request.url.path}")
+        return user
+
+
+class WorkspaceSwitch(Gate):
+    """PERM-9: while the account has the workspace switched off, its endpoints answer 404 to
+    every signed-in caller, as if they were not there. A Gate, so AuthFirstRoute applies it
+    to unreadable bodies too; put it first on a router (`dependencies=[WorkspaceOn]`)."""
+
+    async def __call__(self, request: Request, user: CurrentUser) -> User:
+        async with get_session_factory(request)() as session:
+            await use_autocommit(session)
+            await require_enabled(session)
         return user
 
 
@@ -136,3 +149,5 @@ Admin = Annotated[User, Depends(require_roles(ADMINS))]
 RecordEditor = Annotated[User, Depends(require_roles(RECORD_EDITORS))]
 # PERM-3/PERM-4: a current seat, or a super admin (the service decides whose workspace).
 WorkspaceUser = Annotated[User, Depends(Gate(admit_to_workspace))]
+# PERM-9: on every workspace router, before anything else.
+WorkspaceOn = Depends(WorkspaceSwitch(check=lambda user, action: None))

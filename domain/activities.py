@@ -19,6 +19,10 @@ class ActivityType(StrEnum):
     NOTE = "note"
 
 
+# Event ids Leadpipe gives the activities it records itself (an outcome set later, a meeting
+# made by hand); a client's event_id may not start with it, so the two never collide.
+INTERNAL_EVENT_PREFIX = "leadpipe/"
+
 # A call counts as outreach once it happened: completed, or logged with no status (AUT-3).
 COMPLETED_CALL_STATUSES = frozenset({"completed", ""})
 
@@ -41,6 +45,9 @@ def event_kinds(activity_type: str, details: dict[str, Any]) -> frozenset[Progre
             kinds.add(ProgressionEvent.CALL_CONNECTED)
     elif activity_type == ActivityType.MEETING:
         meeting = details.get("meeting") or {}
+        if meeting.get("kind") == "busy":
+            # An out-of-office block is on the calendar, but it is nobody's outreach.
+            return frozenset()
         if meeting.get("booked_by_contact"):
             kinds.add(ProgressionEvent.MEETING_BOOKED_BY_CONTACT)
         elif meeting.get("outcome", "scheduled") == "scheduled":

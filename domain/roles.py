@@ -10,6 +10,14 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
+class Visibility(StrEnum):
+    """PERM-7: the CRM records of a kind a user sees: all, or the ones they own (activities:
+    the ones they logged)."""
+
+    ALL = "all"
+    OWNED = "owned"
+
+
 class Seat(StrEnum):
     """A user's sales seat; `None` on the user is no seat."""
 
@@ -41,3 +49,19 @@ def has_workspace(role: Role, seat: Seat | None) -> bool:
 def may_view_workspace_of_others(role: Role) -> bool:
     """PERM-4: only a super admin sees another user's workspace, with or without a seat."""
     return role == Role.SUPER_ADMIN
+
+
+def user_change_refusal(actor: Role, target: Role, new_role: Role | None) -> str | None:
+    """Why an admin `actor` may not change a user whose role is `target` (to `new_role`, if
+    the change names one); None when allowed.
+
+    Only a super admin grants super_admin, and only a super admin changes a super admin (an
+    admin could otherwise demote or deactivate the account's owners).
+    """
+    if actor == Role.SUPER_ADMIN:
+        return None
+    if target == Role.SUPER_ADMIN:
+        return "only a super_admin may change a super_admin"
+    if new_role == Role.SUPER_ADMIN:
+        return "only a super_admin may grant super_admin"
+    return None

@@ -1,7 +1,7 @@
 """Activity ingestion: store once per event_id, then deliver to the leads it concerns."""
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,16 +12,19 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
 from db.errors import domain_error
-from db.models import Activity, Company, Contact, Deal, Lead, User
+from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
 from db.repositories import activities as activities_repo
+from db.repositories.activities import ActivityFilter
 from domain.activities import LeadEvent, event_kinds
 from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
 from domain.idempotency import fingerprint
 from domain.leads import workflow_id_for
 from domain.roles import EVERYONE
-from services import outbox
+from services import outbox, visibility
 from services.auth import require_role
+from services.engagements import record_engagement
 from services.orchestrator import Orchestrator
+from services.pagination import Page, decode_position, encode_position
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +40,17 @@ class NewActivity:
     deal_id: int | None = None
     company_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The existing meeting or call the activity is about (an outcome set later, a meeting
+    # made by hand): it is linked to it and makes no record of its own.
+    meeting_record_id: int | None = None
+    call_record_id: int | None = None
+    # The meeting fields the poster set (None: all): a calendar update changes only these.
+    given: frozenset[str] | None = None
+
+
+# Not part of what a poster sends: left out of the request fingerprint, so the fingerprints
+# of activities posted before these fields existed still match their retries.
+_UNPOSTED = frozenset({"event_id", "meeting_record_id", "call_record_id", "given"})
 
 
 @dataclass(frozen=True)
@@ -62,10 +76,23 @@ async def record_activity(
     """
     require_role(actor, EVERYONE, "posting activities")
     async with session_factory() as session, session.begin():
-        recorded, owed = await _store(session, data)
-        messages = await outbox.enqueue_all(session, owed)
+        recorded, messages = await store_activity(session, data)
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return recorded
+
+
+async def store_activity(
+    session: AsyncSession, data: NewActivity
+) -> tuple[Recorded, Sequence[OutboxMessage]]:
+    """Store an activity inside the caller's transaction and queue its deliveries; the caller
+    hands the messages to `outbox.deliver_committed` once it has committed.
+
+    For use cases that change a record and post the activity that stands for the change in
+    one transaction (a meeting's outcome): both commit, or neither. Raises as
+    `record_activity`.
+    """
+    recorded, owed = await _store(session, data)
+    return recorded, await outbox.enqueue_all(session, owed)
 
 
 async def record_batch(
@@ -143,7 +170,7 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
             ref = getattr(data, name)
             raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")
     lead_ids = await _open_leads_concerned(session, data, lead_kind)
-    request = fingerprint({k: v for k, v in asdict(data).items() if k != "event_id"})
+    request = fingerprint({k: v for k, v in asdict(data).items() if k not in _UNPOSTED})
     activity, is_new = await activities_repo.insert_once(
         session,
         {
@@ -164,6 +191,13 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         if activity.request_fingerprint not in (None, request):
             raise key_reused("event_id", data.event_id)
         return Recorded(activity, False, tuple(activity.delivered_lead_ids or ())), []
+    await record_engagement(
+        session,
+        activity,
+        meeting_id=data.meeting_record_id,
+        call_id=data.call_record_id,
+        given=data.given,
+    )
     kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
     event = LeadEvent(
         event_id=activity.event_id,
@@ -195,3 +229,26 @@ async def _open_leads_concerned(
     if data.contact_id is not None:
         return await activities_repo.open_lead_ids_of_contact(session, data.contact_id)
     return []
+
+
+async def list_activities(
+    session: AsyncSession,
+    actor: User,
+    query: ActivityFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[Activity]:
+    """The timeline: activities newest first, filtered by record and type, and by what the
+    caller may see (PERM-7: `owned` activity visibility shows the ones they logged).
+
+    Raises InvalidInput (a cursor this API did not hand out).
+    """
+    require_role(actor, EVERYONE, "reading activities")
+    query = replace(query, user_id=visibility.activities_logged_by(actor))
+    rows = await activities_repo.list_activities(
+        session, query, before=decode_position(cursor), limit=limit + 1
+    )
+    items = rows[:limit]
+    more = len(rows) > limit and items
+    return Page(items, encode_position(items[-1].occurred_at, items[-1].id) if more else None)

@@ -19,6 +19,8 @@ class Entity(StrEnum):
     DISQUALIFICATION_REASON = "disqualification_reason"
     LEAD_TYPE = "lead_type"
     PIPELINE_AUTOMATION = "pipeline_automation"
+    USER = "user"
+    WORKSPACE_SETTINGS = "workspace_settings"
 
 
 class Action(StrEnum):

@@ -26,12 +26,15 @@ def hash_token(token: str) -> str:
 
 
 async def authenticate(session: AsyncSession, token: str | None) -> User:
-    """The user a bearer token belongs to. Raises Unauthorized for a missing or unknown token."""
+    """The active user a bearer token belongs to. Raises Unauthorized for a missing or unknown
+    token, or the token of a deactivated user."""
     if not token:
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     user = await users_repo.get_by_token_hash(session, hash_token(token))
     if user is None:
         raise Unauthorized("the bearer token is not valid")
+    if not user.active:
+        raise Unauthorized("the bearer token belongs to a deactivated user")
     return user
 
 

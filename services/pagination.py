@@ -4,9 +4,10 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from domain.bounds import INT_MAX
+from domain.bounds import EARLIEST, INT_MAX, LATEST
 from domain.errors import invalid
 
 T = TypeVar("T")
@@ -53,3 +54,30 @@ def to_page(rows: Sequence[T], request: PageRequest, id_of: Callable[[T], int]) 
     has_more = len(rows) > request.limit
     items = rows[: request.limit]
     return Page(items, encode_cursor(id_of(items[-1])) if has_more and items else None)
+
+
+def encode_position(at: datetime, last_id: int) -> str:
+    """A cursor for lists ordered by (a time, id): the pair of the page's last row."""
+    raw = f"at|{at.astimezone(UTC).isoformat()}|{last_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (time, id) an `encode_position` cursor holds; None without a cursor. Raises
+    InvalidInput (`cursor`, `format`) for anything this service did not hand out."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, at_text, id_text = raw.split("|")
+        at, last_id = datetime.fromisoformat(at_text), int(id_text)
+        if (
+            prefix != "at"
+            or at.tzinfo is None
+            or not 0 <= last_id <= INT_MAX
+            or not EARLIEST <= at.astimezone(UTC) < LATEST
+        ):
+            raise ValueError(raw)
+        return at, last_id
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise invalid("cursor", "format", "cursor is not one this API returned") from None

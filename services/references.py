@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Base, Company, Contact, Deal, Lead, User
+from db.models import Base, Company, Contact, Deal, Lead, SalesSequence, User
 from db.repositories import records
 from domain.errors import invalid
 
@@ -20,6 +20,7 @@ MODELS: Mapping[str, type[Base]] = {
     "lead_id": Lead,
     "parent_lead_id": Lead,
     "deal_id": Deal,
+    "sequence_id": SalesSequence,
 }
 
 

@@ -21,7 +21,7 @@ from services.auth import admit_to_workspace, require_workspace
 from services.pagination import Page
 from services.references import check_references
 
-_REFERENCES = ("owner_id", "lead_id", "contact_id", "company_id", "deal_id")
+_REFERENCES = ("owner_id", "lead_id", "contact_id", "company_id", "deal_id", "sequence_id")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class TaskQuery:
     lead_id: int | None = None
     contact_id: int | None = None
     deal_id: int | None = None
+    sequence_id: int | None = None
     user_id: int | None = None
 
 
@@ -108,8 +109,9 @@ async def update_task(
 async def complete_task(
     session: AsyncSession, actor: User, task_id: int, *, now: datetime | None = None
 ) -> tuple[Task, bool]:
-    """Complete a task; returns it and whether the client should offer a follow-up task
-    (WS-7). Completing a completed task changes nothing and prompts no follow-up."""
+    """Complete a task; returns it and whether the client should offer a follow-up task:
+    what the task owner's task settings say (WS-7; a task of nobody's prompts). Completing a
+    completed task changes nothing and prompts no follow-up."""
     admit_to_workspace(actor, "completing tasks")
     async with session.begin():
         task = await _visible_task(session, actor, task_id, "completing tasks")
@@ -117,7 +119,9 @@ async def complete_task(
             return task, False
         task.status = TaskStatus.COMPLETED.value
         task.completed_at = now or datetime.now(UTC)
-    return task, True
+        owner = await records.get(session, User, task.owner_id) if task.owner_id else None
+        prompt = owner.prompt_follow_up_on_complete if owner is not None else True
+    return task, prompt
 
 
 async def list_tasks(
@@ -153,6 +157,7 @@ async def list_tasks(
             lead_id=query.lead_id,
             contact_id=query.contact_id,
             deal_id=query.deal_id,
+            sequence_id=query.sequence_id,
         ),
         after=decode_cursor(cursor),
         limit=limit + 1,

@@ -1,7 +1,9 @@
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 from pydantic import ValidationError
 
-from api.deps import AuthFirstRoute, CurrentUser, OrchestratorDep, SessionFactoryDep
+from api.deps import AuthFirstRoute, CurrentUser, OrchestratorDep, SessionDep, SessionFactoryDep
 from api.problems import PROBLEM_RESPONSES, field_errors
 from api.schemas.activities import (
     ActivityBatchIn,
@@ -10,8 +12,13 @@ from api.schemas.activities import (
     ActivityRead,
     BatchItemResult,
 )
+from api.schemas.common import PageOf
+from api.schemas.fields import Cursor, QueryId
+from db.repositories.activities import ActivityFilter
+from domain.activities import ActivityType
 from services import activities
 from services.activities import NewActivity
+from services.pagination import DEFAULT_LIMIT
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["activities"], responses=PROBLEM_RESPONSES)
 
@@ -27,6 +34,7 @@ def _new(body: ActivityIn) -> NewActivity:
         deal_id=body.deal_id,
         company_id=body.company_id,
         details=body.details(),
+        given=body.meeting_fields_given(),
     )
 
 
@@ -46,6 +54,42 @@ async def post_activity(
 ) -> ActivityRead:
     recorded = await activities.record_activity(session_factory, orchestrator, actor, _new(body))
     return ActivityRead.model_validate(recorded.activity)
+
+
+@router.get(
+    "/activities",
+    response_model=PageOf[ActivityRead],
+    summary="The activity timeline, newest first",
+    description="Filtered by record and type, and by the caller's activity visibility "
+    "(`permissions.activities: owned` shows only the activities they logged).",
+)
+async def list_activities(
+    session: SessionDep,
+    actor: CurrentUser,
+    lead_id: QueryId = None,
+    contact_id: QueryId = None,
+    deal_id: QueryId = None,
+    company_id: QueryId = None,
+    activity_type: Annotated[ActivityType | None, Query(alias="type")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOf[ActivityRead]:
+    page = await activities.list_activities(
+        session,
+        actor,
+        ActivityFilter(
+            lead_id=lead_id,
+            contact_id=contact_id,
+            deal_id=deal_id,
+            company_id=company_id,
+            type=activity_type.value if activity_type else None,
+        ),
+        limit=limit,
+        cursor=cursor,
+    )
+    return PageOf[ActivityRead](
+        items=[ActivityRead.model_validate(a) for a in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post(

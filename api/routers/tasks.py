@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import AuthFirstRoute, SessionDep, WorkspaceUser
+from api.deps import AuthFirstRoute, SessionDep, WorkspaceOn, WorkspaceUser
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
 from api.schemas.fields import Cursor, PathId, QueryId, RecordId
@@ -15,7 +15,11 @@ from services.pagination import DEFAULT_LIMIT
 from services.tasks import TaskQuery
 
 router = APIRouter(
-    route_class=AuthFirstRoute, prefix="/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES
+    route_class=AuthFirstRoute,
+    prefix="/tasks",
+    tags=["tasks"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[WorkspaceOn],
 )
 
 
@@ -34,6 +38,7 @@ async def list_tasks(
     lead_id: QueryId = None,
     contact_id: QueryId = None,
     deal_id: QueryId = None,
+    sequence_id: QueryId = None,
     user_id: Annotated[
         RecordId | None, Query(description="Another user's tasks (super_admin)")
     ] = None,
@@ -50,6 +55,7 @@ async def list_tasks(
             lead_id=lead_id,
             contact_id=contact_id,
             deal_id=deal_id,
+            sequence_id=sequence_id,
             user_id=user_id,
         ),
         limit=limit,

@@ -1,11 +1,22 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from api.schemas.common import ReadModel, WriteModel
 from api.schemas.fields import Flag, Id, Instant, Line
-from domain.activities import ActivityType
+from api.schemas.meetings import (
+    Attendees,
+    CalendarMeetingId,
+    Location,
+    MeetingUrl,
+    Notes,
+    Title,
+    end_after_start,
+)
+from domain.activities import INTERNAL_EVENT_PREFIX, ActivityType
+from domain.meetings import MeetingKind
 
 
 class CallDetails(WriteModel):
@@ -19,10 +30,37 @@ class CallDetails(WriteModel):
 
 
 class MeetingDetails(WriteModel):
+    """A calendar event: a meeting, or a busy block (out of office). With a `meeting_id`, a
+    later post for the same user updates the meeting with the fields it gives."""
+
+    meeting_id: CalendarMeetingId | None = Field(
+        default=None,
+        description="The calendar's id of the meeting; a later post with it (and the same "
+        "`user_id`) updates the meeting rather than making another",
+    )
+    kind: MeetingKind = Field(
+        default=MeetingKind.MEETING, description="`busy`: out of office and other blocks"
+    )
+    title: Title | None = None
     start: Instant | None = None
     end: Instant | None = None
     outcome: Literal["scheduled", "completed", "no_show", "canceled", "rescheduled"] = "scheduled"
     booked_by_contact: Flag = False
+    location: Location | None = None
+    meeting_url: MeetingUrl | None = None
+    attendees: Attendees = Field(default_factory=list)
+    notes: Notes | None = None
+
+    _end_after_start = field_validator("end")(end_after_start)
+
+    def stored(self) -> dict[str, object]:
+        """The details as stored: the fields added after posts were first fingerprinted are
+        kept only when given, so a retry of an older post fingerprints as it did."""
+        dumped = self.model_dump(mode="json", by_alias=True)
+        return {k: v for k, v in dumped.items() if k in _FIRST_FIELDS or k in self.model_fields_set}
+
+
+_FIRST_FIELDS = frozenset({"start", "end", "outcome", "booked_by_contact"})
 
 
 class EmailDetails(WriteModel):
@@ -51,6 +89,17 @@ class ActivityIn(WriteModel):
     meeting: MeetingDetails | None = None
     email: EmailDetails | None = None
 
+    @field_validator("event_id")
+    @classmethod
+    def _not_internal(cls, value: str) -> str:
+        if value.startswith(INTERNAL_EVENT_PREFIX):
+            raise PydanticCustomError(
+                "reserved_prefix",
+                "event ids starting with {prefix} are Leadpipe's own",
+                {"prefix": INTERNAL_EVENT_PREFIX},
+            )
+        return value
+
     @model_validator(mode="after")
     def _details_match_type(self) -> "ActivityIn":
         for name, types in (
@@ -62,23 +111,38 @@ class ActivityIn(WriteModel):
                 raise ValueError(
                     f"`{name}` details do not belong to an activity of type {self.type.value}"
                 )
-        if (
+        if self.meeting is not None and self.meeting.kind == MeetingKind.BUSY:
+            if self.user_id is None:
+                raise ValueError("a busy block names the user_id whose calendar it is in")
+        elif (
             self.lead_id is None
             and self.contact_id is None
             and self.company_id is None
             and self.deal_id is None
+            # A calendar meeting with colleagues only is still on its user's schedule.
+            and not (self.type == ActivityType.MEETING and self.user_id is not None)
         ):
             raise ValueError(
-                "an activity names at least one of lead_id, contact_id, company_id, deal_id"
+                "an activity names at least one of lead_id, contact_id, company_id, deal_id "
+                "(a meeting may name its user_id alone)"
             )
         return self
 
     def details(self) -> dict[str, object]:
-        return {
-            name: getattr(self, name).model_dump(mode="json", by_alias=True)
-            for name in ("call", "meeting", "email")
-            if getattr(self, name) is not None
-        }
+        stored: dict[str, object] = {}
+        if self.call is not None:
+            stored["call"] = self.call.model_dump(mode="json", by_alias=True)
+        if self.meeting is not None:
+            stored["meeting"] = self.meeting.stored()
+        if self.email is not None:
+            stored["email"] = self.email.model_dump(mode="json", by_alias=True)
+        return stored
+
+    def meeting_fields_given(self) -> frozenset[str] | None:
+        """The meeting fields the poster set: a calendar update changes only these."""
+        if self.meeting is None:
+            return None
+        return frozenset(self.meeting.model_fields_set)
 
     model_config = WriteModel.model_config | {
         "json_schema_extra": {
@@ -107,6 +171,10 @@ class ActivityRead(ReadModel):
     deal_id: int | None
     company_id: int | None
     details: dict[str, object]
+    meeting_id: int | None = Field(
+        default=None, description="The meeting this activity made, updated or is about"
+    )
+    call_id: int | None = Field(default=None, description="The call this activity made or is about")
     delivered_lead_ids: list[int] | None = Field(
         description="Open leads the activity was delivered to"
     )

@@ -22,6 +22,7 @@ class TaskCreate(WriteModel):
     contact_id: Id | None = None
     company_id: Id | None = None
     deal_id: Id | None = None
+    sequence_id: Id | None = Field(default=None, description="A sequence task (GA-13)")
 
 
 class TaskUpdate(WriteModel):
@@ -35,6 +36,7 @@ class TaskUpdate(WriteModel):
     contact_id: Id | None = None
     company_id: Id | None = None
     deal_id: Id | None = None
+    sequence_id: Id | None = None
 
 
 class TaskRead(ReadModel):
@@ -50,6 +52,7 @@ class TaskRead(ReadModel):
     contact_id: int | None
     company_id: int | None
     deal_id: int | None
+    sequence_id: int | None
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime

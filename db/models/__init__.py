@@ -18,15 +18,19 @@ from db.models.contacts import Contact, ContactLifecycleChange
 from db.models.deals import Deal
 from db.models.lead_config import DisqualificationReason, LeadSettingsRow, LeadType
 from db.models.leads import Lead, LeadStageChange
+from db.models.meetings import Call, Meeting, MeetingContact
 from db.models.outbox import OutboxMessage
 from db.models.pipelines import Pipeline, Stage
+from db.models.sequences import SalesSequence, SequenceEnrollment
 from db.models.tasks import Task
 from db.models.users import User
+from db.models.workspace import WorkspaceSettingsRow
 
 __all__ = [
     "Activity",
     "AuditEntry",
     "Base",
+    "Call",
     "ChainComment",
     "ChainEffect",
     "ChainRun",
@@ -42,11 +46,16 @@ __all__ = [
     "LeadSettingsRow",
     "LeadStageChange",
     "LeadType",
+    "Meeting",
+    "MeetingContact",
     "OutboxMessage",
     "Pipeline",
     "PipelineAutomation",
+    "SalesSequence",
+    "SequenceEnrollment",
     "Stage",
     "Task",
     "User",
     "WebhookCall",
+    "WorkspaceSettingsRow",
 ]

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, created_at_column, updated_at_column
@@ -8,8 +8,18 @@ from db.models.base import Base, created_at_column, updated_at_column
 
 class Task(Base):
     __tablename__ = "tasks"
-    # The workspace's today/overdue/tomorrow buckets read open tasks per owner by due time.
-    __table_args__ = (Index("ix_tasks_owner_status_due", "owner_id", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_tasks_owner_status_due", "owner_id", "status", "due_at"),
+        # The workspace's today/overdue/tomorrow buckets and queues read a user's open tasks by
+        # due time; completed tasks, most of them in time, stay out of this one.
+        Index(
+            "ix_tasks_owner_open_due",
+            "owner_id",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -23,6 +33,10 @@ class Task(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
+    # A sequence task (GA-13): a step of the sequence the task's contact is enrolled in.
+    sequence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sequences.id", ondelete="SET NULL"), index=True
+    )
     # Chains create tasks under `<workflow id>/<action id>/<seq>`: a retry finds its task.
     idempotency_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

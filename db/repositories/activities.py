@@ -1,11 +1,24 @@
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import literal, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Activity, Lead, Stage
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    lead_id: int | None = None
+    contact_id: int | None = None
+    deal_id: int | None = None
+    company_id: int | None = None
+    type: str | None = None
+    # Who logged them: the caller's own when their activity visibility is `owned`.
+    user_id: int | None = None
 
 
 async def insert_once(session: AsyncSession, values: dict[str, object]) -> tuple[Activity, bool]:
@@ -60,3 +73,29 @@ async def open_lead_ids_of_contact(session: AsyncSession, contact_id: int) -> Se
             .order_by(Lead.id)
         )
     ).all()
+
+
+async def list_activities(
+    session: AsyncSession,
+    f: ActivityFilter,
+    *,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> Sequence[Activity]:
+    """Newest first by (occurred_at, id); `before` is that pair of the previous page's last
+    row. Each record filter has an index on (column, occurred_at, id) for this order."""
+    query = select(Activity).order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit)
+    for column, value in (
+        (Activity.lead_id, f.lead_id),
+        (Activity.contact_id, f.contact_id),
+        (Activity.deal_id, f.deal_id),
+        (Activity.company_id, f.company_id),
+        (Activity.type, f.type),
+        (Activity.user_id, f.user_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if before is not None:
+        at, last_id = before
+        query = query.where(tuple_(Activity.occurred_at, Activity.id) < tuple_(at, last_id))
+    return (await session.scalars(query)).all()

@@ -21,6 +21,7 @@ class TaskFilter:
     lead_id: int | None = None
     contact_id: int | None = None
     deal_id: int | None = None
+    sequence_id: int | None = None
 
 
 async def get(session: AsyncSession, task_id: int, *, for_update: bool = False) -> Task | None:
@@ -57,6 +58,7 @@ async def list_tasks(
         (Task.lead_id, f.lead_id),
         (Task.contact_id, f.contact_id),
         (Task.deal_id, f.deal_id),
+        (Task.sequence_id, f.sequence_id),
     ):
         if value is not None:
             query = query.where(column == value)

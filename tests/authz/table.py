@@ -106,6 +106,14 @@ TABLE: dict[tuple[str, str], Row] = {
         },
     ),
     ("GET", "/v1/users/me"): Row(everyone(200)),
+    ("PATCH", "/v1/users/me"): Row(
+        everyone(200), body=lambda c: {"task_settings": {"prompt_follow_up_on_complete": True}}
+    ),
+    ("GET", "/v1/users"): Row(everyone(200)),
+    ("GET", "/v1/users/{user_id}"): Row(everyone(200), World.user),
+    ("PATCH", "/v1/users/{user_id}"): Row(
+        admins(200), World.user, body=lambda c: {"seat": "current", "time_zone": "Europe/Oslo"}
+    ),
     # CRM records: shared, so another rep works the owner's as well.
     ("POST", "/v1/contacts"): Row(editors(201), body=lambda c: {"first_name": "Al"}),
     ("GET", "/v1/contacts/{contact_id}"): Row(everyone(200), World.contact),
@@ -141,6 +149,38 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/v1/activities:batch"): Row(
         everyone(202), World.contact, body=lambda c: {"activities": [activity(c)]}
     ),
+    ("GET", "/v1/activities"): Row(everyone(200), query=lambda c: {"type": "note"}),
+    # Meetings and calls: CRM records, so a legacy seat works its own; they are their owner's
+    # and every admin's, and another rep does not find them (404).
+    ("POST", "/v1/meetings"): Row(
+        editors(201), body=lambda c: {"title": "Demo", "start": now(), "end": now()}
+    ),
+    ("GET", "/v1/meetings/{meeting_id}"): Row(
+        editors(200, legacy_seat=404, other_user=404), World.meeting
+    ),
+    ("POST", "/v1/meetings/{meeting_id}/outcome"): Row(
+        editors(200, legacy_seat=404, other_user=404),
+        World.meeting,
+        body=lambda c: {"outcome": "completed"},
+    ),
+    ("GET", "/v1/calls/{call_id}"): Row(editors(200, legacy_seat=404, other_user=404), World.call),
+    ("POST", "/v1/calls/{call_id}/outcome"): Row(
+        editors(200, legacy_seat=404, other_user=404),
+        World.call,
+        body=lambda c: {"outcome": "connected"},
+    ),
+    # Sequences: admins make them, reps enroll their contacts.
+    ("POST", "/v1/sequences"): Row(admins(201), body=lambda c: {"name": unique("Sequence")}),
+    ("GET", "/v1/sequences"): Row(everyone(200)),
+    ("POST", "/v1/sequences/{sequence_id}/enrollments"): Row(
+        editors(201), World.sequence, body=lambda c: {"contact_id": c["contact_id"]}
+    ),
+    ("DELETE", "/v1/sequences/{sequence_id}/enrollments/{contact_id}"): Row(
+        editors(204), World.enrollment
+    ),
+    # The workspace switch (PERM-9): everyone reads it, admins flip it.
+    ("GET", "/v1/settings/workspace"): Row(everyone(200)),
+    ("PUT", "/v1/settings/workspace"): Row(admins(200), body=lambda c: {"enabled": True}),
     # Lead configuration: everyone reads it, admins change it (PERM-1).
     ("GET", "/v1/settings/leads"): Row(everyone(200)),
     ("PUT", "/v1/settings/leads"): Row(admins(200), body=lambda c: LEAD_SETTINGS),

@@ -128,3 +128,47 @@ class World:
     async def lead_type(self) -> Context:
         made = await self.admin.ok("post", "/lead-types", {"label": unique("Type")}, status=201)
         return {"type_id": made["id"]}
+
+    async def user(self) -> Context:
+        body = {
+            "email": f"{uuid.uuid4().hex[:12]}@example.com",
+            "name": "Rep",
+            "role": "sales_user",
+        }
+        user = await self.admin.ok("post", "/users", body, status=201)
+        return {"user_id": user["id"]}
+
+    async def meeting(self) -> Context:
+        """A meeting in the owner's calendar, made by the owner."""
+        body = {"title": "Demo", "start": now(), "end": now()}
+        meeting = await self.owner.ok("post", "/meetings", body, status=201)
+        return {"owner_id": self.owner_id, "meeting_id": meeting["id"]}
+
+    async def call(self) -> Context:
+        """A call of the owner's, posted by a service as an activity."""
+        ctx = await self.contact()
+        body = {
+            "event_id": uuid.uuid4().hex,
+            "type": "call",
+            "occurred_at": now(),
+            "user_id": self.owner_id,
+            "contact_id": ctx["contact_id"],
+            "call": {"status": "completed"},
+        }
+        activity = await self.admin.ok("post", "/activities", body, status=202)
+        return {**ctx, "call_id": activity["call_id"]}
+
+    async def sequence(self) -> Context:
+        ctx = await self.contact()
+        made = await self.admin.ok("post", "/sequences", {"name": unique("Sequence")}, status=201)
+        return {**ctx, "sequence_id": made["id"]}
+
+    async def enrollment(self) -> Context:
+        ctx = await self.sequence()
+        await self.admin.ok(
+            "post",
+            f"/sequences/{ctx['sequence_id']}/enrollments",
+            {"contact_id": ctx["contact_id"]},
+            status=201,
+        )
+        return ctx

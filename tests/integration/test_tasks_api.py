@@ -1,5 +1,6 @@
-"""The caller's tasks through HTTP: buckets in the user's time zone, edits, completion, and the
-tasks chains create (WS-3, WS-7, PERM-3, PERM-8)."""
+"""The caller's tasks through HTTP: buckets in the user's time zone, edits, completion with the
+owner's follow-up prompt, sequence tasks, and the tasks chains create (WS-3, WS-7, GA-13,
+PERM-3, PERM-8)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -96,6 +97,50 @@ class TestEdits:
         assert (await rep.ok("get", "/tasks"))["items"] == []
         completed = await rep.ok("get", "/tasks?status=completed")
         assert [t["id"] for t in completed["items"]] == [task["id"]]
+
+    async def test_the_prompt_follows_the_owners_task_settings_ws_7(self, make_user) -> None:
+        _, rep = await make_user("sales_user", seat="current")
+        prompted = await rep.ok("post", "/tasks", {"title": "Call"}, status=201)
+        assert (await rep.ok("post", f"/tasks/{prompted['id']}/complete"))["prompt_follow_up"]
+        # "Turn it off in the task settings": later completions no longer prompt.
+        await rep.ok(
+            "patch", "/users/me", {"task_settings": {"prompt_follow_up_on_complete": False}}
+        )
+        quiet = await rep.ok("post", "/tasks", {"title": "Email"}, status=201)
+        done = await rep.ok("post", f"/tasks/{quiet['id']}/complete")
+        assert done["prompt_follow_up"] is False and done["task"]["status"] == "completed"
+        await rep.ok(
+            "patch", "/users/me", {"task_settings": {"prompt_follow_up_on_complete": True}}
+        )
+        again = await rep.ok("post", "/tasks", {"title": "Meet"}, status=201)
+        assert (await rep.ok("post", f"/tasks/{again['id']}/complete"))["prompt_follow_up"]
+
+    async def test_the_prompt_is_the_owners_not_the_completers_ws_7(self, admin, make_user) -> None:
+        owner, rep = await make_user("sales_user", seat="current")
+        await rep.ok(
+            "patch", "/users/me", {"task_settings": {"prompt_follow_up_on_complete": False}}
+        )
+        task = await rep.ok("post", "/tasks", {"title": "Call"}, status=201)
+        # The super admin's own settings prompt; the owner's do not, and they decide.
+        done = await admin.ok("post", f"/tasks/{task['id']}/complete")
+        assert done["prompt_follow_up"] is False
+        assert done["task"]["owner_id"] == owner["id"]
+
+    async def test_a_sequence_task_carries_its_sequence_ga_13(self, admin, make_user) -> None:
+        _, rep = await make_user("sales_user", seat="current")
+        sequence = await admin.ok(
+            "post", "/sequences", {"name": f"Seq {uuid.uuid4().hex[:8]}"}, status=201
+        )
+        task = await rep.ok(
+            "post", "/tasks", {"title": "Step 1", "sequence_id": sequence["id"]}, status=201
+        )
+        plain = await rep.ok("post", "/tasks", {"title": "Other"}, status=201)
+        assert task["sequence_id"] == sequence["id"] and plain["sequence_id"] is None
+        listed = await rep.ok("get", f"/tasks?sequence_id={sequence['id']}")
+        assert [t["id"] for t in listed["items"]] == [task["id"]]
+        unknown = await rep.post("/tasks", {"title": "x", "sequence_id": 2**31 - 1})
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"][0]["field"] == "sequence_id"
 
     async def test_unknown_references_name_the_field(self, make_user) -> None:
         _, rep = await make_user("sales_user", seat="current")

@@ -53,3 +53,8 @@ class TestMeetings:
     @pytest.mark.parametrize("outcome", ["completed", "no_show", "canceled", "rescheduled"])
     def test_other_meeting_outcomes_advance_nothing(self, outcome: str) -> None:
         assert event_kinds("meeting", {"meeting": {"outcome": outcome}}) == set()
+
+    @pytest.mark.parametrize("booked", [True, False])
+    def test_a_busy_block_is_nobodys_outreach_or_connection(self, booked: bool) -> None:
+        details = {"meeting": {"kind": "busy", "outcome": "scheduled", "booked_by_contact": booked}}
+        assert event_kinds("meeting", details) == set()

@@ -1,4 +1,11 @@
-from domain.roles import Role, Seat, has_workspace, may_create_role, may_view_workspace_of_others
+from domain.roles import (
+    Role,
+    Seat,
+    has_workspace,
+    may_create_role,
+    may_view_workspace_of_others,
+    user_change_refusal,
+)
 
 
 def test_only_a_super_admin_creates_super_admins() -> None:
@@ -30,3 +37,18 @@ class TestWorkspace:
         assert not any(
             may_view_workspace_of_others(r) for r in (Role.ADMIN, Role.SALES_USER, Role.SERVICE)
         )
+
+
+class TestChangingUsers:
+    def test_an_admin_changes_reps_and_admins(self) -> None:
+        assert user_change_refusal(Role.ADMIN, Role.SALES_USER, Role.ADMIN) is None
+        assert user_change_refusal(Role.ADMIN, Role.ADMIN, None) is None
+
+    def test_only_a_super_admin_grants_super_admin(self) -> None:
+        assert user_change_refusal(Role.ADMIN, Role.SALES_USER, Role.SUPER_ADMIN) is not None
+        assert user_change_refusal(Role.SUPER_ADMIN, Role.SALES_USER, Role.SUPER_ADMIN) is None
+
+    def test_only_a_super_admin_changes_a_super_admin(self) -> None:
+        assert user_change_refusal(Role.ADMIN, Role.SUPER_ADMIN, None) is not None
+        assert user_change_refusal(Role.ADMIN, Role.SUPER_ADMIN, Role.SALES_USER) is not None
+        assert user_change_refusal(Role.SUPER_ADMIN, Role.SUPER_ADMIN, Role.ADMIN) is None

@@ -1,0 +1,53 @@
+"""The workspace switch (PERM-9): the sales workspace is a beta an account turns on or off."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import User, WorkspaceSettingsRow
+from db.repositories import workspace as workspace_repo
+from domain.errors import NotFound
+from domain.roles import ADMINS, EVERYONE
+from services import audit
+from services.auth import require_role
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    enabled: bool = True
+
+
+async def require_enabled(session: AsyncSession) -> None:
+    """Raises NotFound while the workspace is switched off: its endpoints are not there."""
+    if not await workspace_repo.is_enabled(session):
+        raise NotFound("the sales workspace is switched off for this account")
+
+
+async def read_settings(session: AsyncSession, actor: User) -> WorkspaceSettings:
+    require_role(actor, EVERYONE, "reading the workspace settings")
+    return WorkspaceSettings(enabled=await workspace_repo.is_enabled(session))
+
+
+async def save_settings(
+    session: AsyncSession, actor: User, settings: WorkspaceSettings
+) -> WorkspaceSettings:
+    """Replace the settings. Raises Forbidden (not an admin)."""
+    require_role(actor, ADMINS, "changing the workspace settings")
+    async with session.begin():
+        row = await workspace_repo.get_settings(session, for_update=True)
+        if row is None:
+            row = await workspace_repo.add_settings(session, WorkspaceSettingsRow(id=1))
+        before = WorkspaceSettings(enabled=row.enabled)
+        row.enabled = settings.enabled
+        row.updated_by_id = actor.id
+        if before != settings:
+            await audit.record(
+                session,
+                actor,
+                audit.Entity.WORKSPACE_SETTINGS,
+                None,
+                audit.Action.UPDATE,
+                before={"enabled": before.enabled},
+                after={"enabled": settings.enabled},
+            )
+    return settings
