@@ -165,6 +165,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/v1/pipelines/{pipeline_id}/stages"): Row(
         admins(201), World.pipeline, body=lambda c: {"label": "Talking", "kind": "open"}
     ),
+    ("PUT", "/v1/pipelines/{pipeline_id}/stages"): Row(
+        admins(200),
+        World.pipeline,
+        body=lambda c: {"stages": [{"id": i, "label": f"Stage {i}"} for i in c["stage_ids"]]},
+    ),
     ("PUT", "/v1/pipelines/{pipeline_id}/stages/order"): Row(
         admins(200), World.pipeline, body=lambda c: {"ids": c["stage_ids"]}
     ),
@@ -181,6 +186,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/disqualification-reasons"): Row(everyone(200)),
     ("POST", "/v1/disqualification-reasons"): Row(
         admins(201), body=lambda c: {"label": unique("Reason")}
+    ),
+    ("PUT", "/v1/disqualification-reasons"): Row(
+        admins(200),
+        World.reasons,
+        body=lambda c: {"reasons": c["reasons"]},
     ),
     ("PUT", "/v1/disqualification-reasons/order"): Row(
         admins(200), World.reasons, body=lambda c: {"ids": c["ids"]}
