@@ -5,10 +5,11 @@ from pydantic import ConfigDict, Field, model_validator
 
 from api.schemas.common import ReadModel, WriteModel
 from api.schemas.deals import Amount, DealName
-from api.schemas.fields import CalendarDate, Id, Line, Name
+from api.schemas.fields import CalendarDate, Id, Line, Name, NotNull
 from domain.leads import LeadLabel, LeadSource
 
 LeadTypeKey = Annotated[str, Line(50)]
+LeadName = Annotated[str, Line(200, min_length=1)]
 
 
 class LeadCreate(WriteModel):
@@ -31,6 +32,26 @@ class LeadCreate(WriteModel):
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"contact_id": 12, "owner_id": 3, "label": "hot"}]}
+    )
+
+
+class LeadUpdate(WriteModel):
+    """Only the fields sent change; `null` clears a nullable one."""
+
+    name: Annotated[LeadName | None, NotNull()] = None
+    label: LeadLabel | None = None
+    lead_type: LeadTypeKey | None = Field(default=None, examples=["new_business"])
+    contact_id: Id | None = Field(
+        default=None,
+        description="A contact newly associated takes the lifecycle stage the lead settings "
+        "set (`set_lifecycle_on_associate`)",
+    )
+    company_id: Id | None = Field(
+        default=None, description="As `contact_id`; a lead keeps a contact or a company"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "warm", "company_id": 7}, {"name": "Acme"}]}
     )
 
 

@@ -123,6 +123,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/v1/leads"): Row(everyone(200)),
     ("GET", "/v1/leads/{lead_id}"): Row(everyone(200), World.lead),
+    ("PATCH", "/v1/leads/{lead_id}"): Row(
+        editors(200), World.lead, body=lambda c: {"label": "warm"}
+    ),
     ("POST", "/v1/leads/{lead_id}/stage"): Row(
         editors(200), World.lead, body=lambda c: {"stage_id": c["stage_ids"][1]}
     ),
