@@ -18,6 +18,7 @@ from db.repositories.leads import LeadFilter
 from domain.errors import Conflict, NotFound, invalid, key_reused
 from domain.idempotency import fingerprint
 from domain.leads import (
+    CreationCause,
     DealDraft,
     LeadLabel,
     LeadSource,
@@ -143,10 +144,12 @@ async def insert_lead(
     request_fingerprint: str | None = None,
     cause: str = MoveCause.CREATED.value,
     event_id: str | None = None,
+    caused_by: CreationCause | None = None,
 ) -> Lead:
     """Validate and insert a lead and its `created` history row in the caller's transaction.
 
-    `cause` and `event_id` name the rule and event when automation creates the lead (AUT-13).
+    When automation creates the lead, `cause` names the rule and `caused_by` the event that
+    made it fire (AUT-13); `event_id` an activity, if one did.
 
     Sets the lifecycle stage of the lead's contact and company when the settings say so (SET-6).
     Raises InvalidInput naming the field (unknown reference or lead type, closed stage).
@@ -218,6 +221,7 @@ async def insert_lead(
             cause=cause,
             actor_id=actor_id,
             event_id=event_id,
+            caused_by=caused_by.model_dump(mode="json") if caused_by is not None else None,
         ),
     )
     await lifecycle.apply_on_associate(session, await load_settings(session), contact, company)
