@@ -91,9 +91,7 @@ async def list_leads(
         q=q,
     )
     page = await leads.list_leads(session, filters, page_request(limit, cursor))
-    return PageOf[LeadRead](
-        items=[LeadRead.model_validate(x) for x in page.items], next_cursor=page.next_cursor
-    )
+    return PageOf[LeadRead].model_validate(page)
 
 
 @router.get("/{lead_id}", response_model=LeadRead)

@@ -77,9 +77,7 @@ async def list_tasks(
         limit=limit,
         cursor=cursor,
     )
-    return PageOf[TaskRead](
-        items=[TaskRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
-    )
+    return PageOf[TaskRead].model_validate(page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
