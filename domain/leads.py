@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LeadSource(StrEnum):
@@ -72,6 +73,37 @@ class LeadWorkflowInput(_Message):
     history_limit: int = 2000
     # The stage chain running for the current stage entry, carried to signal it later.
     chain_workflow_id: str | None = None
+
+
+class LifecycleChangeCause(_Message):
+    """A contact's lifecycle-stage change that made create_lead_on_lifecycle create a lead."""
+
+    kind: Literal["lifecycle_change"] = "lifecycle_change"
+    contact_id: int
+    # The contact's lifecycle-change record (GET /contacts/{id}/lifecycle-changes).
+    lifecycle_change_id: int
+    from_lifecycle_stage: str | None
+    to_lifecycle_stage: str
+    # Where the change came from (manual, integration...); company sync never creates leads.
+    change_source: str
+    at: datetime
+
+
+class DisqualificationCause(_Message):
+    """Another lead's move into a disqualified stage that made follow_up_on_disqualify create a
+    lead: that lead's history row."""
+
+    kind: Literal["disqualification"] = "disqualification"
+    lead_id: int
+    stage_change_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    disqualification_reason_id: int | None
+    at: datetime
+
+
+# The event behind a lead automation created (AUT-13), kept on its `created` history row.
+CreationCause = Annotated[LifecycleChangeCause | DisqualificationCause, Field(discriminator="kind")]
 
 
 class DealDraft(_Message):

@@ -13,7 +13,7 @@ from db.repositories import leads as leads_repo
 from db.repositories import records
 from domain.automation import RuleName
 from domain.errors import NotFound
-from domain.leads import LeadSource, MoveCause
+from domain.leads import LeadSource, LifecycleChangeCause, MoveCause
 from domain.lifecycle import ChangeSource
 from domain.roles import RECORD_EDITORS
 from services import lifecycle, outbox
@@ -109,6 +109,8 @@ async def _lead_on_lifecycle(
 ) -> OutboxMessage | None:
     """SET-3: the contact just entered its lifecycle stage; create its lead if the rule says so.
 
+    The lead's history names the change that caused it (AUT-13).
+
     Returns the outbox message that starts the lead's workflow, or None when no lead is made.
     """
     if source == ChangeSource.COMPANY_SYNC:
@@ -118,6 +120,9 @@ async def _lead_on_lifecycle(
         return None
     if await leads_repo.has_open_lead(session, contact.id):
         return None
+    # Called right after the change was recorded, with the contact locked: the latest is it.
+    change = await contacts_repo.latest_lifecycle_change(session, contact.id)
+    assert change is not None and change.to_stage is not None
     lead = await insert_lead(
         session,
         NewLead(
@@ -127,6 +132,14 @@ async def _lead_on_lifecycle(
         ),
         actor_id=actor.id,
         cause=MoveCause.automation(RuleName.CREATE_LEAD_ON_LIFECYCLE),
+        caused_by=LifecycleChangeCause(
+            contact_id=contact.id,
+            lifecycle_change_id=change.id,
+            from_lifecycle_stage=change.from_stage,
+            to_lifecycle_stage=change.to_stage,
+            change_source=change.source,
+            at=change.at,
+        ),
     )
     return await enqueue_start(session, lead)
 

@@ -1,6 +1,7 @@
 """Disqualification reasons: one ordered list per account (DIS-5 to DIS-9)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,14 @@ from domain.errors import Conflict, NotFound, conflict, invalid
 from domain.roles import ADMINS
 from services import audit, automation
 from services.auth import require_role
+
+
+@dataclass(frozen=True)
+class ReasonEdit:
+    """One reason of a whole-list save: an existing reason (`id`) or, without one, a new one."""
+
+    label: str
+    id: int | None = None
 
 
 async def list_reasons(session: AsyncSession) -> Sequence[DisqualificationReason]:
@@ -95,20 +104,9 @@ async def remove_reason(session: AsyncSession, actor: User, reason_id: int) -> N
     async with session.begin():
         reasons = await config_repo.active_reasons(session, for_update=True)
         reason = await _active(session, reason_id)
-        before = reason_record(reason)
-        reason.removed_at = datetime.now(UTC)
+        await _remove(session, actor, reason, datetime.now(UTC))
         _renumber([r for r in reasons if r.id != reason.id])
-        await automation.drop_reason(session, actor, reason.id)
         await session.flush()
-        await audit.record(
-            session,
-            actor,
-            audit.Entity.DISQUALIFICATION_REASON,
-            reason.id,
-            audit.Action.DELETE,
-            before=before,
-            after=reason_record(reason),
-        )
 
 
 async def reorder_reasons(
@@ -145,6 +143,98 @@ async def reorder_reasons(
     return ordered
 
 
+async def save_reasons(
+    session: AsyncSession, actor: User, edits: Sequence[ReasonEdit]
+) -> Sequence[DisqualificationReason]:
+    """Save the whole ordered list of reasons at once, all or nothing (DIS-9).
+
+    An edit with an id keeps that reason (renamed when its label differs), one without adds a
+    reason, and a reason left out is removed as a single remove removes it: leads keep it and
+    follow-up rules drop it (DIS-8). Labels are non-empty and unique. Audited as the single
+    edits are, plus a reorder entry when the kept reasons changed order.
+
+    Raises Forbidden, InvalidInput (`reasons.<i>.<field>`: empty or repeated label, an id
+    listed twice or not of a reason that may be chosen).
+    """
+    require_role(actor, ADMINS, "saving disqualification reasons")
+    labels = [_label(e.label, f"reasons.{i}.label") for i, e in enumerate(edits)]
+    seen: set[str] = set()
+    for i, label in enumerate(labels):
+        if label.lower() in seen:
+            raise invalid(f"reasons.{i}.label", "unique", f"reason {label!r} is listed twice")
+        seen.add(label.lower())
+    async with session.begin():
+        reasons = await config_repo.active_reasons(session, for_update=True)
+        by_id = {r.id: r for r in reasons}
+        for i, edit in enumerate(edits):
+            if edit.id is None:
+                continue
+            if edit.id not in by_id:
+                raise invalid(
+                    f"reasons.{i}.id",
+                    "active_reason",
+                    f"{edit.id} is not a disqualification reason that may be chosen; "
+                    "leave the id out to add a reason",
+                )
+            if any(e.id == edit.id for e in edits[:i]):
+                raise invalid(f"reasons.{i}.id", "unique", f"reason {edit.id} is listed twice")
+        kept = [by_id[e.id] for e in edits if e.id is not None]
+        before = {r.id: reason_record(r) for r in reasons}
+        before_order = {"ids": [r.id for r in reasons]}
+        now = datetime.now(UTC)
+        for reason in reasons:
+            if reason not in kept:
+                await _remove(session, actor, reason, now)
+        new_label = {e.id: label for e, label in zip(edits, labels, strict=True) if e.id}
+        renamed = [r for r in kept if r.label != new_label[r.id]]
+        # The unique index on labels is checked row by row: park the renamed reasons under
+        # labels no one can choose (labels are single lines), so a swap of labels can be saved.
+        for reason in renamed:
+            reason.label = f"\n{reason.id}"
+        await session.flush()
+        ordered: list[DisqualificationReason] = []
+        for edit, label in zip(edits, labels, strict=True):
+            if edit.id is None:
+                reason = await config_repo.add_reason(
+                    session, DisqualificationReason(label=label, position=len(ordered))
+                )
+                await audit.record(
+                    session,
+                    actor,
+                    audit.Entity.DISQUALIFICATION_REASON,
+                    reason.id,
+                    audit.Action.CREATE,
+                    after=reason_record(reason),
+                )
+            else:
+                reason = by_id[edit.id]
+                reason.label = label
+            ordered.append(reason)
+        _renumber(ordered)
+        await session.flush()
+        for reason in renamed:
+            await audit.record(
+                session,
+                actor,
+                audit.Entity.DISQUALIFICATION_REASON,
+                reason.id,
+                audit.Action.UPDATE,
+                before=before[reason.id],
+                after=reason_record(reason),
+            )
+        if [r.id for r in kept] != [r.id for r in reasons if r in kept]:
+            await audit.record(
+                session,
+                actor,
+                audit.Entity.DISQUALIFICATION_REASON,
+                None,
+                audit.Action.REORDER,
+                before=before_order,
+                after={"ids": [r.id for r in ordered]},
+            )
+    return ordered
+
+
 def reason_record(reason: DisqualificationReason) -> dict[str, Any]:
     return {
         "id": reason.id,
@@ -161,10 +251,28 @@ async def _active(session: AsyncSession, reason_id: int) -> DisqualificationReas
     return reason
 
 
-def _label(value: str) -> str:
+async def _remove(
+    session: AsyncSession, actor: User, reason: DisqualificationReason, now: datetime
+) -> None:
+    """DIS-8: no longer offered, and gone from every follow-up rule; leads keep it."""
+    before = reason_record(reason)
+    reason.removed_at = now
+    await automation.drop_reason(session, actor, reason.id)
+    await audit.record(
+        session,
+        actor,
+        audit.Entity.DISQUALIFICATION_REASON,
+        reason.id,
+        audit.Action.DELETE,
+        before=before,
+        after=reason_record(reason),
+    )
+
+
+def _label(value: str, field_name: str = "label") -> str:
     label = value.strip()
     if not label:
-        raise invalid("label", "not_empty", "label must not be empty")
+        raise invalid(field_name, "not_empty", f"{field_name} must not be empty")
     return label
 
 

@@ -6,7 +6,7 @@ from db.models import OutboxMessage
 from db.repositories import leads as leads_repo
 from db.repositories import pipelines as pipelines_repo
 from domain.automation import RuleName
-from domain.leads import LeadSource, MoveCause, workflow_id_for
+from domain.leads import DisqualificationCause, LeadSource, MoveCause, workflow_id_for
 from domain.stages import StageKind
 from services import outbox
 from services.automation import get_automation
@@ -20,7 +20,8 @@ async def create_follow_up_lead(
 
     Exactly one per disqualifying transition: the lead's idempotency key derives from it. The
     new lead has the chosen type, the same contact, company and owner, the same pipeline's
-    first stage, `source: follow_up` and `parent_lead_id`. Returns the outbox message that
+    first stage, `source: follow_up` and `parent_lead_id`; its history names the disqualifying
+    transition (AUT-13). Returns the outbox message that
     starts its workflow, or None when nothing was created.
     """
     key = f"follow-up/{transition_key}"
@@ -34,6 +35,7 @@ async def create_follow_up_lead(
         rule = (await get_automation(session, lead.pipeline_id)).follow_up_on_disqualify
         if not rule.enabled or lead.disqualification_reason_id not in rule.reason_ids:
             return None
+        transition = await leads_repo.get_stage_change_by_key(session, transition_key)
         follow_up = await insert_lead(
             session,
             NewLead(
@@ -49,6 +51,16 @@ async def create_follow_up_lead(
             actor_id=None,
             idempotency_key=key,
             cause=MoveCause.automation(RuleName.FOLLOW_UP_ON_DISQUALIFY),
+            caused_by=DisqualificationCause(
+                lead_id=lead.id,
+                stage_change_id=transition.id,
+                from_stage_id=transition.from_stage_id,
+                to_stage_id=transition.to_stage_id,
+                disqualification_reason_id=transition.disqualification_reason_id,
+                at=transition.at,
+            )
+            if transition is not None
+            else None,
         )
         return await outbox.enqueue(
             session,

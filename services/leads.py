@@ -1,8 +1,8 @@
 """Lead use cases: create, read, move between stages, reassign."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from db.repositories.leads import LeadFilter
 from domain.errors import Conflict, NotFound, invalid, key_reused
 from domain.idempotency import fingerprint
 from domain.leads import (
+    CreationCause,
     DealDraft,
     LeadLabel,
     LeadSource,
@@ -143,10 +144,12 @@ async def insert_lead(
     request_fingerprint: str | None = None,
     cause: str = MoveCause.CREATED.value,
     event_id: str | None = None,
+    caused_by: CreationCause | None = None,
 ) -> Lead:
     """Validate and insert a lead and its `created` history row in the caller's transaction.
 
-    `cause` and `event_id` name the rule and event when automation creates the lead (AUT-13).
+    When automation creates the lead, `cause` names the rule and `caused_by` the event that
+    made it fire (AUT-13); `event_id` an activity, if one did.
 
     Sets the lifecycle stage of the lead's contact and company when the settings say so (SET-6).
     Raises InvalidInput naming the field (unknown reference or lead type, closed stage).
@@ -159,10 +162,7 @@ async def insert_lead(
     company = await require_record(session, Company, data.company_id, "company_id")
     await require_record(session, User, data.owner_id, "owner_id")
     await require_record(session, Lead, data.parent_lead_id, "parent_lead_id")
-    if data.lead_type is not None:
-        lead_type = await config_repo.get_lead_type_by_key(session, data.lead_type)
-        if lead_type is None or lead_type.removed_at is not None:
-            raise invalid("lead_type", "exists", f"lead type {data.lead_type!r} does not exist")
+    await _require_lead_type(session, data.lead_type)
     if data.pipeline_id is None:
         pipeline = await pipelines_repo.get_default(session, PipelineObject.LEAD)
         if pipeline is None:
@@ -221,10 +221,20 @@ async def insert_lead(
             cause=cause,
             actor_id=actor_id,
             event_id=event_id,
+            caused_by=caused_by.model_dump(mode="json") if caused_by is not None else None,
         ),
     )
     await lifecycle.apply_on_associate(session, await load_settings(session), contact, company)
     return lead
+
+
+async def _require_lead_type(session: AsyncSession, key: str | None) -> None:
+    """Raises InvalidInput on `lead_type` unless `key` is None or a lead type in use."""
+    if key is None:
+        return
+    lead_type = await config_repo.get_lead_type_by_key(session, key)
+    if lead_type is None or lead_type.removed_at is not None:
+        raise invalid("lead_type", "exists", f"lead type {key!r} does not exist")
 
 
 def _default_name(contact: Contact | None, company: Company | None) -> str:
@@ -284,6 +294,67 @@ async def move_stage(
         ),
     )
     await session.refresh(lead)
+    return lead
+
+
+LEAD_FIELDS = frozenset({"name", "label", "lead_type", "contact_id", "company_id"})
+# What the lead workflow keeps of these and shows (LeadType is a search attribute).
+CACHED_BY_WORKFLOW = frozenset({"name", "lead_type"})
+
+
+async def update_lead(
+    session_factory: SessionFactory,
+    orchestrator: Orchestrator,
+    actor: User,
+    lead_id: int,
+    values: Mapping[str, Any],
+) -> Lead:
+    """Change the fields given: name, label, lead_type, contact_id, company_id.
+
+    A contact or company newly associated with the lead takes the lifecycle stage the lead
+    settings set, as at creation (SET-6). A running workflow reloads the lead when its name or
+    type changed, through the outbox, so the change reaches it even if the fast path fails.
+
+    Raises Forbidden, NotFound, InvalidInput naming the field (unknown contact, company or lead
+    type; a lead left with neither contact nor company).
+    """
+    require_role(actor, RECORD_EDITORS, "editing leads")
+    unknown = set(values) - LEAD_FIELDS
+    assert not unknown, f"not lead fields: {unknown}"
+    async with session_factory() as session:
+        async with session.begin():
+            lead = await leads_repo.get(session, lead_id, for_update=True)
+            if lead is None:
+                raise NotFound(f"lead {lead_id} does not exist")
+            contact = company = None
+            if values.get("contact_id") not in (None, lead.contact_id):
+                contact = await require_record(session, Contact, values["contact_id"], "contact_id")
+            if values.get("company_id") not in (None, lead.company_id):
+                company = await require_record(session, Company, values["company_id"], "company_id")
+            if "lead_type" in values:
+                await _require_lead_type(session, values["lead_type"])
+            before = {name: getattr(lead, name) for name in CACHED_BY_WORKFLOW}
+            for name, value in values.items():
+                setattr(lead, name, LeadLabel(value).value if name == "label" and value else value)
+            if lead.contact_id is None and lead.company_id is None:
+                raise invalid(
+                    "contact_id" if "contact_id" in values else "company_id",
+                    "contact_or_company",
+                    "a lead needs a contact_id or a company_id",
+                )
+            await lifecycle.apply_on_associate(
+                session, await load_settings(session), contact, company
+            )
+            message = None
+            if any(getattr(lead, name) != before[name] for name in CACHED_BY_WORKFLOW):
+                message = await outbox.enqueue(
+                    session,
+                    outbox.REFRESH_LEAD,
+                    workflow_id_for(lead.id),
+                    {"lead_id": lead.id},
+                )
+        if message is not None:
+            await outbox.relay(session_factory, orchestrator, ids=[message.id])
     return lead
 
 

@@ -29,6 +29,8 @@ log = structlog.get_logger(__name__)
 
 START_LEAD = "start_lead"
 LEAD_EVENT = "lead_event"
+# The lead changed outside its workflow: a running one reloads it.
+REFRESH_LEAD = "refresh_lead"
 
 # The fast path's whole budget after a commit; what is not delivered by then is the relay's.
 FAST_PATH_SECONDS = 5.0
@@ -76,6 +78,8 @@ async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
             log.info(
                 "lead closed; activity kept, not delivered", lead_id=message.payload["lead_id"]
             )
+    elif message.kind == REFRESH_LEAD:
+        await orchestrator.refresh_lead(message.payload["lead_id"])
     else:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
 

@@ -35,6 +35,16 @@ class PipelineChanges:
 
 
 @dataclass(frozen=True)
+class StageEdit:
+    """One stage of a whole-list save: an existing stage (`id`) or, without one, a new stage."""
+
+    label: str
+    id: int | None = None
+    # Required for a new stage; an existing stage's kind, if given, must be its own.
+    kind: StageKind | None = None
+
+
+@dataclass(frozen=True)
 class NewStage:
     label: str
     kind: StageKind
@@ -64,20 +74,7 @@ async def create_pipeline(session: AsyncSession, actor: User, data: NewPipeline)
     require_role(actor, ADMINS, "creating pipelines")
     label = _label(data.label, "label")
     allowed = kinds_for(data.object)
-    seen: set[str] = set()
-    for i, spec in enumerate(data.stages):
-        stage_label = _label(spec.label, f"stages.{i}.label")
-        if spec.kind not in allowed:
-            raise invalid(
-                f"stages.{i}.kind",
-                "kind_for_object",
-                f"a {data.object.value} pipeline's stages are "
-                f"{', '.join(k.value for k in allowed)}; not {spec.kind.value}",
-            )
-        if stage_label.lower() in seen:
-            raise invalid(f"stages.{i}.label", "unique", f"stage {stage_label!r} is listed twice")
-        seen.add(stage_label.lower())
-    _require_every_kind(data.object, [s.kind for s in data.stages])
+    _check_stage_list(data.object, data.stages)
     async with session.begin():
         if await pipelines_repo.get_by_label(session, data.object.value, label) is not None:
             raise Conflict(f"a {data.object.value} pipeline named {label!r} already exists")
@@ -182,13 +179,7 @@ async def add_stage(session: AsyncSession, actor: User, pipeline_id: int, data: 
         stages = await pipelines_repo.stages_in_use(session, pipeline.id)
         label = _label(data.label, "label")
         kinds = kinds_for(PipelineObject(pipeline.object))
-        if data.kind not in kinds:
-            raise invalid(
-                "kind",
-                "kind_for_object",
-                f"a {pipeline.object} pipeline's stages are "
-                f"{', '.join(k.value for k in kinds)}; not {data.kind.value}",
-            )
+        _require_kind_of(PipelineObject(pipeline.object), data.kind, "kind")
         _require_unique_label(stages, label)
         start = sum(1 for s in stages if kinds.index(StageKind(s.kind)) < kinds.index(data.kind))
         end = start + sum(1 for s in stages if s.kind == data.kind)
@@ -254,27 +245,7 @@ async def delete_stage(session: AsyncSession, actor: User, pipeline_id: int, sta
         pipeline = await _locked(session, pipeline_id)
         stages = await pipelines_repo.stages_in_use(session, pipeline.id)
         stage = _stage_of(stages, pipeline, stage_id)
-        same_kind = [s for s in stages if s.kind == stage.kind and s.id != stage.id]
-        leads = await pipelines_repo.count_leads(session, stage_id=stage.id)
-        deals = await pipelines_repo.count_deals(session, stage_id=stage.id)
-        if leads or deals:
-            held = f"{leads} leads" if leads else f"{deals} deals"
-            others = ", ".join(s.label for s in (same_kind or [s for s in stages if s != stage]))
-            raise Conflict(
-                f"stage {stage.label} holds {held}: move them to another stage first "
-                f"(e.g. {others}), then delete it"
-            )
-        if not same_kind:
-            raise Conflict(
-                f"{stage.label} is the pipeline's last {stage.kind} stage; "
-                "a pipeline needs at least one stage of each kind"
-            )
-        rules = await automation.rules_using_stage(session, stage.id)
-        if rules:
-            raise Conflict(
-                f"stage {stage.label} is used by the automation rule {', '.join(rules)}: "
-                "change the rule first"
-            )
+        await _require_deletable(session, stage, [s for s in stages if s.id != stage.id])
         before = stage_record(stage)
         stage.removed_at = datetime.now(UTC)
         _renumber([s for s in stages if s.id != stage.id])
@@ -304,31 +275,127 @@ async def reorder_stages(
                 "ids must list every stage of the pipeline exactly once; its stages are "
                 + ", ".join(str(s.id) for s in stages),
             )
-        kinds = kinds_for(PipelineObject(pipeline.object))
-        order = [kinds.index(StageKind(by_id[i].kind)) for i in ids]
-        if order != sorted(order):
-            raise invalid(
-                "ids",
-                "kind_groups",
-                "stages can be reordered only within their kind group: "
-                + ", then ".join(k.value for k in kinds),
-            )
-        if pipeline.object == PipelineObject.LEAD:
-            config = await automation.get_automation(session, pipeline.id)
-            backward = automation_rules.backward_rules(config, ids)
-            if backward:
-                message = (
-                    "this order would make {} move leads backwards; switch the rule off or "
-                    "change its stages first"
-                )
-                raise Conflict(
-                    message.format(", ".join(backward)),
-                    [FieldError("ids", "rule_stays_forward", message.format(n)) for n in backward],
-                )
+        obj = PipelineObject(pipeline.object)
+        _require_kind_groups(obj, [StageKind(by_id[i].kind) for i in ids], "ids")
+        await _require_rules_forward(session, pipeline, ids, "ids")
         before = pipeline_record(pipeline)
         _renumber([by_id[i] for i in ids])
         await session.flush()
         pipeline = await _audited(session, actor, pipeline.id, audit.Action.REORDER, before=before)
+    return pipeline
+
+
+async def save_stages(
+    session: AsyncSession, actor: User, pipeline_id: int, edits: Sequence[StageEdit]
+) -> Pipeline:
+    """Save the pipeline's whole ordered stage list at once, all or nothing (STG-8, DIS-9).
+
+    An edit with an id keeps that stage (renamed when its label differs), one without adds a
+    stage, and a stage left out is deleted; the list's order is the new order. The single
+    edits' rules hold: labels non-empty and unique, every kind group kept and not split, a
+    stage's kind never changes, a deleted stage holds no leads or deals and no automation rule
+    names it, and no enabled progression rule ends up pointing backwards (AUT-6). Audited as
+    the single edits are: one entry per stage deleted, added or renamed, and a reorder entry
+    when the kept stages changed order.
+
+    Raises Forbidden, NotFound, InvalidInput (`stages.<i>.<field>`), Conflict (a stage to
+    delete holds leads or deals or is named by a rule; a rule would point backwards).
+    """
+    require_role(actor, ADMINS, "saving stages")
+    async with session.begin():
+        pipeline = await _locked(session, pipeline_id)
+        obj = PipelineObject(pipeline.object)
+        stages = await pipelines_repo.stages_in_use(session, pipeline.id)
+        by_id = {s.id: s for s in stages}
+        specs: list[StageSpec] = []
+        for i, edit in enumerate(edits):
+            if edit.id is None:
+                if edit.kind is None:
+                    raise invalid(f"stages.{i}.kind", "required", "a new stage needs a kind")
+                specs.append(StageSpec(edit.label, edit.kind))
+                continue
+            stage = by_id.get(edit.id)
+            if stage is None:
+                raise invalid(
+                    f"stages.{i}.id",
+                    "stage_in_pipeline",
+                    f"stage {edit.id} is not a stage of pipeline {pipeline.id}; "
+                    "leave the id out to add a stage",
+                )
+            if any(e.id == edit.id for e in edits[:i]):
+                raise invalid(f"stages.{i}.id", "unique", f"stage {edit.id} is listed twice")
+            if edit.kind is not None and edit.kind != stage.kind:
+                raise invalid(
+                    f"stages.{i}.kind",
+                    "kind_unchanged",
+                    f"stage {stage.label} is {stage.kind} and a stage keeps its kind: "
+                    "leave it out and add a new stage instead",
+                )
+            specs.append(StageSpec(edit.label, StageKind(stage.kind)))
+        _check_stage_list(obj, specs)
+        _require_kind_groups(obj, [s.kind for s in specs], "stages")
+        kept = [by_id[e.id] for e in edits if e.id is not None]
+        removed = [s for s in stages if s not in kept]
+        for stage in removed:
+            # Every kind group has a stage in the list (checked above), new ones included.
+            await _require_deletable(session, stage, kept, kind_kept=True)
+        await _require_rules_forward(session, pipeline, [s.id for s in kept], "stages")
+
+        before = {s.id: stage_record(s) for s in stages}
+        pipeline_before = pipeline_record(pipeline)
+        now = datetime.now(UTC)
+        for stage in removed:
+            stage.removed_at = now
+        labels = {
+            e.id: spec.label.strip()
+            for e, spec in zip(edits, specs, strict=True)
+            if e.id is not None
+        }
+        renamed = [s for s in kept if s.label != labels[s.id]]
+        # The unique index on labels is checked row by row: park the renamed stages under
+        # labels no one can choose (labels are single lines), so a swap of labels can be saved.
+        for stage in renamed:
+            stage.label = f"\n{stage.id}"
+        await session.flush()
+        added: list[Stage] = []
+        for position, (edit, spec) in enumerate(zip(edits, specs, strict=True)):
+            if edit.id is not None:
+                stage = by_id[edit.id]
+                stage.label, stage.position = labels[edit.id], position
+                continue
+            stage = Stage(
+                pipeline_id=pipeline.id,
+                label=spec.label.strip(),
+                position=position,
+                kind=spec.kind.value,
+            )
+            added.append(await pipelines_repo.add_stage(session, stage))
+        await session.flush()
+        entity = audit.Entity.STAGE
+        for stage in removed:
+            await audit.record(
+                session, actor, entity, stage.id, audit.Action.DELETE, before=before[stage.id]
+            )
+        for stage in added:
+            await audit.record(
+                session, actor, entity, stage.id, audit.Action.CREATE, after=stage_record(stage)
+            )
+        for stage in renamed:
+            await audit.record(
+                session,
+                actor,
+                entity,
+                stage.id,
+                audit.Action.UPDATE,
+                before=before[stage.id],
+                after=stage_record(stage),
+            )
+        if [s.id for s in kept] != [s.id for s in stages if s in kept]:
+            pipeline = await _audited(
+                session, actor, pipeline.id, audit.Action.REORDER, before=pipeline_before
+            )
+        else:
+            pipeline = await _fresh(session, pipeline.id)
     return pipeline
 
 
@@ -401,6 +468,101 @@ def _label(value: str, field_name: str) -> str:
     if not label:
         raise invalid(field_name, "not_empty", f"{field_name} must not be empty")
     return label
+
+
+def _require_kind_of(obj: PipelineObject, kind: StageKind, field_name: str) -> None:
+    kinds = kinds_for(obj)
+    if kind not in kinds:
+        raise invalid(
+            field_name,
+            "kind_for_object",
+            f"a {obj.value} pipeline's stages are "
+            f"{', '.join(k.value for k in kinds)}; not {kind.value}",
+        )
+
+
+def _check_stage_list(obj: PipelineObject, specs: Sequence[StageSpec]) -> None:
+    """A pipeline's whole stage list: labels non-empty and unique, kinds the object uses, and
+    a stage of every kind. Raises InvalidInput naming `stages.<i>.<field>` or `stages`."""
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        stage_label = _label(spec.label, f"stages.{i}.label")
+        _require_kind_of(obj, spec.kind, f"stages.{i}.kind")
+        if stage_label.lower() in seen:
+            raise invalid(f"stages.{i}.label", "unique", f"stage {stage_label!r} is listed twice")
+        seen.add(stage_label.lower())
+    _require_every_kind(obj, [s.kind for s in specs])
+
+
+def _require_kind_groups(obj: PipelineObject, order: Sequence[StageKind], field_name: str) -> None:
+    """Positions are global, so "earlier" must never cross from a closing group back into the
+    open one: the kind groups come in their order, none split. Raises InvalidInput."""
+    kinds = kinds_for(obj)
+    indexes = [kinds.index(kind) for kind in order]
+    if indexes != sorted(indexes):
+        raise invalid(
+            field_name,
+            "kind_groups",
+            "stages can be reordered only within their kind group: "
+            + ", then ".join(k.value for k in kinds),
+        )
+
+
+async def _require_rules_forward(
+    session: AsyncSession, pipeline: Pipeline, order: Sequence[int], field_name: str
+) -> None:
+    """Raises Conflict naming each enabled progression rule that `order` (stage ids) would
+    make point backwards: such a rule could never fire (AUT-6)."""
+    if pipeline.object != PipelineObject.LEAD:
+        return
+    config = await automation.get_automation(session, pipeline.id)
+    backward = automation_rules.backward_rules(config, order)
+    if backward:
+        message = (
+            "this order would make {} move leads backwards; switch the rule off or "
+            "change its stages first"
+        )
+        raise Conflict(
+            message.format(", ".join(backward)),
+            [FieldError(field_name, "rule_stays_forward", message.format(n)) for n in backward],
+        )
+
+
+async def _require_deletable(
+    session: AsyncSession,
+    stage: Stage,
+    remaining: Sequence[Stage],
+    *,
+    kind_kept: bool | None = None,
+) -> None:
+    """The stage may be deleted (STG-6): it holds no leads or deals, it is not the last of its
+    kind, and no automation rule uses it.
+
+    `remaining` are the stages that stay (where its leads could go); `kind_kept` overrides
+    whether a stage of its kind stays, when stages not yet saved count too. Raises Conflict
+    saying how many leads or deals and where they could go, or naming the rule.
+    """
+    same_kind = [s for s in remaining if s.kind == stage.kind]
+    leads = await pipelines_repo.count_leads(session, stage_id=stage.id)
+    deals = await pipelines_repo.count_deals(session, stage_id=stage.id)
+    if leads or deals:
+        held = f"{leads} leads" if leads else f"{deals} deals"
+        others = ", ".join(s.label for s in (same_kind or remaining))
+        raise Conflict(
+            f"stage {stage.label} holds {held}: move them to another stage first "
+            f"(e.g. {others}), then delete it"
+        )
+    if not (bool(same_kind) if kind_kept is None else kind_kept):
+        raise Conflict(
+            f"{stage.label} is the pipeline's last {stage.kind} stage; "
+            "a pipeline needs at least one stage of each kind"
+        )
+    rules = await automation.rules_using_stage(session, stage.id)
+    if rules:
+        raise Conflict(
+            f"stage {stage.label} is used by the automation rule {', '.join(rules)}: "
+            "change the rule first"
+        )
 
 
 def _require_unique_label(stages: Sequence[Stage], label: str) -> None:

@@ -15,7 +15,7 @@ from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
 from domain.bounds import EARLIEST, INT_MAX, LATEST
 from domain.errors import NotFound, invalid
-from domain.roles import Role, may_view_workspace_of_others
+from domain.roles import ADMINS, Role, may_view_workspace_of_others
 from domain.tasks import TaskStatus, TaskView, due_window
 from services.auth import admit_to_workspace, require_workspace
 from services.pagination import Page
@@ -33,6 +33,10 @@ class TaskQuery:
     deal_id: int | None = None
     sequence_id: int | None = None
     user_id: int | None = None
+
+    @property
+    def names_a_record(self) -> bool:
+        return any(i is not None for i in (self.lead_id, self.contact_id, self.deal_id))
 
 
 async def insert_task(
@@ -53,8 +57,10 @@ async def insert_task(
     if lead_id is not None:
         lead = await records.get(session, Lead, lead_id)
         assert lead is not None
-        values.setdefault("contact_id", lead.contact_id)
-        values.setdefault("company_id", lead.company_id)
+        # A body that leaves them out sends None: that is "not given" too.
+        for name in ("contact_id", "company_id"):
+            if values.get(name) is None:
+                values[name] = getattr(lead, name)
     return await tasks_repo.add(session, Task(**values, idempotency_key=idempotency_key))
 
 
@@ -133,24 +139,33 @@ async def list_tasks(
     cursor: str | None,
     now: datetime | None = None,
 ) -> Page[Task]:
-    """The tasks of the caller (or, for a super admin, of `user_id`) in one view, by due time;
-    buckets are the user's local days (WS-3). Raises Forbidden (role; another user's tasks
-    unless a super admin, PERM-4), SeatRequired (PERM-3), NotFound (unknown user)."""
-    require_workspace(actor, "listing tasks", owner_id=query.user_id)
-    owner = actor
+    """Tasks in one view, by due time; buckets are the user's local days (WS-3).
+
+    Whose: the caller's, or for a super admin those of `user_id` (PERM-4). An admin who
+    filters by a record (lead, contact or deal) without `user_id` gets every user's tasks of
+    that record, bucketed in the admin's time zone: a record's tasks are not a user's queue,
+    which stays its owner's (PERM-8). Raises Forbidden (role; another user's tasks unless a
+    super admin), SeatRequired (PERM-3), NotFound (unknown user).
+    """
+    owner: User | None = actor
+    if query.user_id is None and query.names_a_record and Role(actor.role) in ADMINS:
+        admit_to_workspace(actor, "listing tasks")
+        owner = None
+    else:
+        require_workspace(actor, "listing tasks", owner_id=query.user_id)
     if query.user_id is not None and query.user_id != actor.id:
-        found = await records.get(session, User, query.user_id)
-        if found is None:
+        owner = await records.get(session, User, query.user_id)
+        if owner is None:
             raise NotFound(f"user {query.user_id} does not exist")
-        owner = found
-    window = due_window(query.view, now or datetime.now(UTC), owner.time_zone)
+    time_zone = (owner or actor).time_zone
+    window = due_window(query.view, now or datetime.now(UTC), time_zone)
     status = query.status
     if query.view != TaskView.ALL:
         status = TaskStatus.OPEN
     rows = await tasks_repo.list_tasks(
         session,
         TaskFilter(
-            owner_id=owner.id,
+            owner_id=owner.id if owner is not None else None,
             status=status.value if status else None,
             due_from=window.start if window else None,
             due_before=window.end if window else None,

@@ -31,6 +31,4 @@ async def list_audit_log(
     cursor: Cursor = None,
 ) -> PageOf[AuditEntryRead]:
     page = await audit.list_entries(session, actor, entity, page_request(limit, cursor))
-    return PageOf[AuditEntryRead](
-        items=[AuditEntryRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor
-    )
+    return PageOf[AuditEntryRead].model_validate(page)

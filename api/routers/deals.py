@@ -32,9 +32,7 @@ async def list_deals(
     page = await deals.list_deals(
         session, owner_id=owner_id, pipeline_id=pipeline_id, page=page_request(limit, cursor)
     )
-    return PageOf[DealRead](
-        items=[DealRead.model_validate(d) for d in page.items], next_cursor=page.next_cursor
-    )
+    return PageOf[DealRead].model_validate(page)
 
 
 @router.get("/{deal_id}", response_model=DealRead)

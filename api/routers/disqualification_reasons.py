@@ -3,8 +3,15 @@ from fastapi import APIRouter, Response, status
 from api.deps import Admin, AuthFirstRoute, CurrentUser, SessionDep
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.fields import PathId
-from api.schemas.lead_config import LabelChange, OrderIn, ReasonCreate, ReasonRead
+from api.schemas.lead_config import (
+    LabelChange,
+    OrderIn,
+    ReasonCreate,
+    ReasonRead,
+    ReasonsSave,
+)
 from services import disqualification_reasons as reasons
+from services.disqualification_reasons import ReasonEdit
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -28,6 +35,20 @@ async def list_reasons(session: SessionDep, actor: CurrentUser) -> list[ReasonRe
 async def create_reason(body: ReasonCreate, session: SessionDep, actor: Admin) -> ReasonRead:
     reason = await reasons.create_reason(session, actor, body.label, body.position)
     return ReasonRead.model_validate(reason)
+
+
+@router.put(
+    "",
+    response_model=list[ReasonRead],
+    summary="Save the whole list of reasons at once (admins): renames, additions, removals, order",
+    description="All or nothing (DIS-9). A reason with an `id` is kept (renamed when its label "
+    "differs), one without is added, and one left out is removed as `DELETE` removes it: leads "
+    "keep it and follow-up rules drop it (a rule left with no reason switches off). 422 for an "
+    "empty or repeated label, or an id that is not a reason that may be chosen.",
+)
+async def save_reasons(body: ReasonsSave, session: SessionDep, actor: Admin) -> list[ReasonRead]:
+    edits = [ReasonEdit(label=r.label, id=r.id) for r in body.reasons]
+    return [ReasonRead.model_validate(r) for r in await reasons.save_reasons(session, actor, edits)]
 
 
 @router.put(

@@ -13,7 +13,14 @@ from api.deps import (
 from api.problems import PROBLEM_RESPONSES
 from api.schemas.common import PageOf
 from api.schemas.fields import Cursor, IdempotencyKey, Line, PathId, QueryId
-from api.schemas.leads import LeadCreate, LeadRead, OwnerChangeIn, StageChangeRead, StageMoveIn
+from api.schemas.leads import (
+    LeadCreate,
+    LeadRead,
+    LeadUpdate,
+    OwnerChangeIn,
+    StageChangeRead,
+    StageMoveIn,
+)
 from db.repositories.leads import LeadFilter
 from domain.leads import DealDraft, LeadLabel
 from services import leads
@@ -84,14 +91,33 @@ async def list_leads(
         q=q,
     )
     page = await leads.list_leads(session, filters, page_request(limit, cursor))
-    return PageOf[LeadRead](
-        items=[LeadRead.model_validate(x) for x in page.items], next_cursor=page.next_cursor
-    )
+    return PageOf[LeadRead].model_validate(page)
 
 
 @router.get("/{lead_id}", response_model=LeadRead)
 async def get_lead(lead_id: PathId, session: SessionDep, actor: CurrentUser) -> LeadRead:
     return LeadRead.model_validate(await leads.get_lead(session, lead_id))
+
+
+@router.patch(
+    "/{lead_id}",
+    response_model=LeadRead,
+    summary="Edit a lead's name, label, type, contact or company",
+    description="A contact or company newly associated takes the lifecycle stage the lead "
+    "settings set (`set_lifecycle_on_associate`), as at creation (SET-6). Stage and owner "
+    "change through `POST /leads/{id}/stage` and `/owner`.",
+)
+async def update_lead(
+    lead_id: PathId,
+    body: LeadUpdate,
+    session_factory: SessionFactoryDep,
+    orchestrator: OrchestratorDep,
+    actor: RecordEditor,
+) -> LeadRead:
+    lead = await leads.update_lead(
+        session_factory, orchestrator, actor, lead_id, body.model_dump(exclude_unset=True)
+    )
+    return LeadRead.model_validate(lead)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from api.schemas.pipelines import (
     PipelineUpdate,
     StageCreate,
     StageRead,
+    StagesSave,
     StageUpdate,
 )
 from domain.automation import AutomationConfig
@@ -18,7 +19,7 @@ from domain.lead_settings import CreateLeadOnLifecycle
 from domain.stages import PipelineObject, StageSpec
 from services import automation, pipelines
 from services.automation import AutomationView
-from services.pipelines import NewPipeline, NewStage, PipelineChanges
+from services.pipelines import NewPipeline, NewStage, PipelineChanges, StageEdit
 
 router = APIRouter(
     route_class=AuthFirstRoute, prefix="/pipelines", tags=["pipelines"], responses=PROBLEM_RESPONSES
@@ -88,6 +89,26 @@ async def add_stage(
 ) -> StageRead:
     data = NewStage(label=body.label, kind=body.kind, position=body.position)
     return StageRead.model_validate(await pipelines.add_stage(session, actor, pipeline_id, data))
+
+
+@router.put(
+    "/{pipeline_id}/stages",
+    response_model=PipelineRead,
+    summary="Save the whole stage list at once (admins): renames, additions, deletions, order",
+    description="All or nothing (STG-8). A stage with an `id` is kept (renamed when its label "
+    "differs), one without is added, and a stage left out is deleted. The single edits' rules "
+    "apply: 422 for an empty or repeated label, a kind group missing or split, a kind change or "
+    "an id of another pipeline; 409 when a stage to delete holds leads or deals or an "
+    "automation rule uses it, or when the new order would make an enabled progression rule "
+    "move leads backwards (the rule is named).",
+)
+async def save_stages(
+    pipeline_id: PathId, body: StagesSave, session: SessionDep, actor: Admin
+) -> PipelineRead:
+    edits = [StageEdit(label=s.label, id=s.id, kind=s.kind) for s in body.stages]
+    return PipelineRead.model_validate(
+        await pipelines.save_stages(session, actor, pipeline_id, edits)
+    )
 
 
 @router.put(

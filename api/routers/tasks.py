@@ -23,7 +23,23 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=PageOf[TaskRead])
+RECORD_FILTER = (
+    "Only tasks of this {record}. A sales user gets their own; an admin or super admin "
+    "(without `user_id`) gets every user's"
+)
+
+
+@router.get(
+    "",
+    response_model=PageOf[TaskRead],
+    summary="Tasks in a view: the caller's, another user's, or every user's of one record",
+    description="Whose tasks: the caller's own. A super admin with `user_id` gets that user's "
+    "(PERM-4). An admin or super admin who filters by a record (`lead_id`, `contact_id` or "
+    "`deal_id`) and sends no `user_id` gets every user's tasks of that record, each with its "
+    "`owner_id`; a sales user filtering by a record still gets only their own tasks of it. "
+    "Buckets are the local days of the user whose tasks they are (the caller's for a record's "
+    "tasks). Every task list needs a current seat, except a super admin's (PERM-3).",
+)
 async def list_tasks(
     session: SessionDep,
     actor: WorkspaceUser,
@@ -35,9 +51,15 @@ async def list_tasks(
         TaskStatus | None,
         Query(alias="status", description="For view=all; open by default"),
     ] = TaskStatus.OPEN,
-    lead_id: QueryId = None,
-    contact_id: QueryId = None,
-    deal_id: QueryId = None,
+    lead_id: Annotated[
+        RecordId | None, Query(description=RECORD_FILTER.format(record="lead"))
+    ] = None,
+    contact_id: Annotated[
+        RecordId | None, Query(description=RECORD_FILTER.format(record="contact"))
+    ] = None,
+    deal_id: Annotated[
+        RecordId | None, Query(description=RECORD_FILTER.format(record="deal"))
+    ] = None,
     sequence_id: QueryId = None,
     user_id: Annotated[
         RecordId | None, Query(description="Another user's tasks (super_admin)")
@@ -45,7 +67,7 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOf[TaskRead]:
-    """The caller's tasks in a view, by due time (tasks without one last)."""
+    """By due time, tasks without one last."""
     page = await tasks.list_tasks(
         session,
         actor,
@@ -61,9 +83,7 @@ async def list_tasks(
         limit=limit,
         cursor=cursor,
     )
-    return PageOf[TaskRead](
-        items=[TaskRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
-    )
+    return PageOf[TaskRead].model_validate(page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)

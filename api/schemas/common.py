@@ -14,7 +14,9 @@ class WriteModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class PageOf(BaseModel, Generic[T]):
+class PageOf(ReadModel, Generic[T]):
+    """One page of a list; `PageOf[XRead].model_validate(page)` reads a service's `Page`."""
+
     items: list[T]
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` to get the next page; absent on the last page."

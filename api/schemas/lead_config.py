@@ -60,6 +60,39 @@ class ReasonCreate(WriteModel):
     )
 
 
+class ReasonEditIn(WriteModel):
+    id: Id | None = Field(
+        default=None,
+        description="A reason that may be chosen: kept, and renamed when `label` differs. "
+        "Leave it out to add a reason",
+    )
+    label: Label
+
+
+class ReasonsSave(WriteModel):
+    """The whole list of reasons, in the new order; saved all or nothing (DIS-9)."""
+
+    reasons: list[ReasonEditIn] = Field(
+        max_length=1000,
+        description="Every reason, in the order offered. Reasons left out are removed as a "
+        "single remove removes them: leads keep them, follow-up rules drop them",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reasons": [
+                        {"id": 1, "label": "No budget this year"},
+                        {"label": "Went quiet"},
+                        {"id": 3, "label": "No need"},
+                    ]
+                }
+            ]
+        }
+    )
+
+
 class LabelChange(WriteModel):
     label: Label
 

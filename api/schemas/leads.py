@@ -1,14 +1,16 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from api.schemas.common import ReadModel, WriteModel
 from api.schemas.deals import Amount, DealName
-from api.schemas.fields import CalendarDate, Id, Line, Name
+from api.schemas.fields import CalendarDate, Id, Line, Name, NotNull
 from domain.leads import LeadLabel, LeadSource
+from domain.lifecycle import LifecycleStage
 
 LeadTypeKey = Annotated[str, Line(50)]
+LeadName = Annotated[str, Line(200, min_length=1)]
 
 
 class LeadCreate(WriteModel):
@@ -31,6 +33,26 @@ class LeadCreate(WriteModel):
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"contact_id": 12, "owner_id": 3, "label": "hot"}]}
+    )
+
+
+class LeadUpdate(WriteModel):
+    """Only the fields sent change; `null` clears a nullable one."""
+
+    name: Annotated[LeadName | None, NotNull()] = None
+    label: LeadLabel | None = None
+    lead_type: LeadTypeKey | None = Field(default=None, examples=["new_business"])
+    contact_id: Id | None = Field(
+        default=None,
+        description="A contact newly associated takes the lifecycle stage the lead settings "
+        "set (`set_lifecycle_on_associate`)",
+    )
+    company_id: Id | None = Field(
+        default=None, description="As `contact_id`; a lead keeps a contact or a company"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "warm", "company_id": 7}, {"name": "Acme"}]}
     )
 
 
@@ -86,11 +108,46 @@ class LeadRead(ReadModel):
     updated_at: datetime
 
 
+class CausedByLifecycleChange(ReadModel):
+    """The contact entered a trigger lifecycle stage (`create_lead_on_lifecycle`)."""
+
+    kind: Literal["lifecycle_change"]
+    contact_id: int
+    lifecycle_change_id: int = Field(
+        description="The change in `GET /contacts/{contact_id}/lifecycle-changes`"
+    )
+    from_lifecycle_stage: LifecycleStage | None
+    to_lifecycle_stage: LifecycleStage
+    change_source: str = Field(examples=["manual", "integration"])
+    at: datetime
+
+
+class CausedByDisqualification(ReadModel):
+    """Another lead was disqualified with a chosen reason (`follow_up_on_disqualify`)."""
+
+    kind: Literal["disqualification"]
+    lead_id: int = Field(description="The disqualified lead: this lead's `parent_lead_id`")
+    stage_change_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    disqualification_reason_id: int | None
+    at: datetime
+
+
 class StageChangeRead(ReadModel):
     at: datetime
     from_stage_id: int | None
     to_stage_id: int
     cause: str = Field(examples=["manual", "created", "automation:advance_on_outreach"])
     actor_id: int | None
-    event_id: str | None
+    event_id: str | None = Field(description="The activity whose event moved the lead, if any")
     disqualification_reason_id: int | None
+    caused_by: (
+        Annotated[CausedByLifecycleChange | CausedByDisqualification, Field(discriminator="kind")]
+        | None
+    ) = Field(
+        default=None,
+        description="On the first row of a lead automation created (`cause` "
+        "`automation:create_lead_on_lifecycle` or `automation:follow_up_on_disqualify`): the "
+        "event that made the rule fire, by `kind`. Null on every other row",
+    )

@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import ReadModel, WriteModel
-from api.schemas.fields import Flag, Label, NotNull, Position
+from api.schemas.fields import Flag, Id, Label, NotNull, Position
 from domain.stages import PipelineObject, StageKind
 
 
@@ -75,3 +75,44 @@ class PipelineRead(ReadModel):
     label: str
     is_default: bool
     stages: list[StageRead]
+
+
+class StageEditIn(WriteModel):
+    id: Id | None = Field(
+        default=None,
+        description="An existing stage of this pipeline: kept, and renamed when `label` "
+        "differs. Leave it out to add a stage",
+    )
+    label: Label
+    kind: StageKind | None = Field(
+        default=None,
+        description="Required for a new stage. An existing stage keeps its kind: send the "
+        "same one or leave it out",
+    )
+
+
+class StagesSave(WriteModel):
+    """The pipeline's whole stage list, in the new order; saved all or nothing (STG-8)."""
+
+    stages: list[StageEditIn] = Field(
+        min_length=1,
+        max_length=100,
+        description="Every stage, in order and grouped by kind (open first). Stages of the "
+        "pipeline left out are deleted, with the same refusals as a single delete",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "stages": [
+                        {"id": 1, "label": "New"},
+                        {"label": "Researching", "kind": "open"},
+                        {"id": 2, "label": "Contacted"},
+                        {"id": 4, "label": "Qualified"},
+                        {"id": 5, "label": "Disqualified"},
+                    ]
+                }
+            ]
+        }
+    )

@@ -1,6 +1,8 @@
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, created_at_column, updated_at_column
@@ -59,3 +61,6 @@ class LeadStageChange(Base):
     )
     # Set by the workflow's transition activity so a retried activity writes no second row.
     transition_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # On the `created` row of a lead automation made: the event that caused it (AUT-13), a
+    # `domain.leads.CreationCause` as JSON.
+    caused_by: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

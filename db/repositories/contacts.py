@@ -24,3 +24,14 @@ async def lifecycle_changes(
             .order_by(ContactLifecycleChange.id)
         )
     ).all()
+
+
+async def latest_lifecycle_change(
+    session: AsyncSession, contact_id: int
+) -> ContactLifecycleChange | None:
+    return await session.scalar(
+        select(ContactLifecycleChange)
+        .where(ContactLifecycleChange.contact_id == contact_id)
+        .order_by(ContactLifecycleChange.id.desc())
+        .limit(1)
+    )

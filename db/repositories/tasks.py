@@ -14,7 +14,8 @@ _DUE = func.coalesce(Task.due_at, _INFINITY)
 
 @dataclass(frozen=True)
 class TaskFilter:
-    owner_id: int
+    # None: every owner's, for a view of one record's tasks.
+    owner_id: int | None
     status: str | None = "open"
     due_from: datetime | None = None
     due_before: datetime | None = None
@@ -47,7 +48,9 @@ async def list_tasks(
 ) -> Sequence[Task]:
     """Ordered by due time (none last), then id; `after` is the (due_at, id) of the last row
     of the previous page."""
-    query = select(Task).where(Task.owner_id == f.owner_id).order_by(_DUE, Task.id).limit(limit)
+    query = select(Task).order_by(_DUE, Task.id).limit(limit)
+    if f.owner_id is not None:
+        query = query.where(Task.owner_id == f.owner_id)
     if f.status is not None:
         query = query.where(Task.status == f.status)
     if f.due_from is not None:

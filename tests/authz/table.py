@@ -131,6 +131,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/v1/leads"): Row(everyone(200)),
     ("GET", "/v1/leads/{lead_id}"): Row(everyone(200), World.lead),
+    ("PATCH", "/v1/leads/{lead_id}"): Row(
+        editors(200), World.lead, body=lambda c: {"label": "warm"}
+    ),
     ("POST", "/v1/leads/{lead_id}/stage"): Row(
         editors(200), World.lead, body=lambda c: {"stage_id": c["stage_ids"][1]}
     ),
@@ -205,6 +208,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/v1/pipelines/{pipeline_id}/stages"): Row(
         admins(201), World.pipeline, body=lambda c: {"label": "Talking", "kind": "open"}
     ),
+    ("PUT", "/v1/pipelines/{pipeline_id}/stages"): Row(
+        admins(200),
+        World.pipeline,
+        body=lambda c: {"stages": [{"id": i, "label": f"Stage {i}"} for i in c["stage_ids"]]},
+    ),
     ("PUT", "/v1/pipelines/{pipeline_id}/stages/order"): Row(
         admins(200), World.pipeline, body=lambda c: {"ids": c["stage_ids"]}
     ),
@@ -221,6 +229,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/disqualification-reasons"): Row(everyone(200)),
     ("POST", "/v1/disqualification-reasons"): Row(
         admins(201), body=lambda c: {"label": unique("Reason")}
+    ),
+    ("PUT", "/v1/disqualification-reasons"): Row(
+        admins(200),
+        World.reasons,
+        body=lambda c: {"reasons": c["reasons"]},
     ),
     ("PUT", "/v1/disqualification-reasons/order"): Row(
         admins(200), World.reasons, body=lambda c: {"ids": c["ids"]}

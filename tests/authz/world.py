@@ -123,7 +123,12 @@ class World:
         return {"reason_id": reason["id"]}
 
     async def reasons(self) -> Context:
-        return {"ids": [r["id"] for r in await self.admin.ok("get", "/disqualification-reasons")]}
+        """The shared list as it is, so that saving it back changes nothing for later tests."""
+        reasons = await self.admin.ok("get", "/disqualification-reasons")
+        return {
+            "ids": [r["id"] for r in reasons],
+            "reasons": [{"id": r["id"], "label": r["label"]} for r in reasons],
+        }
 
     async def lead_type(self) -> Context:
         made = await self.admin.ok("post", "/lead-types", {"label": unique("Type")}, status=201)

@@ -322,6 +322,47 @@ class TestFollowUp:
             restore = {k: v for k, v in original.items() if k != "create_lead_on_lifecycle"}
             await admin.ok("put", path, restore)
 
+    async def test_a_follow_up_lead_names_the_disqualification_that_caused_it_aut_13(
+        self, admin, make_pipeline, make_lead
+    ) -> None:
+        """AUT-13: the rule in `cause`, the disqualifying transition in `caused_by`."""
+        pipeline = await make_pipeline()
+        path = f"/pipelines/{pipeline['id']}/automation"
+        rules = await admin.ok("get", path)
+        reason = (await admin.ok("get", "/disqualification-reasons"))[0]["id"]
+        rules["follow_up_on_disqualify"] = {
+            "enabled": True,
+            "lead_type": (await admin.ok("get", "/lead-types"))[0]["key"],
+            "reason_ids": [reason],
+        }
+        await admin.ok("put", path, rules)
+        lead = await make_lead(pipeline_id=pipeline["id"])
+        lost = pipeline["stages"][-1]["id"]
+        await admin.ok(
+            "post",
+            f"/leads/{lead['id']}/stage",
+            {"stage_id": lost, "disqualification_reason_id": reason},
+        )
+
+        async def follow_ups() -> list[dict[str, Any]]:
+            page = await admin.ok("get", f"/leads?contact_id={lead['contact_id']}")
+            return [x for x in page["items"] if x["parent_lead_id"] == lead["id"]]
+
+        [follow_up] = await eventually(follow_ups, lambda xs: len(xs) > 0)
+        disqualified = (await admin.ok("get", f"/leads/{lead['id']}/history"))[-1]
+        [created] = await admin.ok("get", f"/leads/{follow_up['id']}/history")
+        assert created["cause"] == "automation:follow_up_on_disqualify"
+        assert created["caused_by"] == {
+            "kind": "disqualification",
+            "lead_id": lead["id"],
+            "stage_change_id": created["caused_by"]["stage_change_id"],
+            "from_stage_id": lead["stage_id"],
+            "to_stage_id": lost,
+            "disqualification_reason_id": reason,
+            "at": disqualified["at"],
+        }
+        assert (await admin.ok("get", f"/leads/{lead['id']}/history"))[0]["caused_by"] is None
+
 
 class TestOutbox:
     async def test_an_activity_committed_but_never_signalled_is_delivered_by_the_relay(

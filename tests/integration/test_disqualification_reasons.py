@@ -180,3 +180,144 @@ class TestReasons:
             ]
             assert [r.status_code for r in attempts] == [403] * 4
         assert await listed(admin) == before
+
+
+def kept(reason: dict[str, Any], label: str | None = None) -> dict[str, Any]:
+    return {"id": reason["id"], "label": label or reason["label"]}
+
+
+@pytest.fixture
+async def restore_reasons(admin: Any) -> Any:
+    """The shared list is put back as it was: reasons a test added are removed again."""
+    before = await listed(admin)
+    yield
+    await admin.ok("put", "/disqualification-reasons", {"reasons": [kept(r) for r in before]})
+
+
+class TestOneSave:
+    """PUT /disqualification-reasons: the whole ordered list, saved all or nothing."""
+
+    async def test_renames_additions_removals_and_order_save_together_dis_9(
+        self, admin, own_reasons, restore_reasons, make_pipeline, make_lead
+    ) -> None:
+        """DIS-9; a reason left out is removed as DIS-8 says: leads keep it, rules drop it."""
+        first, second, third = [await own_reasons(unique(n)) for n in ("A", "B", "C")]
+        pipeline = await make_pipeline()
+        path = f"/pipelines/{pipeline['id']}/automation"
+        rules = await admin.ok("get", path)
+        lead_type = (await admin.ok("get", "/lead-types"))[0]["key"]
+        rules["follow_up_on_disqualify"] = {
+            "enabled": True,
+            "lead_type": lead_type,
+            "reason_ids": [second["id"]],
+        }
+        await admin.ok("put", path, rules)
+        lead = await make_lead(pipeline_id=pipeline["id"])
+        lost = pipeline["stages"][-1]["id"]
+        await admin.ok(
+            "post",
+            f"/leads/{lead['id']}/stage",
+            {"stage_id": lost, "disqualification_reason_id": second["id"]},
+        )
+        others = [r for r in await listed(admin) if r["id"] not in (first["id"], second["id"])]
+        others = [r for r in others if r["id"] != third["id"]]
+        fresh = unique("D")
+        saved = await admin.ok(
+            "put",
+            "/disqualification-reasons",
+            {
+                "reasons": [
+                    kept(third, "C renamed " + fresh),
+                    {"label": fresh},
+                    kept(first),
+                    *map(kept, others),
+                ]
+            },
+        )
+        assert [r["label"] for r in saved[:3]] == ["C renamed " + fresh, fresh, first["label"]]
+        assert [r["id"] for r in saved[:3:2]] == [third["id"], first["id"]]
+        assert [r["position"] for r in saved] == list(range(len(saved)))
+        assert await listed(admin) == saved
+        removed = await admin.ok("get", f"/disqualification-reasons/{second['id']}")
+        assert removed["removed"] is True
+        lead_now = await admin.ok("get", f"/leads/{lead['id']}")
+        assert lead_now["disqualification_reason_id"] == second["id"]
+        follow_up = (await admin.ok("get", path))["follow_up_on_disqualify"]
+        assert follow_up["reason_ids"] == [] and follow_up["enabled"] is False
+
+    async def test_labels_can_be_swapped_in_one_save_dis_9(
+        self, admin, own_reasons, restore_reasons
+    ) -> None:
+        first, second = await own_reasons(unique("A")), await own_reasons(unique("B"))
+        reasons = await listed(admin)
+        body = [
+            kept(r, second["label"] if r["id"] == first["id"] else first["label"])
+            if r["id"] in (first["id"], second["id"])
+            else kept(r)
+            for r in reasons
+        ]
+        saved = await admin.ok("put", "/disqualification-reasons", {"reasons": body})
+        by_id = {r["id"]: r["label"] for r in saved}
+        assert (by_id[first["id"]], by_id[second["id"]]) == (second["label"], first["label"])
+
+    @pytest.mark.parametrize(
+        ("change", "field", "rule"),
+        [
+            (
+                lambda rs, gone: [*rs, {"label": rs[0]["label"].upper()}],
+                "reasons.{n}.label",
+                "unique",
+            ),
+            (lambda rs, gone: [*rs, {"label": "  "}], "reasons.{n}.label", "string_too_short"),
+            (lambda rs, gone: [*rs, kept(rs[1], "Other")], "reasons.{n}.id", "unique"),
+            (
+                lambda rs, gone: [*rs, {"id": 987654, "label": "X"}],
+                "reasons.{n}.id",
+                "active_reason",
+            ),
+            (lambda rs, gone: [*rs, kept(gone)], "reasons.{n}.id", "active_reason"),
+        ],
+    )
+    async def test_a_bad_list_is_422_naming_the_item_and_saves_nothing_dis_9(
+        self, admin, own_reasons, change, field, rule
+    ) -> None:
+        """DIS-9: the rename that comes with the mistake is not saved either."""
+        gone = await own_reasons(unique("Gone"))
+        await admin.delete(f"/disqualification-reasons/{gone['id']}")
+        before = await listed(admin)
+        body = [kept(before[0], unique("Renamed")), *map(kept, before[1:])]
+        response = await admin.put("/disqualification-reasons", {"reasons": change(body, gone)})
+        assert response.status_code == 422, response.text
+        errors = [(e["field"], e["rule"]) for e in response.json()["errors"]]
+        assert errors == [(field.format(n=len(before)), rule)]
+        assert await listed(admin) == before
+
+    async def test_one_save_is_audited_as_the_single_edits_are_dis_9(
+        self, admin, own_reasons, restore_reasons
+    ) -> None:
+        first, second = await own_reasons(unique("A")), await own_reasons(unique("B"))
+        reasons = await listed(admin)
+        rest = [kept(r) for r in reasons if r["id"] not in (first["id"], second["id"])]
+        label = unique("A renamed")
+        saved = await admin.ok(
+            "put",
+            "/disqualification-reasons",
+            {"reasons": [kept(first, label), {"label": unique("New")}, *rest]},
+        )
+        added = saved[1]
+        entries = (await admin.ok("get", "/audit-log?limit=4"))["items"]
+        assert [(e["entity"], e["entity_id"], e["action"]) for e in reversed(entries)] == [
+            ("disqualification_reason", second["id"], "delete"),
+            ("disqualification_reason", added["id"], "create"),
+            ("disqualification_reason", first["id"], "update"),
+            ("disqualification_reason", None, "reorder"),
+        ]
+        assert entries[1]["after"]["label"] == label
+        assert entries[0]["after"] == {"ids": [r["id"] for r in saved]}
+
+    async def test_sales_users_may_not_save_the_list_perm_1_dis_9(self, admin, make_user) -> None:
+        before = await listed(admin)
+        _, rep = await make_user()
+        response = await rep.put("/disqualification-reasons", {"reasons": [kept(before[0])]})
+        assert response.status_code == 403
+        assert await listed(admin) == before

@@ -134,6 +134,33 @@ class TestCreateLeadOnLifecycle:
         )
         assert info.status == WorkflowExecutionStatus.RUNNING
 
+    async def test_a_lifecycle_lead_names_the_change_that_caused_it_aut_13(
+        self, admin, lead_settings
+    ) -> None:
+        """AUT-13: the rule in `cause`, the contact's lifecycle change in `caused_by`."""
+        await lead_settings(create_lead_on_lifecycle=TRIGGER)
+        contact = await admin.ok(
+            "post", "/contacts", {"first_name": "Kai", "lifecycle_stage": "lead"}, status=201
+        )
+        await admin.ok(
+            "patch",
+            f"/contacts/{contact['id']}",
+            {"lifecycle_stage": "salesqualifiedlead", "change_source": "integration"},
+        )
+        [lead] = await contact_leads(admin, contact["id"])
+        change = (await admin.ok("get", f"/contacts/{contact['id']}/lifecycle-changes"))[-1]
+        [created] = await admin.ok("get", f"/leads/{lead['id']}/history")
+        assert created["cause"] == "automation:create_lead_on_lifecycle"
+        assert created["caused_by"] == {
+            "kind": "lifecycle_change",
+            "contact_id": contact["id"],
+            "lifecycle_change_id": created["caused_by"]["lifecycle_change_id"],
+            "from_lifecycle_stage": "lead",
+            "to_lifecycle_stage": "salesqualifiedlead",
+            "change_source": "integration",
+            "at": change["at"],
+        }
+
     async def test_no_second_lead_while_the_contact_has_an_open_one_set_3(
         self, admin, lead_settings
     ) -> None:

@@ -229,3 +229,94 @@ async def _deal_stage_id(session_factory: Any) -> int:
             .where(Pipeline.object == "deal")
         )
         return stage_id
+
+
+class TestEditLead:
+    """PATCH /leads/{id} (SET-6 "or later")."""
+
+    async def test_only_the_fields_sent_change_and_the_workflow_shows_the_new_type_set_6(
+        self, admin, make_lead, dev_server_env
+    ) -> None:
+        lead = await make_lead(label="hot", owner_id=None)
+        await eventually(
+            lambda: describe(dev_server_env, lead["id"]),
+            lambda d: d.typed_search_attributes.get(sa.LEAD_STAGE) is not None,
+        )
+        lead_type = (await admin.ok("get", "/lead-types"))[0]["key"]
+        edited = await admin.ok(
+            "patch",
+            f"/leads/{lead['id']}",
+            {"name": "Renamed lead", "label": None, "lead_type": lead_type},
+        )
+        assert (edited["name"], edited["label"], edited["lead_type"]) == (
+            "Renamed lead",
+            None,
+            lead_type,
+        )
+        unchanged = ("contact_id", "company_id", "stage_id", "pipeline_id", "source")
+        assert {k: edited[k] for k in unchanged} == {k: lead[k] for k in unchanged}
+        assert await admin.ok("get", f"/leads/{lead['id']}") == edited
+        info = await eventually(
+            lambda: describe(dev_server_env, lead["id"]),
+            lambda d: d.typed_search_attributes.get(sa.LEAD_TYPE) == lead_type,
+        )
+        assert info.typed_search_attributes.get(sa.LEAD_TYPE) == lead_type
+
+    async def test_a_contact_or_company_associated_later_takes_the_lifecycle_stage_set_6(
+        self, admin, make_lead, lead_settings
+    ) -> None:
+        """SET-6: "whether at lead creation or later"; an association kept is not set again."""
+        first = await admin.ok("post", "/contacts", {"first_name": "Ann"}, status=201)
+        lead = await make_lead(contact_id=first["id"])
+        await lead_settings(set_lifecycle_on_associate={"enabled": True, "stage": "opportunity"})
+        company = await admin.ok(
+            "post", "/companies", {"name": "Later Oy", "lifecycle_stage": "customer"}, status=201
+        )
+        second = await admin.ok(
+            "post", "/contacts", {"first_name": "Bo", "lifecycle_stage": "lead"}, status=201
+        )
+        await admin.ok("patch", f"/leads/{lead['id']}", {"company_id": company["id"]})
+        company_now = await admin.ok("get", f"/companies/{company['id']}")
+        assert company_now["lifecycle_stage"] == "opportunity"
+        assert (await admin.ok("get", f"/contacts/{first['id']}"))["lifecycle_stage"] is None
+        await admin.ok("patch", f"/leads/{lead['id']}", {"contact_id": second["id"]})
+        changes = await admin.ok("get", f"/contacts/{second['id']}/lifecycle-changes")
+        assert [(c["from_stage"], c["to_stage"], c["source"]) for c in changes][-1] == (
+            "lead",
+            "opportunity",
+            "lead_association",
+        )
+        await admin.ok("patch", f"/contacts/{second['id']}", {"lifecycle_stage": "customer"})
+        await admin.ok(
+            "patch", f"/leads/{lead['id']}", {"contact_id": second["id"], "name": "Same contact"}
+        )
+        assert (await admin.ok("get", f"/contacts/{second['id']}"))["lifecycle_stage"] == (
+            "customer"
+        )
+
+    async def test_bad_edits_are_422_naming_the_field_and_change_nothing_set_6(
+        self, admin, make_lead
+    ) -> None:
+        lead = await make_lead()
+        path = f"/leads/{lead['id']}"
+        for body, field, rule in (
+            ({"name": None}, "name", "not_nullable"),
+            ({"name": ""}, "name", "string_too_short"),
+            ({"label": "lukewarm"}, "label", "enum"),
+            ({"contact_id": 987654}, "contact_id", "exists"),
+            ({"company_id": 987654}, "company_id", "exists"),
+            ({"lead_type": "no_such_type"}, "lead_type", "exists"),
+            ({"contact_id": None}, "contact_id", "contact_or_company"),
+            ({"stage_id": 1}, "stage_id", "extra_forbidden"),
+        ):
+            response = await admin.patch(path, {"name": "Half-saved", **body})
+            assert response.status_code == 422, body
+            assert (
+                response.json()["errors"][0]["field"],
+                response.json()["errors"][0]["rule"],
+            ) == (
+                field,
+                rule,
+            )
+        assert await admin.ok("get", path) == lead
+        assert (await admin.patch("/leads/987654", {"name": "x"})).status_code == 404

@@ -430,3 +430,203 @@ class TestPermissions:
                 r.text for r in attempts
             ]
         assert await admin.ok("get", base) == pipeline
+
+
+def edit(stage: dict[str, Any], label: str | None = None) -> dict[str, Any]:
+    """A stage as a whole-list save keeps it (renamed to `label` if given)."""
+    return {"id": stage["id"], "label": label or stage["label"]}
+
+
+WITH_EXTRA = [
+    {"label": "New", "kind": "open"},
+    {"label": "Working", "kind": "open"},
+    {"label": "Talking", "kind": "open"},
+    {"label": "Extra", "kind": "open"},
+    {"label": "Won", "kind": "qualified"},
+    {"label": "Lost", "kind": "disqualified"},
+]
+
+
+class TestOneSave:
+    """PUT /pipelines/{id}/stages: the whole ordered list, saved all or nothing."""
+
+    async def test_renames_additions_deletions_and_order_save_together_stg_8_dis_9(
+        self, admin, make_pipeline
+    ) -> None:
+        """STG-8; DIS-9: the disqualified group is edited in the same save."""
+        pipeline = await make_pipeline(stages=WITH_EXTRA)
+        new, working, talking, extra, won, lost = pipeline["stages"]
+        saved = await admin.ok(
+            "put",
+            f"/pipelines/{pipeline['id']}/stages",
+            {
+                "stages": [
+                    edit(new, "Fresh"),
+                    {"label": "Researching", "kind": "open"},
+                    edit(working),
+                    {"id": talking["id"], "label": "Talking", "kind": "open"},
+                    edit(won),
+                    {"label": "Spam", "kind": "disqualified"},
+                    edit(lost, "Junk"),
+                ]
+            },
+        )
+        assert labels(saved) == [
+            ("Fresh", 0, "open"),
+            ("Researching", 1, "open"),
+            ("Working", 2, "open"),
+            ("Talking", 3, "open"),
+            ("Won", 4, "qualified"),
+            ("Spam", 5, "disqualified"),
+            ("Junk", 6, "disqualified"),
+        ]
+        ids = [s["id"] for s in saved["stages"]]
+        assert [ids[0], ids[2], ids[3], ids[4], ids[6]] == [
+            s["id"] for s in (new, working, talking, won, lost)
+        ]
+        assert extra["id"] not in ids
+        assert await admin.ok("get", f"/pipelines/{pipeline['id']}") == saved
+
+    async def test_labels_can_be_swapped_in_one_save_stg_8(self, admin, make_pipeline) -> None:
+        """One by one, a swap needs a third name; saved together it does not."""
+        pipeline = await make_pipeline()
+        new, working, talking, won, lost = pipeline["stages"]
+        saved = await admin.ok(
+            "put",
+            f"/pipelines/{pipeline['id']}/stages",
+            {
+                "stages": [
+                    edit(new),
+                    edit(working, "Talking"),
+                    edit(talking, "Working"),
+                    edit(won),
+                    edit(lost),
+                ]
+            },
+        )
+        assert [(s["id"], s["label"]) for s in saved["stages"][1:3]] == [
+            (working["id"], "Talking"),
+            (talking["id"], "Working"),
+        ]
+
+    @pytest.mark.parametrize(
+        ("change", "field", "rule"),
+        [
+            (lambda s: [*s[:4], {"id": s[4]["id"], "label": "won"}], "stages.4.label", "unique"),
+            (lambda s: [s[0], {"label": "Later"}, *s[1:]], "stages.1.kind", "required"),
+            (lambda s: [*s[:3], s[4]], "stages", "every_kind"),
+            (lambda s: [s[0], s[1], s[3], s[2], s[4]], "stages", "kind_groups"),
+            (
+                lambda s: [*s[:3], {"id": s[3]["id"], "label": "Won", "kind": "open"}, s[4]],
+                "stages.3.kind",
+                "kind_unchanged",
+            ),
+            (lambda s: [*s, s[0]], "stages.5.id", "unique"),
+            (lambda s: [{"id": 987654, "label": "X"}, *s[1:]], "stages.0.id", "stage_in_pipeline"),
+            (
+                lambda s: [*s[:4], {"label": "Won", "kind": "won"}],
+                "stages.4.kind",
+                "kind_for_object",
+            ),
+        ],
+    )
+    async def test_a_bad_list_is_422_naming_the_item_and_saves_nothing_stg_8(
+        self, admin, make_pipeline, change, field, rule
+    ) -> None:
+        """STG-8: the rename of New that comes with the mistake is not saved either."""
+        pipeline = await make_pipeline()
+        stages = [edit(pipeline["stages"][0], "Fresh"), *map(edit, pipeline["stages"][1:])]
+        response = await admin.put(
+            f"/pipelines/{pipeline['id']}/stages", {"stages": change(stages)}
+        )
+        assert response.status_code == 422, response.text
+        assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [(field, rule)]
+        assert await admin.ok("get", f"/pipelines/{pipeline['id']}") == pipeline
+
+    async def test_an_empty_label_is_422_stg_8(self, admin, make_pipeline) -> None:
+        pipeline = await make_pipeline()
+        stages = [edit(pipeline["stages"][0], "  "), *map(edit, pipeline["stages"][1:])]
+        response = await admin.put(f"/pipelines/{pipeline['id']}/stages", {"stages": stages})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "stages.0.label"
+        assert await admin.ok("get", f"/pipelines/{pipeline['id']}") == pipeline
+
+    async def test_a_stage_with_leads_or_named_by_a_rule_is_not_deleted_stg_8(
+        self, admin, make_pipeline, make_lead
+    ) -> None:
+        """STG-6's refusals hold in one save: 409 naming the leads or the rule."""
+        pipeline = await make_pipeline(stages=WITH_EXTRA)
+        new, working, talking, extra, won, lost = pipeline["stages"]
+        await make_lead(pipeline_id=pipeline["id"], stage_id=extra["id"])
+        path = f"/pipelines/{pipeline['id']}/stages"
+        holding = await admin.put(
+            path,
+            {"stages": [edit(new, "Fresh"), edit(working), edit(talking), edit(won), edit(lost)]},
+        )
+        assert holding.status_code == 409
+        assert "Extra holds 1 leads" in holding.json()["detail"]
+        named = await admin.put(
+            path,
+            {"stages": [edit(new, "Fresh"), edit(talking), edit(extra), edit(won), edit(lost)]},
+        )
+        assert named.status_code == 409
+        assert "advance_on_outreach (to stage)" in named.json()["detail"]
+        assert await admin.ok("get", f"/pipelines/{pipeline['id']}") == pipeline
+
+    async def test_an_order_that_turns_an_enabled_rule_backwards_is_409_naming_it_aut_6(
+        self, admin, make_pipeline
+    ) -> None:
+        """AUT-6: outreach moves New to Working; Working before New would make it backward."""
+        pipeline = await make_pipeline()
+        new, working, talking, won, lost = pipeline["stages"]
+        response = await admin.put(
+            f"/pipelines/{pipeline['id']}/stages",
+            {"stages": [edit(working), edit(new), edit(talking), edit(won), edit(lost)]},
+        )
+        assert response.status_code == 409
+        assert "advance_on_outreach" in response.json()["detail"]
+        assert {(e["field"], e["rule"]) for e in response.json()["errors"]} == {
+            ("stages", "rule_stays_forward")
+        }
+        assert await admin.ok("get", f"/pipelines/{pipeline['id']}") == pipeline
+
+    async def test_one_save_is_audited_as_the_single_edits_are_stg_8(
+        self, admin, make_pipeline
+    ) -> None:
+        pipeline = await make_pipeline(stages=WITH_EXTRA)
+        new, working, talking, extra, won, lost = pipeline["stages"]
+        await switch_off_progression(admin, pipeline)
+        saved = await admin.ok(
+            "put",
+            f"/pipelines/{pipeline['id']}/stages",
+            {
+                "stages": [
+                    edit(new),
+                    edit(talking),
+                    edit(working, "Calling"),
+                    {"label": "Meeting", "kind": "open"},
+                    edit(won),
+                    edit(lost),
+                ]
+            },
+        )
+        meeting = saved["stages"][3]
+        entries = (await admin.ok("get", "/audit-log?limit=4"))["items"]
+        assert [(e["entity"], e["entity_id"], e["action"]) for e in reversed(entries)] == [
+            ("stage", extra["id"], "delete"),
+            ("stage", meeting["id"], "create"),
+            ("stage", working["id"], "update"),
+            ("pipeline", pipeline["id"], "reorder"),
+        ]
+        rename, reorder = entries[1], entries[0]
+        assert (rename["before"]["label"], rename["after"]["label"]) == ("Working", "Calling")
+        assert [s["id"] for s in reorder["after"]["stages"]] == [s["id"] for s in saved["stages"]]
+
+    async def test_an_unknown_pipeline_is_404_and_sales_users_get_403_stg_8(
+        self, admin, make_pipeline, make_user
+    ) -> None:
+        pipeline = await make_pipeline()
+        body = {"stages": [edit(s) for s in pipeline["stages"]]}
+        assert (await admin.put("/pipelines/987654/stages", body)).status_code == 404
+        _, rep = await make_user()
+        assert (await rep.put(f"/pipelines/{pipeline['id']}/stages", body)).status_code == 403

@@ -171,3 +171,34 @@ class TestChainTasks:
         assert task["id"] == first["task_id"] and task["title"] == "Call Jo"
         assert task["lead_id"] == lead["id"] and task["contact_id"] == lead["contact_id"]
         assert task["owner_id"] == owner["id"] and task["priority"] == "high"
+
+
+class TestRecordTasks:
+    async def test_admins_filtering_by_a_record_see_every_users_tasks_of_it_perm_8(
+        self, admin, make_user, make_lead
+    ) -> None:
+        """A record's tasks are not a queue: an admin sees everyone's; queues stay private."""
+        first, first_api = await make_user("sales_user", seat="current")
+        second, second_api = await make_user("sales_user", seat="current")
+        _, boss = await make_user("admin", seat="current")
+        lead = await make_lead(owner_id=first["id"])
+        mine = await first_api.ok("post", "/tasks", {"title": "Call", "lead_id": lead["id"]})
+        theirs = await second_api.ok("post", "/tasks", {"title": "Email", "lead_id": lead["id"]})
+        await second_api.ok("post", "/tasks", {"title": "Elsewhere"})
+        everyone = [mine["id"], theirs["id"]]
+        for api in (boss, admin):
+            listed = await api.ok("get", f"/tasks?lead_id={lead['id']}")
+            assert [t["id"] for t in listed["items"]] == everyone
+            contact = await api.ok("get", f"/tasks?contact_id={lead['contact_id']}")
+            assert [t["id"] for t in contact["items"]] == everyone
+        own = await first_api.ok("get", f"/tasks?lead_id={lead['id']}")
+        assert [t["id"] for t in own["items"]] == [mine["id"]]
+        assert (await boss.ok("get", "/tasks"))["items"] == []
+        refused = await boss.get(f"/tasks?lead_id={lead['id']}&user_id={second['id']}")
+        assert refused.status_code == 403
+
+    async def test_the_schema_says_whose_tasks_a_list_returns(self, app) -> None:
+        operation = app.openapi()["paths"]["/v1/tasks"]["get"]
+        assert "every user's tasks of that record" in operation["description"]
+        lead_id = next(p for p in operation["parameters"] if p["name"] == "lead_id")
+        assert "A sales user gets their own" in lead_id["description"]
