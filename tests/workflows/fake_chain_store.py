@@ -38,6 +38,8 @@ class FakeChainStore:
     attempts: dict[str, int] = field(default_factory=dict)
     # Awaited by each effect before it does anything: holds the action open.
     before_effect: Callable[[ActionEffect], Awaitable[None]] | None = None
+    # Action ids whose effect finds the lead gone from the stage, as the real effect reports it.
+    left_stage: set[str] = field(default_factory=set)
 
     def performed(self) -> list[str]:
         """Effect keys in the order they first happened."""
@@ -78,6 +80,8 @@ class FakeChainStore:
             if left > 0:
                 self.failures[input.action.id] = left - 1
                 raise RuntimeError("database briefly unavailable")
+            if input.action.id in self.left_stage:
+                return {"skipped": "the lead left the stage", "left_stage": True}
             self.effects.setdefault(input.key, []).append(input.action.type)
             return {"done": input.action.type}
 
