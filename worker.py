@@ -28,6 +28,7 @@ from workflows.stage_chain import StageChainWorkflow
 log = structlog.get_logger(__name__)
 
 OUTBOX_POLL_SECONDS = 1.0
+OUTBOX_BATCH = 100
 # Waiting for Temporal at start-up, or after the worker failed: 1 s, doubling up to 10 s.
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 10.0
@@ -64,13 +65,18 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
 
 
 async def relay_outbox(session_factory: SessionFactory, orchestrator: Orchestrator) -> None:
-    """Deliver what an API process committed but could not hand to Temporal (crash, outage)."""
+    """Deliver what an API process committed but could not hand to Temporal (crash, outage),
+    and the refreshes a configuration change owes its leads."""
     while True:
+        delivered = 0
         try:
-            await outbox.relay(session_factory, orchestrator)
+            delivered = await outbox.relay(session_factory, orchestrator, limit=OUTBOX_BATCH)
         except Exception:  # the relay must outlive a database blip; the next pass retries
             log.exception("outbox relay pass failed")
-        await asyncio.sleep(OUTBOX_POLL_SECONDS)
+        # A full pass means a backlog (a renamed stage owes each of its leads a refresh):
+        # go on at once rather than deliver one batch a second.
+        if delivered < OUTBOX_BATCH:
+            await asyncio.sleep(OUTBOX_POLL_SECONDS)
 
 
 async def connect_when_up(settings: Settings, stop: asyncio.Event) -> Client | None:

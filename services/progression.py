@@ -29,4 +29,8 @@ async def load_progression(session: AsyncSession, pipeline_id: int) -> Progressi
                 events=tuple(e.value for e in rule.events),
             )
         )
-    return ProgressionConfig(pipeline_id=pipeline_id, rules=tuple(rules))
+    return ProgressionConfig(
+        pipeline_id=pipeline_id,
+        rules=tuple(rules),
+        is_default=pipeline.is_default if pipeline else None,
+    )

@@ -50,6 +50,12 @@ STAGE_CHAINS_PATCH = "stage-chains"
 # Marks the histories that drop an event redelivered while its first copy is being applied;
 # older ones applied it a second time.
 DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
+# Marks the histories where a refused automatic move leaves the lead where it is; older ones
+# failed the workflow on it.
+REFUSED_MOVE_PATCH = "refused-automatic-move"
+# Marks the histories that read the pipeline's configuration for events of leads outside the
+# default pipeline too, so a lead whose pipeline became the default moves (AUT-2).
+FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 # Infrastructure errors (database down, worker gone) retry for as long as they last; business
@@ -199,7 +205,14 @@ class LeadWorkflow:
         """Run the pipeline's progression rules on the queued events, in arrival order.
 
         The configuration is read once per batch of queued events, after they arrived, so a
-        change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8).
+        change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8). That read also
+        says whether the lead's pipeline is the default one now (AUT-2): the flag in the
+        snapshot may predate a switch of the default, and the `refresh` signal that reports
+        the switch (services/outbox.py, one message per lead) can arrive after an event.
+        Reading it here costs the events of non-default leads one local activity per batch
+        (measured 2-3 ms on the dev stack), and makes the decision exact whatever the
+        order of signals; the signal still brings the snapshot's labels and search attributes
+        up to date for leads that see no event.
         """
         async with self._stage_lock:
             config: ProgressionConfig | None = None
@@ -212,25 +225,44 @@ class LeadWorkflow:
                 # Notes and opens trigger no rule: no need to read the configuration for them.
                 if (
                     event.kinds
-                    and lead.is_default_pipeline
                     and lead.auto_progression
                     and not lead.is_closed
+                    and (lead.is_default_pipeline or workflow.patched(FRESH_DEFAULT_PATCH))
                 ):
                     if config is None:
                         config = await self._load_progression(lead.pipeline_id)
+                        lead = self._take_default_flag(config)
                     rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+                refused = None
                 if rule is not None:
-                    await self._move_automatically(rule, event)
+                    refused = await self._move_automatically(rule, event)
                 await self._signal_chain("lead_event", event)
                 self._applied_event_ids.append(event.event_id)
                 self._applying = None
-                outcome = f"moved by {rule.name}" if rule is not None else "no stage change"
+                if rule is None:
+                    outcome = "no stage change"
+                elif refused is None:
+                    outcome = f"moved by {rule.name}"
+                else:
+                    outcome = f"{rule.name} did not move the lead: {refused}"
                 self._last_event = (
                     f"Last event: {event.type} `{event.event_id}` "
                     f"({event.occurred_at.isoformat()}): {outcome}."
                 )
             # Upsert search attributes only when the lead changed; details always show the event.
             self._publish(upsert=self.snapshot != before)
+
+    def _take_default_flag(self, config: ProgressionConfig) -> LeadSnapshot:
+        """The lead with its pipeline's default flag as the configuration just read has it.
+
+        Configurations recorded before the flag was part of them carry None: the snapshot's
+        flag stands, so those histories replay as they ran.
+        """
+        lead = self.snapshot
+        if config.is_default is not None and config.is_default != lead.is_default_pipeline:
+            lead = lead.model_copy(update={"is_default_pipeline": config.is_default})
+            self._snapshot = lead
+        return lead
 
     async def _adopt(self, result: StageChangeResult) -> None:
         """Take the lead as a transition left it; a new stage entry stops the old chain."""
@@ -301,26 +333,47 @@ class LeadWorkflow:
         )
         return config
 
-    async def _move_automatically(self, rule: ProgressionRuleView, event: LeadEvent) -> None:
+    async def _move_automatically(self, rule: ProgressionRuleView, event: LeadEvent) -> str | None:
+        """Move the lead by `rule`; returns why the transition refused it, if it did.
+
+        A refusal (the target stage was deleted, the settings now want a deal or a reason)
+        leaves the lead where it is and the next events apply as usual: one rule that cannot
+        apply must not stop the lead's workflow.
+        """
         lead = self.snapshot
-        result: StageChangeResult = await workflow.execute_activity(
-            "change_lead_stage",
-            StageChangeInput(
-                lead_id=lead.lead_id,
-                to_stage_id=rule.to_stage_id or lead.stage_id,
-                cause=MoveCause.automation(rule.name),
-                event_id=event.event_id,
-                transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
-                expected_from_stage_id=lead.stage_id,
-            ),
-            result_type=StageChangeResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            heartbeat_timeout=ACTIVITY_HEARTBEAT,
-            retry_policy=DB_RETRY,
-        )
+        try:
+            result: StageChangeResult = await workflow.execute_activity(
+                "change_lead_stage",
+                StageChangeInput(
+                    lead_id=lead.lead_id,
+                    to_stage_id=rule.to_stage_id or lead.stage_id,
+                    cause=MoveCause.automation(rule.name),
+                    event_id=event.event_id,
+                    transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
+                    expected_from_stage_id=lead.stage_id,
+                ),
+                result_type=StageChangeResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=ACTIVITY_HEARTBEAT,
+                retry_policy=DB_RETRY,
+            )
+        except ActivityError as err:
+            # Only business refusals end the activity (DB_RETRY retries everything else).
+            if not isinstance(err.cause, ApplicationError) or not workflow.patched(
+                REFUSED_MOVE_PATCH
+            ):
+                raise
+            workflow.logger.warning(
+                "automatic move by %s on event %s refused: %s",
+                rule.name,
+                event.event_id,
+                err.cause.message,
+            )
+            return err.cause.message
         await self._adopt(result)
         if result.moved:
             workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
+        return None
 
     async def _load(self, lead_id: int) -> LeadSnapshot:
         snapshot: LeadSnapshot = await workflow.execute_activity(
