@@ -181,6 +181,7 @@ class ChainActivities:
                     http=self._http,
                     webhook_secret=self._settings.webhook_secret,
                     context=context,
+                    stage_entry_id=input.stage_entry_id,
                 )
             )
         if isinstance(action, SendEmailAction | NotifyOwnerAction) and "email_id" in result:
