@@ -1,10 +1,13 @@
 """Record workflow histories for the replay test: `python -m tests.replay.record_histories`
-(`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones).
+(`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones,
+`--config` for an event outside the default pipeline, a refused automatic move and a chain
+step that finds the lead gone).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are the `--faults`
 scenarios recorded on the workflow code before the `drop-event-in-flight` patch and the
-`completed`-after-stop fix, renamed by hand.
+`completed`-after-stop fix, and the `--config` ones before the `fresh-default-pipeline`,
+`refused-automatic-move` and `stop-when-lead-left` patches, renamed by hand.
 """
 
 import asyncio
