@@ -79,7 +79,7 @@ async def list_leads(
 
 def open_lead_ids(
     *, pipeline_ids: Sequence[int] = (), stage_ids: Sequence[int] = ()
-) -> Select[tuple[int]]:
+) -> Select[int]:
     """The ids of leads in an open-kind stage of these pipelines, or in these stages, as a
     query to embed (the closed ones' workflows have completed)."""
     return (

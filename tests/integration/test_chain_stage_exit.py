@@ -24,7 +24,11 @@ ROUNDS = 3
 
 
 async def new_contact(admin: Api) -> dict[str, Any]:
-    body = {"first_name": "Eve", "last_name": "Exit", "email": f"eve-{uuid.uuid4().hex}@example.com"}
+    body = {
+        "first_name": "Eve",
+        "last_name": "Exit",
+        "email": f"eve-{uuid.uuid4().hex}@example.com",
+    }
     contact: dict[str, Any] = await admin.ok("post", "/contacts", body, status=201)
     return contact
 
@@ -38,7 +42,9 @@ async def emails_of(session_factory: SessionFactory, lead_ids: list[int]) -> lis
 
 
 @asynccontextmanager
-async def steps_held(session_factory: SessionFactory) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+async def steps_held(
+    session_factory: SessionFactory,
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
     """Hold back every chain step's first write (its `running` record) until the block ends;
     yields a wait for a step to be held. So a step scheduled while the lead was in the stage
     starts its effect only after the lead has left, whenever the run hears of the exit: the
@@ -78,7 +84,9 @@ class TestMovedInAndOutAtOnce:
         leads, addresses = [], []
         for _ in range(ROUNDS):
             contact = await new_contact(admin)
-            lead = await make_lead(pipeline_id=pipeline["id"], stage_id=new, contact_id=contact["id"])
+            lead = await make_lead(
+                pipeline_id=pipeline["id"], stage_id=new, contact_id=contact["id"]
+            )
             async with steps_held(session_factory) as a_step_waits:
                 await move(admin, lead["id"], working)
                 await a_step_waits()  # the send_email step is under way
@@ -100,7 +108,7 @@ def one(raw: dict[str, Any]) -> Action:
     return action
 
 
-EFFECTS = {
+EFFECTS: dict[str, tuple[dict[str, Any], Any]] = {
     "create_task": ({"type": "create_task", "config": {"title": "Call"}}, Task),
     "send_email": ({"type": "send_email", "config": {"subject": "Hi", "body": "Hi"}}, None),
     "set_property": (
@@ -152,7 +160,7 @@ class TestAStepAfterTheExit:
         assert result == {"skipped": "the lead had left the stage", "left_stage": True}
         async with session_factory() as session:
             if model is not None:
-                column = getattr(model, "idempotency_key")
+                column = model.idempotency_key
                 written = await session.scalar(
                     select(func.count()).select_from(model).where(column == key)
                 )

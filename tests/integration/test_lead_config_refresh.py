@@ -1,6 +1,7 @@
 """Configuration changes reach running lead workflows (AUT-2, STG-4): API -> Temporal -> worker
 -> PostgreSQL, with the operators' view read from the dev server's visibility store."""
 
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,10 +21,16 @@ from tests.integration.test_pipelines import default_lead_pipeline, stage_id
 
 async def snapshot_of(env: WorkflowEnvironment, lead_id: int) -> dict[str, Any] | None:
     """What the lead's running workflow holds of its lead (its `current` query)."""
-    current: dict[str, Any] | None = await env.client.get_workflow_handle(
-        f"lead-{lead_id}"
-    ).query("current")
+    current: dict[str, Any] | None = await env.client.get_workflow_handle(f"lead-{lead_id}").query(
+        "current"
+    )
     return current
+
+
+async def loaded(env: WorkflowEnvironment, *leads: dict[str, Any]) -> None:
+    """Until each lead's workflow runs with its lead loaded."""
+    for lead in leads:
+        assert await eventually(functools.partial(snapshot_of, env, lead["id"]), bool)
 
 
 async def visible(env: WorkflowEnvironment, query: str) -> list[str]:
@@ -49,8 +56,7 @@ class TestDefaultPipelineSwitch:
         new = await make_pipeline()
         old_lead = await make_lead()
         new_lead = await make_lead(pipeline_id=new["id"])
-        for lead in (old_lead, new_lead):  # both workflows running, their snapshots loaded
-            await eventually(lambda lead=lead: snapshot_of(dev_server_env, lead["id"]), bool)
+        await loaded(dev_server_env, old_lead, new_lead)  # their snapshots predate the switch
 
         await admin.ok("patch", f"/pipelines/{new['id']}", {"is_default": True})
         posted = {}
@@ -70,8 +76,7 @@ class TestDefaultPipelineSwitch:
         new = await make_pipeline()
         old_lead = await make_lead()
         new_lead = await make_lead(pipeline_id=new["id"])
-        for lead in (old_lead, new_lead):
-            await eventually(lambda lead=lead: snapshot_of(dev_server_env, lead["id"]), bool)
+        await loaded(dev_server_env, old_lead, new_lead)
 
         await admin.ok("patch", f"/pipelines/{new['id']}", {"is_default": True})
 
@@ -94,9 +99,7 @@ class TestRenames:
         pipeline = await make_pipeline()
         lead = await make_lead(pipeline_id=pipeline["id"])
         workflow = f"WorkflowId = 'lead-{lead['id']}'"
-        await eventually(
-            lambda: visible(dev_server_env, f"{workflow} AND LeadStage = 'New'"), bool
-        )
+        await eventually(lambda: visible(dev_server_env, f"{workflow} AND LeadStage = 'New'"), bool)
         label = f"Fresh {uuid.uuid4().hex[:6]}"
 
         await admin.ok(

@@ -209,7 +209,6 @@ class TestRefusedAutomaticMove:
 
 
 class TestWhenAutomationStaysOut:
-
     async def test_manual_move_back_stops_automation_for_good_aut_8(self, started, store) -> None:
         """Automated to Connected, moved back to New by hand: a connected call leaves it in New."""
         handle = await started(stage_id=1)
