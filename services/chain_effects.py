@@ -64,7 +64,7 @@ from domain.chains import (
 )
 from domain.errors import Conflict, NotFound, Unavailable, invalid
 from domain.stages import PipelineObject
-from services import lifecycle, tasks
+from services import contacts, tasks
 from services.chain_context import build_context
 from services.webhook_transport import RefusedTarget
 
@@ -72,6 +72,8 @@ Result = dict[str, Any]
 
 # Lifecycle changes made by a chain are recorded with this source (SET-4 keeps the source).
 CHAIN_SOURCE = "chain"
+# In a set_property result: the lead the lifecycle rule created (SET-3).
+CREATED_LEAD = "created_lead_id"
 SIGNATURE_HEADER = "X-Leadpipe-Signature"
 IDEMPOTENCY_HEADER = "X-Leadpipe-Idempotency-Key"
 RESPONSE_EXCERPT = 500
@@ -84,9 +86,7 @@ async def _lead(session: AsyncSession, lead_id: int, *, for_update: bool = False
     return lead
 
 
-async def _in_stage(
-    session: AsyncSession, lead_id: int, stage_entry_id: int | None
-) -> Lead | None:
+async def _in_stage(session: AsyncSession, lead_id: int, stage_entry_id: int | None) -> Lead | None:
     """The lead, locked, if it is still in the run's stage entry (or none is given); None if
     it left. The lock makes a concurrent move wait for the effect's transaction."""
     lead = await _lead(session, lead_id, for_update=True)
@@ -196,8 +196,10 @@ async def set_property(
     stage_entry_id: int | None = None,
 ) -> Result:
     """Set a lead, contact or company property. A contact's lifecycle stage change is recorded
-    with source `chain`. -> {"property", "from", "to"}, or {"skipped"} when the lead has no
-    such record."""
+    with source `chain` and goes through the create-lead-on-lifecycle rule (SET-3).
+    -> {"property", "from", "to"} plus {"created_lead_id"} when the rule made a lead (its
+    workflow's start is owed in the outbox), or {"skipped"} when the lead has no such
+    record."""
     async with session.begin():
         done = await _remembered(session, key)
         if done is not None:
@@ -228,12 +230,17 @@ async def set_property(
         if target is None:
             return {"skipped": f"the lead has no {record_name}"}
         previous = getattr(target, column)
+        result = {"property": config.property, "from": previous, "to": config.value}
         if isinstance(target, Contact) and column == "lifecycle_stage":
             value = config.value if isinstance(config.value, str) else None
-            await lifecycle.set_contact_stage(session, target, value, CHAIN_SOURCE)
+            # The same rule as a change through the API (SET-3): it may make a lead.
+            started = await contacts.change_lifecycle_stage(
+                session, target, value, CHAIN_SOURCE, actor_id=None
+            )
+            if started is not None:
+                result[CREATED_LEAD] = started.payload["lead_id"]
         else:
             setattr(target, column, config.value)
-        result = {"property": config.property, "from": previous, "to": config.value}
         return await _remember(session, key, "set_property", lead_id, result)
 
 

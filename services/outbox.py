@@ -215,6 +215,16 @@ async def deliver_committed(
     return len(outcome.delivered)
 
 
+async def relay_for(
+    session_factory: SessionFactory, orchestrator: Orchestrator, workflow_id: str
+) -> int:
+    """Deliver what is still owed to one workflow, e.g. the start of a lead a chain made: the
+    fast path for a caller that does not hold its messages. Returns how many."""
+    async with session_factory() as session:
+        ids = await outbox_repo.undelivered_ids(session, workflow_id)
+    return await relay(session_factory, orchestrator, ids=ids) if ids else 0
+
+
 async def relay(
     session_factory: SessionFactory,
     orchestrator: Orchestrator,

@@ -30,7 +30,7 @@ async def add_all(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Sequ
 async def add_for_leads(
     session: AsyncSession,
     kind: str,
-    lead_ids: Select[tuple[int]],
+    lead_ids: Select[int],
     *,
     workflow_prefix: str,
     note: str,
@@ -80,6 +80,11 @@ async def claim(
             )
         )
     return (await session.scalars(query)).all()
+
+
+async def undelivered_ids(session: AsyncSession, workflow_id: str) -> Sequence[int]:
+    query = select(OutboxMessage.id).where(OutboxMessage.workflow_id == workflow_id)
+    return (await session.scalars(query.order_by(OutboxMessage.id))).all()
 
 
 async def remove(session: AsyncSession, ids: Sequence[int]) -> None:
