@@ -49,6 +49,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             lead_activities.load_lead,
             lead_activities.change_lead_stage,
             lead_activities.load_progression,
+            lead_activities.is_default_pipeline,
             chain_activities.chain_in_force,
             chain_activities.load_chain_context,
             chain_activities.start_chain_run,

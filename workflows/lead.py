@@ -53,8 +53,8 @@ DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
 # Marks the histories where a refused automatic move leaves the lead where it is; older ones
 # failed the workflow on it.
 REFUSED_MOVE_PATCH = "refused-automatic-move"
-# Marks the histories that read the pipeline's configuration for events of leads outside the
-# default pipeline too, so a lead whose pipeline became the default moves (AUT-2).
+# Marks the histories where a lead outside the default pipeline reads its pipeline's default
+# flag for events that could move it, so a lead whose pipeline became the default moves (AUT-2).
 FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
@@ -205,17 +205,20 @@ class LeadWorkflow:
         """Run the pipeline's progression rules on the queued events, in arrival order.
 
         The configuration is read once per batch of queued events, after they arrived, so a
-        change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8). That read also
-        says whether the lead's pipeline is the default one now (AUT-2): the flag in the
-        snapshot may predate a switch of the default, and the `refresh` signal that reports
-        the switch (services/outbox.py, one message per lead) can arrive after an event.
-        Reading it here costs the events of non-default leads one local activity per batch
-        (measured 2-3 ms on the dev stack), and makes the decision exact whatever the
-        order of signals; the signal still brings the snapshot's labels and search attributes
-        up to date for leads that see no event.
+        change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8).
+
+        Whether the lead's pipeline is the default one (AUT-2) is read then too: the flag in
+        the snapshot may predate a switch of the default, and the `refresh` signal that
+        reports the switch (services/outbox.py `enqueue_refresh`, one message per lead) can
+        arrive after an event. The rules' read carries the flag for a default lead; a lead
+        outside the default pipeline reads the flag alone, one index lookup (about 1 ms
+        against 7 ms for the rules, measured on the test database), per batch of events that
+        could move it. So the decision is exact whatever the order of signals, and the
+        signal only has to bring labels and search attributes up to date, eventually.
         """
         async with self._stage_lock:
             config: ProgressionConfig | None = None
+            default_checked = False
             before = self.snapshot
             while self._pending:
                 event = self._pending.popleft()
@@ -223,16 +226,19 @@ class LeadWorkflow:
                 lead = self.snapshot
                 rule: ProgressionRuleView | None = None
                 # Notes and opens trigger no rule: no need to read the configuration for them.
-                if (
-                    event.kinds
-                    and lead.auto_progression
-                    and not lead.is_closed
-                    and (lead.is_default_pipeline or workflow.patched(FRESH_DEFAULT_PATCH))
-                ):
-                    if config is None:
-                        config = await self._load_progression(lead.pipeline_id)
-                        lead = self._take_default_flag(config)
-                    rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+                if event.kinds and lead.auto_progression and not lead.is_closed:
+                    if (
+                        not lead.is_default_pipeline
+                        and not default_checked
+                        and workflow.patched(FRESH_DEFAULT_PATCH)
+                    ):
+                        default_checked = True
+                        lead = await self._check_default(lead)
+                    if lead.is_default_pipeline:
+                        if config is None:
+                            config = await self._load_progression(lead.pipeline_id)
+                            lead = self._take_default_flag(config)
+                        rule = choose_rule(config, lead, event.kinds, event.occurred_at)
                 refused = None
                 if rule is not None:
                     refused = await self._move_automatically(rule, event)
@@ -251,6 +257,20 @@ class LeadWorkflow:
                 )
             # Upsert search attributes only when the lead changed; details always show the event.
             self._publish(upsert=self.snapshot != before)
+
+    async def _check_default(self, lead: LeadSnapshot) -> LeadSnapshot:
+        """The lead, made a default-pipeline lead if its pipeline has become the default."""
+        is_default: bool = await workflow.execute_local_activity(
+            "is_default_pipeline",
+            LoadProgressionInput(pipeline_id=lead.pipeline_id),
+            result_type=bool,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if is_default:
+            lead = lead.model_copy(update={"is_default_pipeline": True})
+            self._snapshot = lead
+        return lead
 
     def _take_default_flag(self, config: ProgressionConfig) -> LeadSnapshot:
         """The lead with its pipeline's default flag as the configuration just read has it.

@@ -157,7 +157,8 @@ class TestDefaultPipeline:
         handle = await started(stage_id=1, is_default_pipeline=False)
         await handle.signal(LeadWorkflow.activity, event("email_sent"))
         await applied(handle)
-        assert store.changes == []
+        # Its own pipeline's rules are never read: only the flag that keeps them out.
+        assert store.changes == [] and store.config_reads == 0 and store.default_reads == 1
 
     async def test_a_lead_whose_pipeline_became_the_default_moves_aut_2(
         self, started, store
@@ -168,6 +169,7 @@ class TestDefaultPipeline:
         await handle.signal(LeadWorkflow.activity, event("email_sent"))
         assert await settle(handle, store, 1) == 2
         assert store.loads == 1  # decided without reloading the lead
+        assert store.default_reads == 1
 
     async def test_a_lead_whose_pipeline_stopped_being_the_default_stays_aut_2(
         self, started, store
