@@ -89,11 +89,13 @@ async def enqueue_refresh(
     the workers' outbox relay like any other message (at least once, in order per lead; a
     refresh is idempotent). The request that made the change does not wait for the signals.
 
-    Measured on the dev stack (2 shared cores, one worker): the insert takes about 30 ms per
-    10,000 leads; the relay signals about 800 leads a second, and each workflow reloads and
-    upserts its search attributes right after. A batch query over visibility (signal every
-    workflow with `LeadStage = 'old'`) was set aside: visibility is eventually consistent,
-    so a lead just started or just moved would be missed with nothing to retry it.
+    Measured on the test stack (2 busy shared cores, one worker): the insert takes 40-60 ms
+    for 10,000 leads; the relay signals about 1,000 workflows a second; 300 running leads
+    showed a renamed stage in `LeadStage` within 10 s, the pace set by each workflow's
+    reload (a workflow task and an activity), which more workers share. A batch operation
+    over visibility (signal every workflow with `LeadStage = 'old'`) was set aside: visibility
+    is eventually consistent, so a lead just started or just moved would be missed with
+    nothing to retry it.
 
     The push alone is not exact for automation: an event can overtake the refresh (another
     process's fast path, or a relay backlog after a big change). So the workflow also reads

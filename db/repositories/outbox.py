@@ -47,12 +47,12 @@ async def add_for_leads(
         literal(note),
         func.clock_timestamp(),
     )
-    result = await session.execute(
-        insert(OutboxMessage).from_select(
-            ["kind", "workflow_id", "payload", "attempts", "last_error", "created_at"], rows
-        )
+    statement = insert(OutboxMessage).from_select(
+        ["kind", "workflow_id", "payload", "attempts", "last_error", "created_at"], rows
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    # SQLAlchemy keeps an INSERT's row count only when asked.
+    result = await session.execute(statement.execution_options(preserve_rowcount=True))
+    return int(getattr(result, "rowcount", 0))
 
 
 async def claim(
