@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from db.models import OutboxMessage
+from services import outbox
 from tests.integration.eventually import eventually
 from tests.integration.test_activities_api import (
     activity,
@@ -133,3 +136,35 @@ class TestRenames:
             lambda: visible(dev_server_env, f"{workflow} AND LeadPipeline = '{label}'"), bool
         )
         assert found == [f"lead-{lead['id']}"]
+
+
+class TestRefreshMessages:
+    async def test_one_refresh_per_open_lead_in_the_changed_stage_written_with_the_change_aut_2(
+        self, admin, make_lead, make_pipeline, session_factory
+    ) -> None:
+        """Written in the change's transaction (a crash after it loses none); leads in other
+        stages, and closed ones (their workflows have completed), get none."""
+        pipeline = await make_pipeline()
+        new, working = stage_id(pipeline, "New"), stage_id(pipeline, "Working")
+        in_new = [await make_lead(pipeline_id=pipeline["id"]) for _ in range(2)]
+        await make_lead(pipeline_id=pipeline["id"], stage_id=working)
+        closed = await make_lead(pipeline_id=pipeline["id"])
+        await admin.ok(
+            "post", f"/leads/{closed['id']}/stage", {"stage_id": stage_id(pipeline, "Won")}
+        )
+
+        async with session_factory() as session, session.begin():
+            count = await outbox.enqueue_refresh(session, stage_ids=[new])
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.kind == outbox.REFRESH_LEAD)
+                )
+            ).all()
+            mine = sorted(
+                (m.workflow_id, m.payload["lead_id"])
+                for m in rows
+                if m.payload["lead_id"] in {lead["id"] for lead in in_new}
+            )
+            await session.rollback()
+        assert count == 2
+        assert mine == sorted((f"lead-{lead['id']}", lead["id"]) for lead in in_new)
