@@ -147,7 +147,8 @@ class LeadWorkflow:
 
     @workflow.signal
     def refresh(self) -> None:
-        """The lead was edited outside the workflow (owner, type): reload it."""
+        """The lead was edited outside the workflow (owner, type), or configuration it caches
+        changed (its pipeline's default flag, a pipeline or stage label): reload it."""
         self._is_stale = True
 
     @workflow.query
