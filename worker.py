@@ -28,6 +28,7 @@ from workflows.stage_chain import StageChainWorkflow
 log = structlog.get_logger(__name__)
 
 OUTBOX_POLL_SECONDS = 1.0
+OUTBOX_BATCH = 100
 # Waiting for Temporal at start-up, or after the worker failed: 1 s, doubling up to 10 s.
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 10.0
@@ -48,6 +49,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             lead_activities.load_lead,
             lead_activities.change_lead_stage,
             lead_activities.load_progression,
+            lead_activities.is_default_pipeline,
             chain_activities.chain_in_force,
             chain_activities.load_chain_context,
             chain_activities.start_chain_run,
@@ -64,13 +66,18 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
 
 
 async def relay_outbox(session_factory: SessionFactory, orchestrator: Orchestrator) -> None:
-    """Deliver what an API process committed but could not hand to Temporal (crash, outage)."""
+    """Deliver what an API process committed but could not hand to Temporal (crash, outage),
+    and the refreshes a configuration change owes its leads."""
     while True:
+        delivered = 0
         try:
-            await outbox.relay(session_factory, orchestrator)
+            delivered = await outbox.relay(session_factory, orchestrator, limit=OUTBOX_BATCH)
         except Exception:  # the relay must outlive a database blip; the next pass retries
             log.exception("outbox relay pass failed")
-        await asyncio.sleep(OUTBOX_POLL_SECONDS)
+        # A full pass means a backlog (a renamed stage owes each of its leads a refresh):
+        # go on at once rather than deliver one batch a second.
+        if delivered < OUTBOX_BATCH:
+            await asyncio.sleep(OUTBOX_POLL_SECONDS)
 
 
 async def connect_when_up(settings: Settings, stop: asyncio.Event) -> Client | None:

@@ -29,7 +29,8 @@ from domain.chains import (
     redact_secrets,
 )
 from domain.errors import Conflict, LeadpipeError, Unavailable
-from services import chain_effects, chain_runs, chains
+from domain.leads import workflow_id_for
+from services import chain_effects, chain_runs, chains, outbox
 from services.chain_context import build_context
 from services.email import EmailSender
 from services.orchestrator import Orchestrator, error_payload
@@ -181,6 +182,7 @@ class ChainActivities:
                     http=self._http,
                     webhook_secret=self._settings.webhook_secret,
                     context=context,
+                    stage_entry_id=input.stage_entry_id,
                 )
             )
         if isinstance(action, SendEmailAction | NotifyOwnerAction) and "email_id" in result:
@@ -195,6 +197,12 @@ class ChainActivities:
                 raise Unavailable(f"the email is not sent yet: {delivery.error or 'in progress'}")
         if isinstance(action, AssignOwnerAction) and not result.get("skipped"):
             await self._orchestrator.refresh_lead(input.lead_id)
+        created = result.get(chain_effects.CREATED_LEAD)
+        if isinstance(created, int):
+            # Its start is in the outbox (the relay would deliver it too): start it now.
+            await outbox.relay_for(
+                self._session_factory, self._orchestrator, workflow_id_for(created)
+            )
         status = "skipped" if "skipped" in result else "completed"
         async with self._session_factory() as session:
             await chain_runs.record_step(

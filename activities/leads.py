@@ -46,6 +46,11 @@ class LeadActivities:
             except LeadpipeError as err:
                 refuse(err)
 
+    @activity.defn(name="is_default_pipeline")
+    async def is_default_pipeline(self, input: LoadProgressionInput) -> bool:
+        async with self._session_factory() as session:
+            return await progression.is_default_pipeline(session, input.pipeline_id)
+
     @activity.defn(name="change_lead_stage")
     async def change_lead_stage(self, input: StageChangeInput) -> StageChangeResult:
         # The lead workflow waits on this: a dead worker must show within a heartbeat timeout.

@@ -69,6 +69,13 @@ class ActionEffect(_Message):
     lead_id: int
     key: str
     action: Action
+    # The stage entry the run belongs to: the effect happens only while it is the lead's
+    # current one. None (activities scheduled before this field) skips that check.
+    stage_entry_id: int | None = None
+
+
+# What an effect's result carries when the lead had left the run's stage: nothing was done.
+LEFT_STAGE = "left_stage"
 
 
 # Steps run once per chain run: the key's sequence part is fixed (no loops in a chain).

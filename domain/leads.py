@@ -32,8 +32,12 @@ class MoveCause(StrEnum):
         return f"automation:{rule}"
 
 
+# A lead's workflow id is this prefix and the lead id.
+WORKFLOW_ID_PREFIX = "lead-"
+
+
 def workflow_id_for(lead_id: int) -> str:
-    return f"lead-{lead_id}"
+    return f"{WORKFLOW_ID_PREFIX}{lead_id}"
 
 
 class _Message(BaseModel):

@@ -29,6 +29,8 @@ class ProgressionRuleView(_Frozen):
 class ProgressionConfig(_Frozen):
     pipeline_id: int
     rules: tuple[ProgressionRuleView, ...] = ()
+    # Whether the pipeline is the default one when read (AUT-2); None in histories from before.
+    is_default: bool | None = None
 
 
 class LoadProgressionInput(_Frozen):

@@ -4,6 +4,12 @@ Called by the stage-chain workflow's activities (one effect per activity). A rep
 same key returns the first result and changes nothing. Results are JSON dicts recorded on the
 run's step; `{"skipped": "<why>"}` means there was nothing to do (no owner, no recipient).
 
+Given the run's `stage_entry_id`, an effect first locks the lead row and checks that the lead
+is still in that stage entry; if it left, nothing happens and the result is
+`{"skipped": ..., "left_stage": true}`. A move locks the same row, so either the move waits
+for the effect's transaction or the effect sees the move: no step starts once the lead left,
+however late the run hears of it.
+
 Errors: `Unavailable` is transient (retry the activity); any other LeadpipeError is a business
 refusal (make it non-retryable).
 """
@@ -30,9 +36,11 @@ from db.models import (
     WebhookCall,
 )
 from db.repositories import chains as chains_repo
+from db.repositories import leads as leads_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
 from db.repositories import tasks as tasks_repo
+from domain.chain_execution import LEFT_STAGE
 from domain.chains import (
     Action,
     AssignOwnerAction,
@@ -56,7 +64,7 @@ from domain.chains import (
 )
 from domain.errors import Conflict, NotFound, Unavailable, invalid
 from domain.stages import PipelineObject
-from services import lifecycle, tasks
+from services import contacts, tasks
 from services.chain_context import build_context
 from services.webhook_transport import RefusedTarget
 
@@ -64,6 +72,8 @@ Result = dict[str, Any]
 
 # Lifecycle changes made by a chain are recorded with this source (SET-4 keeps the source).
 CHAIN_SOURCE = "chain"
+# In a set_property result: the lead the lifecycle rule created (SET-3).
+CREATED_LEAD = "created_lead_id"
 SIGNATURE_HEADER = "X-Leadpipe-Signature"
 IDEMPOTENCY_HEADER = "X-Leadpipe-Idempotency-Key"
 RESPONSE_EXCERPT = 500
@@ -76,6 +86,20 @@ async def _lead(session: AsyncSession, lead_id: int, *, for_update: bool = False
     return lead
 
 
+async def _in_stage(session: AsyncSession, lead_id: int, stage_entry_id: int | None) -> Lead | None:
+    """The lead, locked, if it is still in the run's stage entry (or none is given); None if
+    it left. The lock makes a concurrent move wait for the effect's transaction."""
+    lead = await _lead(session, lead_id, for_update=True)
+    if stage_entry_id is None:
+        return lead
+    current = await leads_repo.stage_entry_id(session, lead.id, lead.stage_id)
+    return lead if current == stage_entry_id else None
+
+
+def _left_stage() -> Result:
+    return {"skipped": "the lead had left the stage", LEFT_STAGE: True}
+
+
 async def create_task(
     session: AsyncSession,
     key: str,
@@ -84,6 +108,7 @@ async def create_task(
     *,
     context: ChainContext | None = None,
     now: datetime | None = None,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """A task for the assignee (the lead owner unless set) linked to the lead, its contact and
     company; it shows in the assignee's `GET /v1/tasks`. -> {"task_id"}"""
@@ -91,7 +116,9 @@ async def create_task(
         existing = await tasks_repo.get_by_idempotency_key(session, key)
         if existing is not None:
             return {"task_id": existing.id}
-        lead = await _lead(session, lead_id)
+        lead = await _in_stage(session, lead_id, stage_entry_id)
+        if lead is None:
+            return _left_stage()
         context = context or await build_context(session, lead_id)
         start = now or datetime.now(UTC)
         due = config.due_at or (start + config.due_in if config.due_in else None)
@@ -118,6 +145,7 @@ async def queue_email(
     config: SendEmailConfig,
     *,
     context: ChainContext | None = None,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """Queue the rendered email in the outbox for EmailSender. -> {"email_id", "to"}, or
     {"skipped"} when the recipient has no email address."""
@@ -125,7 +153,8 @@ async def queue_email(
         existing = await chains_repo.email_by_key(session, key)
         if existing is not None:
             return {"email_id": existing.id, "to": existing.to_address}
-        await _lead(session, lead_id)
+        if await _in_stage(session, lead_id, stage_entry_id) is None:
+            return _left_stage()
         context = context or await build_context(session, lead_id)
         record = context.contact if config.to == "contact" else context.owner
         to = record.get("email")
@@ -159,16 +188,25 @@ async def _remember(
 
 
 async def set_property(
-    session: AsyncSession, key: str, lead_id: int, config: SetPropertyConfig
+    session: AsyncSession,
+    key: str,
+    lead_id: int,
+    config: SetPropertyConfig,
+    *,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """Set a lead, contact or company property. A contact's lifecycle stage change is recorded
-    with source `chain`. -> {"property", "from", "to"}, or {"skipped"} when the lead has no
-    such record."""
+    with source `chain` and goes through the create-lead-on-lifecycle rule (SET-3).
+    -> {"property", "from", "to"} plus {"created_lead_id"} when the rule made a lead (its
+    workflow's start is owed in the outbox), or {"skipped"} when the lead has no such
+    record."""
     async with session.begin():
         done = await _remembered(session, key)
         if done is not None:
             return done
-        lead = await _lead(session, lead_id, for_update=True)
+        lead = await _in_stage(session, lead_id, stage_entry_id)
+        if lead is None:
+            return _left_stage()
         record_name, _, column = config.property.partition(".")
         target: Lead | Contact | Company | None
         if record_name == "lead":
@@ -192,12 +230,17 @@ async def set_property(
         if target is None:
             return {"skipped": f"the lead has no {record_name}"}
         previous = getattr(target, column)
+        result = {"property": config.property, "from": previous, "to": config.value}
         if isinstance(target, Contact) and column == "lifecycle_stage":
             value = config.value if isinstance(config.value, str) else None
-            await lifecycle.set_contact_stage(session, target, value, CHAIN_SOURCE)
+            # The same rule as a change through the API (SET-3): it may make a lead.
+            started = await contacts.change_lifecycle_stage(
+                session, target, value, CHAIN_SOURCE, actor_id=None
+            )
+            if started is not None:
+                result[CREATED_LEAD] = started.payload["lead_id"]
         else:
             setattr(target, column, config.value)
-        result = {"property": config.property, "from": previous, "to": config.value}
         return await _remember(session, key, "set_property", lead_id, result)
 
 
@@ -209,6 +252,7 @@ async def create_deal(
     *,
     context: ChainContext | None = None,
     now: datetime | None = None,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """A deal associated with the lead, its contact and company, owned by the lead owner; it
     becomes the lead's deal if the lead has none. -> {"deal_id"}. Raises InvalidInput when the
@@ -217,7 +261,9 @@ async def create_deal(
         existing = await chains_repo.deal_by_key(session, key)
         if existing is not None:
             return {"deal_id": existing.id}
-        lead = await _lead(session, lead_id, for_update=True)
+        lead = await _in_stage(session, lead_id, stage_entry_id)
+        if lead is None:
+            return _left_stage()
         context = context or await build_context(session, lead_id)
         pipeline_id, stage_id = await _deal_stage(session, config)
         start = now or datetime.now(UTC)
@@ -264,7 +310,12 @@ async def _deal_stage(session: AsyncSession, config: CreateDealConfig) -> tuple[
 
 
 async def assign_owner(
-    session: AsyncSession, key: str, lead_id: int, config: AssignOwnerConfig
+    session: AsyncSession,
+    key: str,
+    lead_id: int,
+    config: AssignOwnerConfig,
+    *,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """Make `user_id` the lead's owner (unless `only_if_unassigned` and it has one).
     -> {"owner_id", "previous_owner_id", "changed"}. The caller tells the lead workflow
@@ -273,7 +324,9 @@ async def assign_owner(
         done = await _remembered(session, key)
         if done is not None:
             return done
-        lead = await _lead(session, lead_id, for_update=True)
+        lead = await _in_stage(session, lead_id, stage_entry_id)
+        if lead is None:
+            return _left_stage()
         if await records.get(session, User, config.user_id) is None:
             raise invalid("config.user_id", "exists", f"user {config.user_id} does not exist")
         previous = lead.owner_id
@@ -296,6 +349,7 @@ async def notify_owner(
     *,
     context: ChainContext | None = None,
     now: datetime | None = None,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """Tell the lead owner: a `todo` task due now (channel `task`) or an email (`email`).
     -> {"task_id"} | {"email_id", "to"} | {"skipped"} when the lead has no owner."""
@@ -310,6 +364,8 @@ async def notify_owner(
             existing = await chains_repo.email_by_key(session, key)
             if existing is not None:
                 return {"email_id": existing.id, "to": existing.to_address}
+            if await _in_stage(session, lead_id, stage_entry_id) is None:
+                return _left_stage()
             to = context.owner.get("email")
             if not isinstance(to, str) or not to:
                 return {"skipped": "the owner has no email address"}
@@ -328,7 +384,10 @@ async def notify_owner(
         existing_task = await tasks_repo.get_by_idempotency_key(session, key)
         if existing_task is not None:
             return {"task_id": existing_task.id}
-        lead = await _lead(session, lead_id)
+        in_stage = await _in_stage(session, lead_id, stage_entry_id)
+        if in_stage is None:
+            return _left_stage()
+        lead = in_stage
         if lead.owner_id is None:
             return {"skipped": "the lead has no owner"}
         context = context or await build_context(session, lead_id)
@@ -365,6 +424,7 @@ async def call_webhook(
     http: httpx.AsyncClient,
     context: ChainContext | None = None,
     backoff_seconds: float = 0.5,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """POST the lead snapshot as JSON, signed, trying up to 1 + `retries` times on network
     errors, 5xx, 408 and 429, through `http` (a `webhook_client`, which refuses non-public
@@ -379,7 +439,10 @@ async def call_webhook(
         call = await chains_repo.webhook_call(session, key)
         if call is not None and call.status == "succeeded":
             return {"status_code": call.status_code, "attempts": call.attempts}
-        await _lead(session, lead_id)
+        # Checked before the call goes out; the lock ends with this transaction, so a move
+        # made while the receiver answers does not wait for it.
+        if await _in_stage(session, lead_id, stage_entry_id) is None:
+            return _left_stage()
         context = context or await build_context(session, lead_id)
     secret = config.secret or default_secret
     if not secret:
@@ -457,21 +520,32 @@ async def perform(
     webhook_secret: str | None = None,
     context: ChainContext | None = None,
     now: datetime | None = None,
+    stage_entry_id: int | None = None,
 ) -> Result:
     """Run the effect of one action (not `delay` or `branch`, which the workflow handles);
-    webhooks go out through `http`."""
+    webhooks go out through `http`. With `stage_entry_id`, nothing happens once the lead has
+    left that stage entry (see the module's docstring)."""
+    entry = stage_entry_id
     if isinstance(action, CreateTaskAction):
-        return await create_task(session, key, lead_id, action.config, context=context, now=now)
+        return await create_task(
+            session, key, lead_id, action.config, context=context, now=now, stage_entry_id=entry
+        )
     if isinstance(action, SendEmailAction):
-        return await queue_email(session, key, lead_id, action.config, context=context)
+        return await queue_email(
+            session, key, lead_id, action.config, context=context, stage_entry_id=entry
+        )
     if isinstance(action, SetPropertyAction):
-        return await set_property(session, key, lead_id, action.config)
+        return await set_property(session, key, lead_id, action.config, stage_entry_id=entry)
     if isinstance(action, CreateDealAction):
-        return await create_deal(session, key, lead_id, action.config, context=context, now=now)
+        return await create_deal(
+            session, key, lead_id, action.config, context=context, now=now, stage_entry_id=entry
+        )
     if isinstance(action, AssignOwnerAction):
-        return await assign_owner(session, key, lead_id, action.config)
+        return await assign_owner(session, key, lead_id, action.config, stage_entry_id=entry)
     if isinstance(action, NotifyOwnerAction):
-        return await notify_owner(session, key, lead_id, action.config, context=context, now=now)
+        return await notify_owner(
+            session, key, lead_id, action.config, context=context, now=now, stage_entry_id=entry
+        )
     if isinstance(action, WebhookAction):
         return await call_webhook(
             session,
@@ -481,6 +555,7 @@ async def perform(
             default_secret=webhook_secret,
             context=context,
             http=http,
+            stage_entry_id=entry,
         )
     assert isinstance(action, DelayAction | BranchAction)
     raise TypeError(f"{action.type} has no side effect; the workflow runs it")

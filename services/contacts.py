@@ -52,9 +52,9 @@ async def create_contact(
         async with session.begin():
             await check_references(session, values, CONTACT_REFERENCES)
             contact = await records.add(session, Contact(**values))
-            message = None
-            if await lifecycle.set_contact_stage(session, contact, stage, ChangeSource.MANUAL):
-                message = await _lead_on_lifecycle(session, actor, contact, ChangeSource.MANUAL)
+            message = await change_lifecycle_stage(
+                session, contact, stage, ChangeSource.MANUAL, actor_id=actor.id
+            )
         await _start(session_factory, orchestrator, message)
     return contact
 
@@ -90,9 +90,9 @@ async def update_contact(
             stage = values.pop("lifecycle_stage", contact.lifecycle_stage)
             for name, value in values.items():
                 setattr(contact, name, value)
-            message = None
-            if await lifecycle.set_contact_stage(session, contact, stage, changes.change_source):
-                message = await _lead_on_lifecycle(session, actor, contact, changes.change_source)
+            message = await change_lifecycle_stage(
+                session, contact, stage, changes.change_source, actor_id=actor.id
+            )
         await _start(session_factory, orchestrator, message)
     return contact
 
@@ -104,8 +104,29 @@ async def lifecycle_changes(
     return await contacts_repo.lifecycle_changes(session, contact_id)
 
 
+async def change_lifecycle_stage(
+    session: AsyncSession,
+    contact: Contact,
+    stage: str | None,
+    source: str,
+    *,
+    actor_id: int | None,
+) -> OutboxMessage | None:
+    """Set the contact's lifecycle stage, recorded with its source (SET-4), and apply the
+    create-lead-on-lifecycle rule (SET-3, SET-5) in the caller's transaction, the contact
+    locked. Every change of a contact's lifecycle stage goes through here (the API, chains),
+    so one rule decides; only a company sync makes no lead.
+
+    Returns the outbox message that starts the new lead's workflow (relay it after the
+    commit), or None when no lead is made.
+    """
+    if not await lifecycle.set_contact_stage(session, contact, stage, source):
+        return None
+    return await _lead_on_lifecycle(session, actor_id, contact, source)
+
+
 async def _lead_on_lifecycle(
-    session: AsyncSession, actor: User, contact: Contact, source: ChangeSource
+    session: AsyncSession, actor_id: int | None, contact: Contact, source: str
 ) -> OutboxMessage | None:
     """SET-3: the contact just entered its lifecycle stage; create its lead if the rule says so.
 
@@ -130,7 +151,7 @@ async def _lead_on_lifecycle(
             owner_id=contact.owner_id,
             source=LeadSource.LIFECYCLE_STAGE,
         ),
-        actor_id=actor.id,
+        actor_id=actor_id,
         cause=MoveCause.automation(RuleName.CREATE_LEAD_ON_LIFECYCLE),
         caused_by=LifecycleChangeCause(
             contact_id=contact.id,

@@ -17,7 +17,7 @@ from domain import automation as automation_rules
 from domain.errors import Conflict, FieldError, NotFound, invalid
 from domain.roles import ADMINS
 from domain.stages import PipelineObject, StageKind, StageSpec, kinds_for, missing_kinds
-from services import audit, automation
+from services import audit, automation, outbox
 from services.auth import require_role
 
 
@@ -107,6 +107,9 @@ async def update_pipeline(
 ) -> Pipeline:
     """Rename a pipeline or make it the default (the old default stops being one, STG-1).
 
+    The running workflows of the open leads in the pipelines concerned are told to reload
+    (AUT-2: automation follows the new default; `LeadPipeline` shows the new label).
+
     Raises Forbidden, NotFound, InvalidInput (empty label, `is_default: false`), Conflict
     (label taken).
     """
@@ -114,11 +117,15 @@ async def update_pipeline(
     async with session.begin():
         pipeline = await _locked(session, pipeline_id)
         before = pipeline_record(pipeline)
+        # The lead pipelines whose running leads hold a stale label or default flag.
+        changed: set[int] = set()
         if changes.label is not None:
             label = _label(changes.label, "label")
             other = await pipelines_repo.get_by_label(session, pipeline.object, label)
             if other is not None and other.id != pipeline.id:
                 raise Conflict(f"a {pipeline.object} pipeline named {label!r} already exists")
+            if label != pipeline.label:
+                changed.add(pipeline.id)
             pipeline.label = label
         if changes.is_default is False and pipeline.is_default:
             raise invalid(
@@ -130,10 +137,14 @@ async def update_pipeline(
             old = await pipelines_repo.get_default(session, pipeline.object)
             if old is not None:
                 old.is_default = False
+                changed.add(old.id)
                 # The partial unique index allows one default at a time: unset before setting.
                 await session.flush()
             pipeline.is_default = True
+            changed.add(pipeline.id)
         await session.flush()
+        if changed and pipeline.object == PipelineObject.LEAD:
+            await outbox.enqueue_refresh(session, pipeline_ids=sorted(changed))
         pipeline = await _audited(session, actor, pipeline.id, audit.Action.UPDATE, before=before)
     return pipeline
 
@@ -208,7 +219,8 @@ async def add_stage(session: AsyncSession, actor: User, pipeline_id: int, data: 
 async def rename_stage(
     session: AsyncSession, actor: User, pipeline_id: int, stage_id: int, label: str
 ) -> Stage:
-    """Change only the stage's label; its id, kind, position and leads stay (STG-4).
+    """Change only the stage's label; its id, kind, position and leads stay (STG-4). The
+    running workflows of the leads in it are told to reload (their `LeadStage`).
 
     Raises Forbidden, NotFound, InvalidInput (empty label), Conflict (label taken).
     """
@@ -220,6 +232,9 @@ async def rename_stage(
         before = stage_record(stage)
         new_label = _label(label, "label")
         _require_unique_label([s for s in stages if s.id != stage.id], new_label)
+        if new_label != stage.label and pipeline.object == PipelineObject.LEAD:
+            # Running leads in the stage show its label (LeadStage): they reload it.
+            await outbox.enqueue_refresh(session, stage_ids=[stage.id])
         stage.label = new_label
         await session.flush()
         await audit.record(
@@ -352,6 +367,9 @@ async def save_stages(
             if e.id is not None
         }
         renamed = [s for s in kept if s.label != labels[s.id]]
+        if renamed and pipeline.object == PipelineObject.LEAD:
+            # Running leads in a renamed stage show its label (LeadStage): they reload it.
+            await outbox.enqueue_refresh(session, stage_ids=[s.id for s in renamed])
         # The unique index on labels is checked row by row: park the renamed stages under
         # labels no one can choose (labels are single lines), so a swap of labels can be saved.
         for stage in renamed:

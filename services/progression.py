@@ -29,4 +29,14 @@ async def load_progression(session: AsyncSession, pipeline_id: int) -> Progressi
                 events=tuple(e.value for e in rule.events),
             )
         )
-    return ProgressionConfig(pipeline_id=pipeline_id, rules=tuple(rules))
+    return ProgressionConfig(
+        pipeline_id=pipeline_id,
+        rules=tuple(rules),
+        is_default=pipeline.is_default if pipeline else None,
+    )
+
+
+async def is_default_pipeline(session: AsyncSession, pipeline_id: int) -> bool:
+    """Whether the pipeline is the default one now (AUT-2): what a lead outside the default
+    pipeline checks before it needs any rule."""
+    return bool(await pipelines_repo.is_default(session, pipeline_id))

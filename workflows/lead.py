@@ -50,6 +50,12 @@ STAGE_CHAINS_PATCH = "stage-chains"
 # Marks the histories that drop an event redelivered while its first copy is being applied;
 # older ones applied it a second time.
 DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
+# Marks the histories where a refused automatic move leaves the lead where it is; older ones
+# failed the workflow on it.
+REFUSED_MOVE_PATCH = "refused-automatic-move"
+# Marks the histories where a lead outside the default pipeline reads its pipeline's default
+# flag for events that could move it, so a lead whose pipeline became the default moves (AUT-2).
+FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 # Infrastructure errors (database down, worker gone) retry for as long as they last; business
@@ -141,7 +147,8 @@ class LeadWorkflow:
 
     @workflow.signal
     def refresh(self) -> None:
-        """The lead was edited outside the workflow (owner, type): reload it."""
+        """The lead was edited outside the workflow (owner, type), or configuration it caches
+        changed (its pipeline's default flag, a pipeline or stage label): reload it."""
         self._is_stale = True
 
     @workflow.query
@@ -200,9 +207,19 @@ class LeadWorkflow:
 
         The configuration is read once per batch of queued events, after they arrived, so a
         change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8).
+
+        Whether the lead's pipeline is the default one (AUT-2) is read then too: the flag in
+        the snapshot may predate a switch of the default, and the `refresh` signal that
+        reports the switch (services/outbox.py `enqueue_refresh`, one message per lead) can
+        arrive after an event. The rules' read carries the flag for a default lead; a lead
+        outside the default pipeline reads the flag alone, one index lookup (about 1 ms
+        against 7 ms for the rules, measured on the test database), per batch of events that
+        could move it. So the decision is exact whatever the order of signals, and the
+        signal only has to bring labels and search attributes up to date, eventually.
         """
         async with self._stage_lock:
             config: ProgressionConfig | None = None
+            default_checked = False
             before = self.snapshot
             while self._pending:
                 event = self._pending.popleft()
@@ -210,27 +227,63 @@ class LeadWorkflow:
                 lead = self.snapshot
                 rule: ProgressionRuleView | None = None
                 # Notes and opens trigger no rule: no need to read the configuration for them.
-                if (
-                    event.kinds
-                    and lead.is_default_pipeline
-                    and lead.auto_progression
-                    and not lead.is_closed
-                ):
-                    if config is None:
-                        config = await self._load_progression(lead.pipeline_id)
-                    rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+                if event.kinds and lead.auto_progression and not lead.is_closed:
+                    if (
+                        not lead.is_default_pipeline
+                        and not default_checked
+                        and workflow.patched(FRESH_DEFAULT_PATCH)
+                    ):
+                        default_checked = True
+                        lead = await self._check_default(lead)
+                    if lead.is_default_pipeline:
+                        if config is None:
+                            config = await self._load_progression(lead.pipeline_id)
+                            lead = self._take_default_flag(config)
+                        rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+                refused = None
                 if rule is not None:
-                    await self._move_automatically(rule, event)
+                    refused = await self._move_automatically(rule, event)
                 await self._signal_chain("lead_event", event)
                 self._applied_event_ids.append(event.event_id)
                 self._applying = None
-                outcome = f"moved by {rule.name}" if rule is not None else "no stage change"
+                if rule is None:
+                    outcome = "no stage change"
+                elif refused is None:
+                    outcome = f"moved by {rule.name}"
+                else:
+                    outcome = f"{rule.name} did not move the lead: {refused}"
                 self._last_event = (
                     f"Last event: {event.type} `{event.event_id}` "
                     f"({event.occurred_at.isoformat()}): {outcome}."
                 )
             # Upsert search attributes only when the lead changed; details always show the event.
             self._publish(upsert=self.snapshot != before)
+
+    async def _check_default(self, lead: LeadSnapshot) -> LeadSnapshot:
+        """The lead, made a default-pipeline lead if its pipeline has become the default."""
+        is_default: bool = await workflow.execute_local_activity(
+            "is_default_pipeline",
+            LoadProgressionInput(pipeline_id=lead.pipeline_id),
+            result_type=bool,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if is_default:
+            lead = lead.model_copy(update={"is_default_pipeline": True})
+            self._snapshot = lead
+        return lead
+
+    def _take_default_flag(self, config: ProgressionConfig) -> LeadSnapshot:
+        """The lead with its pipeline's default flag as the configuration just read has it.
+
+        Configurations recorded before the flag was part of them carry None: the snapshot's
+        flag stands, so those histories replay as they ran.
+        """
+        lead = self.snapshot
+        if config.is_default is not None and config.is_default != lead.is_default_pipeline:
+            lead = lead.model_copy(update={"is_default_pipeline": config.is_default})
+            self._snapshot = lead
+        return lead
 
     async def _adopt(self, result: StageChangeResult) -> None:
         """Take the lead as a transition left it; a new stage entry stops the old chain."""
@@ -301,26 +354,47 @@ class LeadWorkflow:
         )
         return config
 
-    async def _move_automatically(self, rule: ProgressionRuleView, event: LeadEvent) -> None:
+    async def _move_automatically(self, rule: ProgressionRuleView, event: LeadEvent) -> str | None:
+        """Move the lead by `rule`; returns why the transition refused it, if it did.
+
+        A refusal (the target stage was deleted, the settings now want a deal or a reason)
+        leaves the lead where it is and the next events apply as usual: one rule that cannot
+        apply must not stop the lead's workflow.
+        """
         lead = self.snapshot
-        result: StageChangeResult = await workflow.execute_activity(
-            "change_lead_stage",
-            StageChangeInput(
-                lead_id=lead.lead_id,
-                to_stage_id=rule.to_stage_id or lead.stage_id,
-                cause=MoveCause.automation(rule.name),
-                event_id=event.event_id,
-                transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
-                expected_from_stage_id=lead.stage_id,
-            ),
-            result_type=StageChangeResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            heartbeat_timeout=ACTIVITY_HEARTBEAT,
-            retry_policy=DB_RETRY,
-        )
+        try:
+            result: StageChangeResult = await workflow.execute_activity(
+                "change_lead_stage",
+                StageChangeInput(
+                    lead_id=lead.lead_id,
+                    to_stage_id=rule.to_stage_id or lead.stage_id,
+                    cause=MoveCause.automation(rule.name),
+                    event_id=event.event_id,
+                    transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
+                    expected_from_stage_id=lead.stage_id,
+                ),
+                result_type=StageChangeResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=ACTIVITY_HEARTBEAT,
+                retry_policy=DB_RETRY,
+            )
+        except ActivityError as err:
+            # Only business refusals end the activity (DB_RETRY retries everything else).
+            if not isinstance(err.cause, ApplicationError) or not workflow.patched(
+                REFUSED_MOVE_PATCH
+            ):
+                raise
+            workflow.logger.warning(
+                "automatic move by %s on event %s refused: %s",
+                rule.name,
+                event.event_id,
+                err.cause.message,
+            )
+            return err.cause.message
         await self._adopt(result)
         if result.moved:
             workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
+        return None
 
     async def _load(self, lead_id: int) -> LeadSnapshot:
         snapshot: LeadSnapshot = await workflow.execute_activity(

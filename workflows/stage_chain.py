@@ -6,7 +6,8 @@ point makes no second task, email, deal or webhook call. Delays are durable time
 
 Leaving the stage: the lead workflow signals `stop`; a waiting delay ends at once, and the run
 stops before its next step (an effect already running completes), recorded as `stopped`; a run
-whose every action had its turn reads `completed` even if the lead left afterwards.
+whose every action had its turn reads `completed` even if the lead left afterwards. An effect
+that starts after the lead left (the stop was still on its way) does nothing, and the run stops.
 Infrastructure errors (database, worker) retry for as long as they last; a business refusal
 (a non-retryable ApplicationError) fails its step and ends the run as `failed`.
 """
@@ -20,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.activities import LeadEvent
     from domain.chain_execution import (
+        LEFT_STAGE,
         ActionEffect,
         ChainContextRequest,
         ChainRunEnd,
@@ -57,6 +59,9 @@ EFFECT_TIMEOUT = timedelta(seconds=60)
 EFFECT_HEARTBEAT = timedelta(seconds=10)
 # Events that arrive while a waiting step is recorded count for the wait.
 EVENTS_FROM_DELAY_START_PATCH = "events-from-delay-start"
+# Marks the histories whose run stops when an effect finds the lead gone from the stage;
+# older ones went on to the next action.
+LEFT_STAGE_PATCH = "stop-when-lead-left"
 # What an `until_event` delay waits for, as activity types of the lead.
 DELAY_EVENTS = {
     "email_reply": {"email_reply"},
@@ -129,8 +134,8 @@ class StageChainWorkflow:
                     action.config.then if took_then else (action.config.else_ or [])
                 ):
                     return False
-            else:
-                await self._effect(action)
+            elif not await self._effect(action):
+                return False
         return True
 
     async def _delay(self, action: DelayAction) -> bool:
@@ -163,15 +168,22 @@ class StageChainWorkflow:
         )
         return ended_by != "stop"
 
-    async def _effect(self, action: Action) -> None:
+    async def _effect(self, action: Action) -> bool:
+        """Run the action's effect; False when the lead had already left the stage.
+
+        The stop signal can come after the lead left (the lead workflow sends it once the
+        move is written), so the effect itself checks, in its transaction, that the lead is
+        still in this stage entry, and does nothing if not: then the run stops here.
+        """
         try:
-            await workflow.execute_activity(
+            result = await workflow.execute_activity(
                 "perform_chain_action",
                 ActionEffect(
                     workflow_id=self._workflow_id,
                     lead_id=self._input.lead_id,
                     key=effect_key(self._workflow_id, action.id),
                     action=action,
+                    stage_entry_id=self._input.stage_entry_id,
                 ),
                 start_to_close_timeout=EFFECT_TIMEOUT,
                 heartbeat_timeout=EFFECT_HEARTBEAT,
@@ -182,6 +194,9 @@ class StageChainWorkflow:
             message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
             await self._step(action, "failed", error=message)
             raise ChainFailed(message) from None
+        left = isinstance(result, dict) and bool(result.get(LEFT_STAGE))
+        # Asked only when it happens, so other histories carry no marker.
+        return not (left and workflow.patched(LEFT_STAGE_PATCH))
 
     async def _context(self) -> ChainContext:
         context: ChainContext = await workflow.execute_activity(

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Contact, Lead, LeadStageChange, Stage
@@ -75,6 +75,21 @@ async def list_leads(
             or_(Lead.name.ilike(pattern, escape=LIKE_ESCAPE), Lead.contact_id.in_(contact_match))
         )
     return (await session.scalars(query)).all()
+
+
+def open_lead_ids(
+    *, pipeline_ids: Sequence[int] = (), stage_ids: Sequence[int] = ()
+) -> Select[int]:
+    """The ids of leads in an open-kind stage of these pipelines, or in these stages, as a
+    query to embed (the closed ones' workflows have completed)."""
+    return (
+        select(Lead.id)
+        .join(Stage, Stage.id == Lead.stage_id)
+        .where(
+            Stage.kind == "open",
+            or_(Lead.pipeline_id.in_(pipeline_ids), Lead.stage_id.in_(stage_ids)),
+        )
+    )
 
 
 async def add_stage_change(session: AsyncSession, change: LeadStageChange) -> LeadStageChange:

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, or_, select, text, update
+from sqlalchemy import Select, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
@@ -25,6 +25,34 @@ async def add_all(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Sequ
         insert(OutboxMessage).values(created_at=func.clock_timestamp()).returning(OutboxMessage)
     )
     return (await session.scalars(statement, list(rows))).all()
+
+
+async def add_for_leads(
+    session: AsyncSession,
+    kind: str,
+    lead_ids: Select[int],
+    *,
+    workflow_prefix: str,
+    note: str,
+) -> int:
+    """Insert one message `{"lead_id": id}` per lead the query yields, in one statement that
+    sends no row over the wire, as already tried once with `note`: the relay takes them at
+    once. Returns how many."""
+    ids = lead_ids.subquery()
+    rows = select(
+        literal(kind),
+        func.concat(workflow_prefix, ids.c.id),
+        func.jsonb_build_object("lead_id", ids.c.id),
+        literal(1),
+        literal(note),
+        func.clock_timestamp(),
+    )
+    statement = insert(OutboxMessage).from_select(
+        ["kind", "workflow_id", "payload", "attempts", "last_error", "created_at"], rows
+    )
+    # SQLAlchemy keeps an INSERT's row count only when asked.
+    result = await session.execute(statement.execution_options(preserve_rowcount=True))
+    return int(getattr(result, "rowcount", 0))
 
 
 async def claim(
@@ -52,6 +80,11 @@ async def claim(
             )
         )
     return (await session.scalars(query)).all()
+
+
+async def undelivered_ids(session: AsyncSession, workflow_id: str) -> Sequence[int]:
+    query = select(OutboxMessage.id).where(OutboxMessage.workflow_id == workflow_id)
+    return (await session.scalars(query.order_by(OutboxMessage.id))).all()
 
 
 async def remove(session: AsyncSession, ids: Sequence[int]) -> None:

@@ -15,6 +15,11 @@ async def get(
     )
 
 
+async def is_default(session: AsyncSession, pipeline_id: int) -> bool | None:
+    """The pipeline's default flag alone (one index lookup); None for no such pipeline."""
+    return await session.scalar(select(Pipeline.is_default).where(Pipeline.id == pipeline_id))
+
+
 async def get_default(session: AsyncSession, obj: str) -> Pipeline | None:
     return await session.scalar(
         select(Pipeline).where(Pipeline.object == obj, Pipeline.is_default.is_(True))

@@ -1,10 +1,13 @@
 """Record workflow histories for the replay test: `python -m tests.replay.record_histories`
-(`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones).
+(`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones,
+`--config` for an event outside the default pipeline, a refused automatic move and a chain
+step that finds the lead gone).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are the `--faults`
 scenarios recorded on the workflow code before the `drop-event-in-flight` patch and the
-`completed`-after-stop fix, renamed by hand.
+`completed`-after-stop fix, and the `--config` ones before the `fresh-default-pipeline`,
+`refused-automatic-move` and `stop-when-lead-left` patches, renamed by hand.
 """
 
 import asyncio
@@ -16,7 +19,7 @@ from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -81,6 +84,10 @@ async def main() -> None:
     ):
         if "--chains" in sys.argv:
             await record_chain(env.client, store, chains)
+        elif "--config" in sys.argv:
+            await record_other_pipeline(env.client, store)
+            await record_refused_move(env.client, store)
+            await record_step_after_lead_left(env.client, store, chains)
         elif "--faults" in sys.argv:
             await record_redelivery(env.client, store, chains)
             await record_late_stop(env.client, store, chains)
@@ -219,6 +226,91 @@ async def record_late_stop(client: Client, store: FakeLeadStore, chains: FakeCha
     chains.before_effect = None
     await chain.result()
     (HISTORIES / "stage_chain_stopped_during_its_last_action.json").write_text(
+        (await chain.fetch_history()).to_json()
+    )
+
+
+async def _until_applied(lead: WorkflowHandle[Any, Any], event_id: str) -> None:
+    while event_id not in str((await lead.query("__temporal_workflow_metadata")).current_details):
+        await asyncio.sleep(0.05)
+
+
+def _event(event_id: str, kinds: tuple[str, ...] = ()) -> LeadEvent:
+    return LeadEvent(
+        event_id=event_id,
+        activity_id=1,
+        type="email_sent" if kinds else "note",
+        occurred_at=datetime.now(UTC),
+        kinds=kinds,
+    )
+
+
+async def record_other_pipeline(client: Client, store: FakeLeadStore) -> None:
+    """An outreach event for a lead outside the default pipeline (AUT-2), then a note."""
+    store.leads[5] = snapshot(5, 1, is_default_pipeline=False)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=5),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.signal(LeadWorkflow.activity, _event("sent-5", ("email_sent",)))
+    await lead.signal(LeadWorkflow.activity, _event("note-5"))
+    await _until_applied(lead, "note-5")
+    (HISTORIES / "lead_event_outside_default_pipeline.json").write_text(
+        (await lead.fetch_history()).to_json()
+    )
+
+
+async def record_refused_move(client: Client, store: FakeLeadStore) -> None:
+    """An automatic move the transition refuses (its target stage is gone), then a note."""
+    saved = store.progression
+    gone = saved.rules[0].model_copy(update={"to_stage_id": 99})
+    store.progression = saved.model_copy(update={"rules": (gone, *saved.rules[1:])})
+    store.leads[6] = snapshot(6, 1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=6),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.signal(LeadWorkflow.activity, _event("sent-6", ("email_sent",)))
+    await lead.signal(LeadWorkflow.activity, _event("note-6"))
+    # Before the fix the refusal fails the workflow; after it, the note is applied.
+    while (await lead.describe()).status != WorkflowExecutionStatus.FAILED:
+        details = (await lead.query("__temporal_workflow_metadata")).current_details
+        if "note-6" in str(details):
+            break
+        await asyncio.sleep(0.05)
+    store.progression = saved
+    (HISTORIES / "lead_automatic_move_refused.json").write_text(
+        (await lead.fetch_history()).to_json()
+    )
+
+
+async def record_step_after_lead_left(
+    client: Client, store: FakeLeadStore, chains: FakeChainStore
+) -> None:
+    """A chain whose first effect finds the lead already gone from the stage."""
+    chains.chains[2] = [
+        actions(
+            {"type": "send_email", "config": {"subject": "Hi", "body": "Hi"}},
+            {"type": "create_task", "config": {"title": "Call"}},
+        )
+    ]
+    chains.left_stage = {chains.chains[2][-1][0].id}
+    store.leads[7] = snapshot(7, 1, stage_entry_id=1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=7),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2, actor_id=7))
+    chain = client.get_workflow_handle(chain_workflow_id(7, store.entries or 0, 1))
+    await chain.result()
+    chains.left_stage = set()
+    (HISTORIES / "stage_chain_step_after_lead_left.json").write_text(
         (await chain.fetch_history()).to_json()
     )
 

@@ -40,6 +40,10 @@ class FakeChainStore:
     before_effect: Callable[[ActionEffect], Awaitable[None]] | None = None
     # Awaited by each step record before it is kept: holds the record open.
     before_step: Callable[[ChainStepRecord], Awaitable[None]] | None = None
+    # Action ids whose effect finds the lead gone from the stage, as the real effect reports it.
+    left_stage: set[str] = field(default_factory=set)
+    # Every call of perform_chain_action, retries included.
+    calls: list[ActionEffect] = field(default_factory=list)
 
     def performed(self) -> list[str]:
         """Effect keys in the order they first happened."""
@@ -72,6 +76,7 @@ class FakeChainStore:
         @activity.defn(name="perform_chain_action")
         async def perform_chain_action(input: ActionEffect) -> dict[str, Any]:
             self.attempts[input.action.id] = self.attempts.get(input.action.id, 0) + 1
+            self.calls.append(input)
             if self.before_effect is not None:
                 await self.before_effect(input)
             left = self.failures.get(input.action.id, 0)
@@ -82,6 +87,8 @@ class FakeChainStore:
             if left > 0:
                 self.failures[input.action.id] = left - 1
                 raise RuntimeError("database briefly unavailable")
+            if input.action.id in self.left_stage:
+                return {"skipped": "the lead left the stage", "left_stage": True}
             self.effects.setdefault(input.key, []).append(input.action.type)
             return {"done": input.action.type}
 

@@ -66,6 +66,8 @@ class FakeLeadStore:
         default_factory=lambda: ProgressionConfig(pipeline_id=1, rules=(OUTREACH, CONNECT))
     )
     config_reads: int = 0
+    # Reads of the pipeline's default flag alone (leads outside the default pipeline).
+    default_reads: int = 0
     # Stage entry ids handed out by moves; None leaves chains out of the picture.
     entries: int | None = None
     # Every call of change_lead_stage, retries included.
@@ -122,4 +124,9 @@ class FakeLeadStore:
             self.config_reads += 1
             return self.progression
 
-        return [load_lead, change_lead_stage, load_progression]
+        @activity.defn(name="is_default_pipeline")
+        async def is_default_pipeline(input: LoadProgressionInput) -> bool:
+            self.default_reads += 1
+            return bool(self.progression.is_default)
+
+        return [load_lead, change_lead_stage, load_progression, is_default_pipeline]

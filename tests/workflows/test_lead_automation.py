@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -151,13 +151,66 @@ class TestOutreachAndConnect:
         assert store.changes[0].expected_from_stage_id == 1
 
 
-class TestWhenAutomationStaysOut:
+class TestDefaultPipeline:
     async def test_only_the_default_pipeline_moves_aut_2(self, started, store) -> None:
+        store.progression = store.progression.model_copy(update={"is_default": False})
         handle = await started(stage_id=1, is_default_pipeline=False)
         await handle.signal(LeadWorkflow.activity, event("email_sent"))
         await applied(handle)
-        assert store.changes == [] and store.config_reads == 0
+        # Its own pipeline's rules are never read: only the flag that keeps them out.
+        assert store.changes == [] and store.config_reads == 0 and store.default_reads == 1
 
+    async def test_a_lead_whose_pipeline_became_the_default_moves_aut_2(
+        self, started, store
+    ) -> None:
+        """The snapshot predates the switch; the configuration read for the event decides."""
+        store.progression = store.progression.model_copy(update={"is_default": True})
+        handle = await started(stage_id=1, is_default_pipeline=False)
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        assert await settle(handle, store, 1) == 2
+        assert store.loads == 1  # decided without reloading the lead
+        assert store.default_reads == 1
+
+    async def test_a_lead_whose_pipeline_stopped_being_the_default_stays_aut_2(
+        self, started, store
+    ) -> None:
+        store.progression = store.progression.model_copy(update={"is_default": False})
+        handle = await started(stage_id=1, is_default_pipeline=True)
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        await applied(handle)
+        current = await handle.query(LeadWorkflow.current)
+        assert store.changes == [] and current.is_default_pipeline is False
+
+
+class TestRefusedAutomaticMove:
+    async def test_a_refused_automatic_move_keeps_the_lead_and_the_workflow_aut_3(
+        self, started, store
+    ) -> None:
+        """The rule's target is gone: the lead stays, the details say why, later events apply."""
+        working = store.progression
+        gone = working.rules[0].model_copy(update={"to_stage_id": 99})
+        store.progression = working.model_copy(update={"rules": (gone, *working.rules[1:])})
+        handle = await started(stage_id=1)
+        refused = event("email_sent", event_id="refused-1")
+        await handle.signal(LeadWorkflow.activity, refused)
+        metadata = None
+        for _ in range(500):
+            metadata = await handle.query("__temporal_workflow_metadata")
+            if "refused-1" in str(metadata.current_details):
+                break
+            await asyncio.sleep(0.01)
+        details = str(metadata.current_details if metadata else "")
+        assert "advance_on_outreach did not move the lead" in details
+        assert "stage 99 is not a stage of this lead's pipeline" in details
+        assert (await handle.query(LeadWorkflow.current)).stage_id == 1
+        # The configuration is mended; the next event moves the lead as usual.
+        store.progression = working
+        await handle.signal(LeadWorkflow.activity, event("email_sent"))
+        assert await settle(handle, store, 1) == 2
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+
+class TestWhenAutomationStaysOut:
     async def test_manual_move_back_stops_automation_for_good_aut_8(self, started, store) -> None:
         """Automated to Connected, moved back to New by hand: a connected call leaves it in New."""
         handle = await started(stage_id=1)

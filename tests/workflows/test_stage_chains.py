@@ -333,6 +333,21 @@ class TestVersionsAndStages:
         assert await stack.finished(entry) == "completed"
         assert [len(calls) for calls in stack.chains.effects.values()] == [1]
 
+    async def test_an_effect_that_finds_the_lead_gone_stops_the_run_act_1(
+        self, time_skipping_env
+    ) -> None:
+        """The stop signal has not arrived yet; the effect saw the lead's new stage entry."""
+        chains = FakeChainStore()
+        chain = actions(
+            {"type": "send_email", "config": {"subject": "S", "body": "B"}},
+            {"type": "create_task", "config": {"title": "Never"}},
+        )
+        chains.left_stage = {chain[0].id}
+        assert await run_chain(time_skipping_env, chains, chain) == "stopped"
+        assert chains.effects == {}
+        assert [a.action.type for a in chains.calls] == ["send_email"]
+        assert chains.calls[0].stage_entry_id == 1
+
     async def test_a_reply_ends_a_wait_for_an_event_before_its_timeout(
         self, stack, time_skipping_env
     ) -> None:
