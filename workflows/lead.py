@@ -231,6 +231,8 @@ class LeadWorkflow:
                         config = await self._load_progression(lead.pipeline_id)
                     moves = self._moves_for(config, lead, event)
                 for move in moves:
+                    if self.snapshot.stage_id != move.rule.from_stage_id:
+                        break  # moved otherwise meanwhile: the rest of the plan no longer holds
                     await self._move_automatically(
                         move.rule,
                         event,
