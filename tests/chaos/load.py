@@ -41,6 +41,8 @@ class Script:
     # 0: nothing accepted yet; 1: the email and the note accepted; 2: its chain completed.
     step: int = 0
     last_open_at: float = 0.0
+    # An open posted without an answer yet: retried under its id until accepted.
+    open_unanswered: str | None = None
 
     @property
     def event_ids(self) -> list[str]:
@@ -104,11 +106,14 @@ class Load:
                 self.tally[f"batch item refused {pair}"] += 1
 
     async def _open(self, http: httpx.AsyncClient, s: Script) -> None:
-        event_id = f"open-{uuid.uuid4().hex}"
+        # A post left unanswered may have been accepted: it is retried with the same id.
+        event_id = s.open_unanswered or f"open-{uuid.uuid4().hex}"
+        s.open_unanswered = event_id
         if await self._post(http, "/v1/activities", activity(event_id, "email_open", s.lead_id)):
             if s.opens:
                 self.tally["opens sent again"] += 1
             s.opens.append(event_id)
+            s.open_unanswered = None
             s.last_open_at = time.monotonic()
             self.accepted.add(event_id)
 
