@@ -1,5 +1,6 @@
 """Leads: their vocabulary and the typed messages the lead workflow exchanges."""
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -40,6 +41,20 @@ def workflow_id_for(lead_id: int) -> str:
     return f"{WORKFLOW_ID_PREFIX}{lead_id}"
 
 
+# The width of lead_stage_history.transition_key.
+TRANSITION_KEY_LENGTH = 200
+
+
+def event_transition_key(workflow_id: str, event_id: str, after: str | None = None) -> str:
+    """The idempotency key of an automatic move on `event_id`, or on `event_id` applied again
+    `after` a late event. A key too long for its column (event ids take 200 characters)
+    becomes a digest of itself, still one per move."""
+    key = f"{workflow_id}/event/{event_id}" + (f"/after/{after}" if after is not None else "")
+    if len(key) <= TRANSITION_KEY_LENGTH:
+        return key
+    return f"{workflow_id}/event/sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 class _Message(BaseModel):
     # Workflow inputs and results travel through the pydantic data converter; frozen so a
     # handler cannot change what history recorded. New fields must get defaults.
@@ -69,6 +84,28 @@ class LeadSnapshot(_Message):
         return self.stage_kind in ("qualified", "disqualified")
 
 
+class AppliedEvent(_Message):
+    """An automation event the lead workflow applied, kept to place a late one among them."""
+
+    event_id: str
+    occurred_at: datetime
+    kinds: tuple[str, ...]
+    # The lead's stage just before this event, as applying the kept events in time order has it.
+    stage_id: int
+
+
+class EventWindow(_Message):
+    """The lead's recent automation events in time order (domain.progression.replay_in_order).
+
+    Valid only for the lead it was built on: once the lead is in another stage than
+    `stage_id`, or was moved by hand since, the events no longer say how it got where it is.
+    """
+
+    events: tuple[AppliedEvent, ...] = ()
+    stage_id: int | None = None
+    last_manual_move_at: datetime | None = None
+
+
 class LeadWorkflowInput(_Message):
     lead_id: int
     # Carried across continue-as-new so the next run needs no reload and forgets no event.
@@ -77,6 +114,8 @@ class LeadWorkflowInput(_Message):
     history_limit: int = 2000
     # The stage chain running for the current stage entry, carried to signal it later.
     chain_workflow_id: str | None = None
+    # Carried so that a late event finds its place among those the last run applied.
+    event_window: EventWindow = EventWindow()
 
 
 class LifecycleChangeCause(_Message):

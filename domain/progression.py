@@ -1,13 +1,19 @@
-"""Which templated rule, if any, moves a lead on an event (AUT-2, AUT-3, AUT-4, AUT-7, AUT-8).
+"""Which templated rule, if any, moves a lead on an event (AUT-2, AUT-3, AUT-4, AUT-7, AUT-8),
+and how an event that arrives after later ones is applied in its place.
 
 Pure and deterministic: the lead workflow calls it with configuration read by an activity.
 """
 
+from bisect import bisect_right
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.leads import LeadSnapshot
+from domain.activities import LeadEvent
+from domain.leads import AppliedEvent, EventWindow, LeadSnapshot
+
+# How far back a late event can be placed: the lead's last this many automation events.
+EVENTS_KEPT = 50
 
 
 class _Frozen(BaseModel):
@@ -65,3 +71,87 @@ def choose_rule(
         ):
             return rule
     return None
+
+
+class PlannedMove(_Frozen):
+    rule: ProgressionRuleView
+    # The event whose rule fires: the arriving one, or a later one applied again after it.
+    event_id: str
+
+
+class Replay(_Frozen):
+    """What applying an event in its place in time does to a lead."""
+
+    # The automatic moves to make now, in order, starting from the lead's current stage.
+    moves: tuple[PlannedMove, ...]
+    # The moves applying the event on arrival makes (workflow histories from before).
+    arrival_moves: tuple[PlannedMove, ...]
+    # The window to keep; its stage is where the moves take the lead.
+    window: EventWindow
+    # The event went before events already applied.
+    is_late: bool
+
+
+def replay_in_order(
+    config: ProgressionConfig, lead: LeadSnapshot, window: EventWindow, event: LeadEvent
+) -> Replay:
+    """Apply `event` as if it had arrived in `occurred_at` order among the window's events.
+
+    The kept events from the event's place on are applied again, after it, from the stage
+    the lead was in at that place; the lead then takes those of the resulting moves that
+    start at its current stage. So it ends where in-order application puts it, as far as
+    automation can take it from where it is: never backwards (moves are rules, and rules go
+    forward), and not at all for an event older than the lead's last manual move (AUT-8).
+    A window built on another stage or before the last manual move is void: the lead was
+    moved otherwise since, which is a barrier no late event crosses. Events with equal times
+    keep their arrival order.
+    """
+    rule = choose_rule(config, lead, event.kinds, event.occurred_at)
+    arrival = (PlannedMove(rule=rule, event_id=event.event_id),) if rule is not None else ()
+    valid = (
+        window.stage_id == lead.stage_id and window.last_manual_move_at == lead.last_manual_move_at
+    )
+    kept = window.events if valid else ()
+    place = bisect_right([e.occurred_at for e in kept], event.occurred_at)
+    arriving = AppliedEvent(
+        event_id=event.event_id,
+        occurred_at=event.occurred_at,
+        kinds=event.kinds,
+        stage_id=lead.stage_id,
+    )
+    if place == len(kept):
+        events = (*kept, arriving)
+        return Replay(
+            moves=arrival,
+            arrival_moves=arrival,
+            window=_window(events, rule.to_stage_id if rule else None, lead),
+            is_late=False,
+        )
+    stage = kept[place].stage_id
+    redone: list[AppliedEvent] = []
+    chain: list[tuple[int, PlannedMove]] = []
+    for e in (arriving, *kept[place:]):
+        redone.append(e.model_copy(update={"stage_id": stage}))
+        fired = choose_rule(
+            config, lead.model_copy(update={"stage_id": stage}), e.kinds, e.occurred_at
+        )
+        if fired is not None and fired.to_stage_id is not None:
+            chain.append((stage, PlannedMove(rule=fired, event_id=e.event_id)))
+            stage = fired.to_stage_id
+    start = next((i for i, (at, _) in enumerate(chain) if at == lead.stage_id), len(chain))
+    return Replay(
+        moves=tuple(move for _, move in chain[start:]),
+        arrival_moves=arrival,
+        window=_window((*kept[:place], *redone), stage, lead),
+        is_late=True,
+    )
+
+
+def _window(
+    events: tuple[AppliedEvent, ...], stage_id: int | None, lead: LeadSnapshot
+) -> EventWindow:
+    return EventWindow(
+        events=events[-EVENTS_KEPT:],
+        stage_id=stage_id if stage_id is not None else lead.stage_id,
+        last_manual_move_at=lead.last_manual_move_at,
+    )

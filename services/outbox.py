@@ -5,6 +5,12 @@ by FAST_PATH_SECONDS; the relay leaves a message alone for RELAY_AFTER_SECONDS a
 was written, unless the fast path has already given it up (attempts > 0). So the relay never
 races a delivery still under way, and a message reaches its workflow twice only when a
 process dies, or a call times out, between the signal and the delete.
+
+Each workflow's messages arrive in the order they were accepted: a message whose workflow
+already has an undelivered one is handed to the relay at once instead of the fast path, and
+the relay delivers a workflow's messages oldest first, none past one that failed or that
+another relay holds. Two requests for one lead committed at the same moment are not ordered
+between them; the lead workflow places events by their time (domain.progression).
 """
 
 import asyncio
@@ -66,12 +72,34 @@ async def enqueue(
     )
 
 
+# Why a message was handed to the relay without a try (counted as the fast path's attempt).
+BEHIND_OLDER = "queued behind an older undelivered message of this workflow"
+
+
 async def enqueue_all(session: AsyncSession, owed: Sequence[Owed]) -> Sequence[OutboxMessage]:
-    """Add these messages inside the caller's transaction, in one statement."""
-    return await outbox_repo.add_all(
+    """Add these messages inside the caller's transaction, in one statement; returns those for
+    the caller to deliver after its commit (`deliver_committed`).
+
+    A message whose workflow has an older undelivered message goes straight to the relay,
+    so that it cannot overtake that one: one indexed query for the whole batch.
+    """
+    if not owed:
+        return []
+    waiting = await outbox_repo.workflows_waiting(session, {o.workflow_id for o in owed})
+    messages = await outbox_repo.add_all(
         session,
-        [{"kind": o.kind, "workflow_id": o.workflow_id, "payload": o.payload} for o in owed],
+        [
+            {
+                "kind": o.kind,
+                "workflow_id": o.workflow_id,
+                "payload": o.payload,
+                "attempts": 1 if o.workflow_id in waiting else 0,
+                "last_error": BEHIND_OLDER if o.workflow_id in waiting else None,
+            }
+            for o in owed
+        ],
     )
+    return [m for m in messages if m.workflow_id not in waiting]
 
 
 async def enqueue_refresh(

@@ -28,3 +28,25 @@ async def signalled_event_ids(client: Client, workflow_id: str, signal: str) -> 
             break
         run_id = first.continued_execution_run_id
     return counts
+
+
+async def signalled_in_order(client: Client, workflow_id: str, signal: str) -> list[str]:
+    """The event ids that came in by `signal`, in the order the server recorded them, over
+    every run of the workflow (oldest run first)."""
+    runs: list[list[str]] = []
+    run_id: str | None = None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        first = history.events[0].workflow_execution_started_event_attributes
+        ids: list[str] = []
+        for event in history.events:
+            if not event.HasField("workflow_execution_signaled_event_attributes"):
+                continue
+            signalled = event.workflow_execution_signaled_event_attributes
+            if signalled.signal_name == signal and signalled.input.payloads:
+                ids.append(str(json.loads(signalled.input.payloads[0].data)["event_id"]))
+        runs.append(ids)
+        if not first.continued_execution_run_id:
+            break
+        run_id = first.continued_execution_run_id
+    return [event_id for ids in reversed(runs) for event_id in ids]

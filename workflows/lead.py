@@ -32,12 +32,14 @@ with workflow.unsafe.imports_passed_through():
         MoveStageRequest,
         StageChangeInput,
         StageChangeResult,
+        event_transition_key,
     )
     from domain.progression import (
         LoadProgressionInput,
+        PlannedMove,
         ProgressionConfig,
         ProgressionRuleView,
-        choose_rule,
+        replay_in_order,
     )
     from workflows import search_attributes as sa
 
@@ -56,6 +58,9 @@ REFUSED_MOVE_PATCH = "refused-automatic-move"
 # Marks the histories where a lead outside the default pipeline reads its pipeline's default
 # flag for events that could move it, so a lead whose pipeline became the default moves (AUT-2).
 FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
+# Marks the histories that apply a late event in its place in time (moves that arrival order
+# would not make); older ones applied it as it came.
+EVENTS_IN_TIME_ORDER_PATCH = "events-in-time-order"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 # Infrastructure errors (database down, worker gone) retry for as long as they last; business
@@ -80,6 +85,8 @@ class LeadWorkflow:
         # The event whose rule, move and chain signal are under way: neither queued nor applied.
         self._applying: str | None = None
         self._chain_id: str | None = input.chain_workflow_id
+        # Recent automation events in time order, to apply a late one in its place.
+        self._window = input.event_window
         self._last_event: str | None = None
         # Manual moves (updates) and automatic ones (events) take turns on the lead.
         self._stage_lock = asyncio.Lock()
@@ -124,6 +131,7 @@ class LeadWorkflow:
                         applied_event_ids=tuple(self._applied_event_ids[-APPLIED_IDS_KEPT:]),
                         history_limit=input.history_limit,
                         chain_workflow_id=self._chain_id,
+                        event_window=self._window,
                     )
                 )
 
@@ -134,7 +142,8 @@ class LeadWorkflow:
 
     @workflow.signal
     def activity(self, event: LeadEvent) -> None:
-        """A sales activity concerning this lead; applied in arrival order, once per event id."""
+        """A sales activity concerning this lead; applied once per event id, in its place in
+        time among the recent ones (domain.progression.replay_in_order)."""
         if event.event_id in self._applied_event_ids or any(
             p.event_id == event.event_id for p in self._pending
         ):
@@ -203,7 +212,9 @@ class LeadWorkflow:
             )
 
     async def _apply_events(self) -> None:
-        """Run the pipeline's progression rules on the queued events, in arrival order.
+        """Run the pipeline's progression rules on the queued events, one by one as they
+        arrived, each in its place in time: an event older than some already applied is
+        applied before them, and they are applied again after it.
 
         The configuration is read once per batch of queued events, after they arrived, so a
         change applies from the next event on (AUT-3, AUT-4, AUT-7, AUT-8).
@@ -225,7 +236,7 @@ class LeadWorkflow:
                 event = self._pending.popleft()
                 self._applying = event.event_id
                 lead = self.snapshot
-                rule: ProgressionRuleView | None = None
+                moves: tuple[PlannedMove, ...] = ()
                 # Notes and opens trigger no rule: no need to read the configuration for them.
                 if event.kinds and lead.auto_progression and not lead.is_closed:
                     if (
@@ -239,19 +250,27 @@ class LeadWorkflow:
                         if config is None:
                             config = await self._load_progression(lead.pipeline_id)
                             lead = self._take_default_flag(config)
-                        rule = choose_rule(config, lead, event.kinds, event.occurred_at)
-                refused = None
-                if rule is not None:
-                    refused = await self._move_automatically(rule, event)
+                        moves = self._moves_for(config, lead, event)
+                made: list[str] = []
+                refused: tuple[str, str] | None = None
+                for move in moves:
+                    if self.snapshot.stage_id != move.rule.from_stage_id:
+                        break  # moved otherwise meanwhile: the rest of the plan no longer holds
+                    reason = await self._move_automatically(
+                        move.rule,
+                        event,
+                        replayed=move.event_id if move.event_id != event.event_id else None,
+                    )
+                    if reason is not None:
+                        refused = (move.rule.name, reason)
+                        break
+                    made.append(move.rule.name)
                 await self._signal_chain("lead_event", event)
                 self._applied_event_ids.append(event.event_id)
                 self._applying = None
-                if rule is None:
-                    outcome = "no stage change"
-                elif refused is None:
-                    outcome = f"moved by {rule.name}"
-                else:
-                    outcome = f"{rule.name} did not move the lead: {refused}"
+                outcome = f"moved by {', '.join(made)}" if made else "no stage change"
+                if refused is not None:
+                    outcome += f"; {refused[0]} did not move the lead: {refused[1]}"
                 self._last_event = (
                     f"Last event: {event.type} `{event.event_id}` "
                     f"({event.occurred_at.isoformat()}): {outcome}."
@@ -284,6 +303,21 @@ class LeadWorkflow:
             lead = lead.model_copy(update={"is_default_pipeline": config.is_default})
             self._snapshot = lead
         return lead
+
+    def _moves_for(
+        self, config: ProgressionConfig, lead: LeadSnapshot, event: LeadEvent
+    ) -> tuple[PlannedMove, ...]:
+        """The automatic moves this event makes, placed in time among the recent events."""
+        replay = replay_in_order(config, lead, self._window, event)
+        # Asked only when the place changes the moves, so other histories carry no marker.
+        if replay.moves != replay.arrival_moves and not workflow.patched(
+            EVENTS_IN_TIME_ORDER_PATCH
+        ):
+            # Applied as it came: the window no longer says how the lead got here.
+            self._window = replay.window.model_copy(update={"events": (), "stage_id": None})
+            return replay.arrival_moves
+        self._window = replay.window
+        return replay.moves
 
     async def _adopt(self, result: StageChangeResult) -> None:
         """Take the lead as a transition left it; a new stage entry stops the old chain."""
@@ -354,14 +388,21 @@ class LeadWorkflow:
         )
         return config
 
-    async def _move_automatically(self, rule: ProgressionRuleView, event: LeadEvent) -> str | None:
-        """Move the lead by `rule`; returns why the transition refused it, if it did.
+    async def _move_automatically(
+        self, rule: ProgressionRuleView, event: LeadEvent, *, replayed: str | None = None
+    ) -> str | None:
+        """Move the lead by `rule` on `event`, or on the later event `replayed`, applied again
+        after the late `event` (its move gets its own key: its first application may have
+        written one). Returns why the transition refused the move, if it did.
 
         A refusal (the target stage was deleted, the settings now want a deal or a reason)
         leaves the lead where it is and the next events apply as usual: one rule that cannot
         apply must not stop the lead's workflow.
         """
         lead = self.snapshot
+        event_id = replayed or event.event_id
+        after = event.event_id if replayed is not None else None
+        key = event_transition_key(workflow.info().workflow_id, event_id, after)
         try:
             result: StageChangeResult = await workflow.execute_activity(
                 "change_lead_stage",
@@ -369,8 +410,8 @@ class LeadWorkflow:
                     lead_id=lead.lead_id,
                     to_stage_id=rule.to_stage_id or lead.stage_id,
                     cause=MoveCause.automation(rule.name),
-                    event_id=event.event_id,
-                    transition_key=f"{workflow.info().workflow_id}/event/{event.event_id}",
+                    event_id=event_id,
+                    transition_key=key,
                     expected_from_stage_id=lead.stage_id,
                 ),
                 result_type=StageChangeResult,
@@ -387,13 +428,13 @@ class LeadWorkflow:
             workflow.logger.warning(
                 "automatic move by %s on event %s refused: %s",
                 rule.name,
-                event.event_id,
+                event_id,
                 err.cause.message,
             )
             return err.cause.message
         await self._adopt(result)
         if result.moved:
-            workflow.logger.info("lead moved by %s on event %s", rule.name, event.event_id)
+            workflow.logger.info("lead moved by %s on event %s", rule.name, event_id)
         return None
 
     async def _load(self, lead_id: int) -> LeadSnapshot:

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,6 +16,8 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
+    # Each workflow's messages oldest first: whether a lead has one undelivered, and which.
+    __table_args__ = (Index("ix_outbox_workflow_id_id", "workflow_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))

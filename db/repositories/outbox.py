@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, literal, or_, select, text, update
@@ -14,7 +14,8 @@ async def add(session: AsyncSession, message: OutboxMessage) -> OutboxMessage:
 
 
 async def add_all(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Sequence[OutboxMessage]:
-    """Insert these messages (kind, workflow_id, payload) in one statement.
+    """Insert these messages (kind, workflow_id, payload, attempts, last_error; the same keys
+    in every row) in one statement.
 
     Stamped with the clock at the insert, not the transaction's start: a long batch
     transaction must not make its messages look old to the relay the moment it commits.
@@ -55,13 +56,27 @@ async def add_for_leads(
     return int(getattr(result, "rowcount", 0))
 
 
+async def workflows_waiting(session: AsyncSession, workflow_ids: Collection[str]) -> set[str]:
+    """Those of these workflows that have an undelivered message (one index lookup each)."""
+    if not workflow_ids:
+        return set()
+    found = await session.scalars(
+        select(OutboxMessage.workflow_id)
+        .where(OutboxMessage.workflow_id.in_(workflow_ids))
+        .distinct()
+    )
+    return set(found.all())
+
+
 async def claim(
     session: AsyncSession, *, ids: Sequence[int] | None, older_than_seconds: float, limit: int
 ) -> Sequence[OutboxMessage]:
     """Lock undelivered messages; SKIP LOCKED lets the API and many workers relay side by side.
 
     Without `ids`: those already tried (a fast path that gave up counts one attempt) or
-    written over `older_than_seconds` ago.
+    written over `older_than_seconds` ago. Oldest first, and of each workflow only those no
+    older message of it precedes outside this claim (one another relay holds, or one not yet
+    due): the rest stay locked, undelivered, until the caller's transaction ends.
     """
     query = (
         select(OutboxMessage)
@@ -79,7 +94,25 @@ async def claim(
                 < text("now() - make_interval(secs => :age)").bindparams(age=older_than_seconds),
             )
         )
-    return (await session.scalars(query)).all()
+    claimed = (await session.scalars(query)).all()
+    if not claimed:
+        return claimed
+    # The first message of each workflow that this claim does not hold: none may overtake it.
+    first_left = dict(
+        (
+            await session.execute(
+                select(OutboxMessage.workflow_id, func.min(OutboxMessage.id))
+                .where(
+                    OutboxMessage.workflow_id.in_({m.workflow_id for m in claimed}),
+                    OutboxMessage.id.not_in([m.id for m in claimed]),
+                )
+                .group_by(OutboxMessage.workflow_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return [m for m in claimed if m.id < first_left.get(m.workflow_id, m.id + 1)]
 
 
 async def undelivered_ids(session: AsyncSession, workflow_id: str) -> Sequence[int]:

@@ -38,26 +38,29 @@ class Script:
     sent: str = field(default_factory=lambda: f"sent-{uuid.uuid4().hex}")
     note: str = field(default_factory=lambda: f"note-{uuid.uuid4().hex}")
     opens: list[str] = field(default_factory=list)
-    # Fixed: a retry must be the same request, or its event id counts as reused (422).
-    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # 0: nothing accepted yet; 1: the email and the note accepted; 2: its chain completed.
     step: int = 0
     last_open_at: float = 0.0
+    # An open posted without an answer yet: retried under its id until accepted.
+    open_unanswered: str | None = None
+    # When the email and the note happened: a retry repeats the same body, or the API
+    # would refuse it as another request under the same event id.
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    open_at: str = ""
 
     @property
     def event_ids(self) -> list[str]:
         return [self.sent, self.note, *self.opens]
 
+    @property
+    def opens_maybe_accepted(self) -> list[str]:
+        """The opens accepted, and one posted without an answer, which may have been: an API
+        killed after its commit ends its chain's wait all the same."""
+        return [*self.opens, *([self.open_unanswered] if self.open_unanswered else [])]
 
-def activity(
-    event_id: str, type_: str, lead_id: int, occurred_at: datetime | None = None
-) -> dict[str, Any]:
-    return {
-        "event_id": event_id,
-        "type": type_,
-        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
-        "lead_id": lead_id,
-    }
+
+def activity(event_id: str, type_: str, lead_id: int, at: str) -> dict[str, Any]:
+    return {"event_id": event_id, "type": type_, "occurred_at": at, "lead_id": lead_id}
 
 
 @dataclass
@@ -93,8 +96,8 @@ class Load:
     async def _first_step(self, http: httpx.AsyncClient, due: list[Script]) -> None:
         items = []
         for s in due:
-            items.append(activity(s.sent, "email_sent", s.lead_id, s.sent_at))
-            items.append(activity(s.note, "note", s.lead_id, s.sent_at))
+            items.append(activity(s.sent, "email_sent", s.lead_id, s.at))
+            items.append(activity(s.note, "note", s.lead_id, s.at))
         body = await self._post(http, "/v1/activities:batch", {"activities": items})
         if body is None:
             return
@@ -108,11 +111,17 @@ class Load:
                 self.tally[f"batch item refused {pair}"] += 1
 
     async def _open(self, http: httpx.AsyncClient, s: Script) -> None:
-        event_id = f"open-{uuid.uuid4().hex}"
-        if await self._post(http, "/v1/activities", activity(event_id, "email_open", s.lead_id)):
+        # A post left unanswered may have been accepted: it is retried with the same id.
+        if s.open_unanswered is None:
+            s.open_unanswered = f"open-{uuid.uuid4().hex}"
+            s.open_at = datetime.now(UTC).isoformat()
+        event_id = s.open_unanswered
+        body = activity(event_id, "email_open", s.lead_id, s.open_at)
+        if await self._post(http, "/v1/activities", body):
             if s.opens:
                 self.tally["opens sent again"] += 1
             s.opens.append(event_id)
+            s.open_unanswered = None
             s.last_open_at = time.monotonic()
             self.accepted.add(event_id)
 

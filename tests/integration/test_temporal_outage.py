@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +252,100 @@ class TestSlowDelivery:
         assert elapsed < outbox.FAST_PATH_SECONDS + 2.0
         counts = await signalled_event_ids(temporal_client, f"lead-{lead['id']}", "activity")
         assert {e: counts[e] for e in event_ids} == dict.fromkeys(event_ids, 1)
+
+
+class TestOrderAfterAnOutage:
+    LEADS = 20
+
+    async def test_every_lead_ends_in_connected_with_its_history_in_time_order(
+        self, outage_database, outage_sessions, outage_token, tmp_path: Path
+    ) -> None:
+        """The incident: each lead's email waited in the outbox while its later reply was
+        signalled as soon as Temporal answered; applied first, the reply found the lead in New,
+        and the late email left it in Attempting. Here half the replies are posted while the
+        server is down and half the moment it is back, before the relay has caught up."""
+        server = TemporalServer(tmp_path / "temporal")
+        server.start()
+        env = stack_env(
+            outage_database, server.address, f"leadpipe-order-{uuid.uuid4().hex[:8]}", tmp_path
+        )
+        api = ApiProcess("api", env, tmp_path, free_port())
+        worker = WorkerProcess("worker", env, tmp_path)
+        try:
+            client = await server.ready()
+            api.start()
+            worker.start()
+            await api.ready()
+            await worker.ready(timeout=40.0)
+            async with httpx.AsyncClient(base_url=api.url, timeout=30.0) as http:
+                caller = Api(http, outage_token)
+                leads = await make_leads(caller, self.LEADS)
+                sent_at = datetime.now(UTC)
+                sent = {
+                    lead["id"]: {**activity("email_sent", lead["id"]), "occurred_at": sent_at}
+                    for lead in leads
+                }
+                replies = {
+                    lead["id"]: {
+                        **activity("email_reply", lead["id"]),
+                        "occurred_at": sent_at + timedelta(minutes=1),
+                    }
+                    for lead in leads
+                }
+
+                async def post(item: dict[str, Any]) -> None:
+                    body = {**item, "occurred_at": item["occurred_at"].isoformat()}
+                    await caller.ok("post", "/activities", body, status=202)
+
+                async def email_then_reply(lead_id: int) -> None:
+                    await post(sent[lead_id])
+                    await post(replies[lead_id])
+
+                down_first = [lead["id"] for lead in leads[: self.LEADS // 2]]
+                after = [lead["id"] for lead in leads[self.LEADS // 2 :]]
+                server.stop()
+                try:
+                    await asyncio.gather(
+                        *(email_then_reply(i) for i in down_first),
+                        *(post(sent[i]) for i in after),
+                    )
+                finally:
+                    server.start()
+                await server.ready()
+                await asyncio.gather(*(post(replies[i]) for i in after))
+
+                connected = await stage_id(outage_sessions, "Connected")
+                attempting = await stage_id(outage_sessions, "Attempting")
+
+                async def stages() -> list[int]:
+                    found = []
+                    for lead in leads:
+                        found.append((await caller.ok("get", f"/leads/{lead['id']}"))["stage_id"])
+                    return found
+
+                final = await eventually(
+                    stages, lambda s: s.count(connected) == self.LEADS, timeout=60.0
+                )
+                wrong = [lead["id"] for lead, s in zip(leads, final, strict=True) if s != connected]
+                assert wrong == [], f"{len(wrong)} of {self.LEADS} leads not in Connected"
+                for lead in leads:
+                    history = await caller.ok("get", f"/leads/{lead['id']}/history")
+                    assert [h["at"] for h in history] == sorted(h["at"] for h in history)
+                    moves = [(h["to_stage_id"], h["event_id"]) for h in history[1:]]
+                    assert moves == [
+                        (attempting, sent[lead["id"]]["event_id"]),
+                        (connected, replies[lead["id"]]["event_id"]),
+                    ], lead["id"]
+                # Each activity reached its workflow (a call that timed out after the signal
+                # is delivered again, and dropped there by event id).
+                for lead in leads:
+                    counts = await signalled_event_ids(client, f"lead-{lead['id']}", "activity")
+                    assert counts[sent[lead["id"]]["event_id"]] >= 1
+                    assert counts[replies[lead["id"]]["event_id"]] >= 1
+        finally:
+            api.kill()
+            worker.kill()
+            server.stop()
 
 
 class TestStartWithoutTemporal:

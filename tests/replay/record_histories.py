@@ -1,19 +1,21 @@
 """Record workflow histories for the replay test: `python -m tests.replay.record_histories`
 (`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones,
 `--config` for an event outside the default pipeline, a refused automatic move and a chain
-step that finds the lead gone).
+step that finds the lead gone, `--order` for a reply delivered before the older email it
+answers).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
-workflows already running in production. The `*_before_fix.json` files are the `--faults`
-scenarios recorded on the workflow code before the `drop-event-in-flight` patch and the
-`completed`-after-stop fix, and the `--config` ones before the `fresh-default-pipeline`,
-`refused-automatic-move` and `stop-when-lead-left` patches, renamed by hand.
+workflows already running in production. The `*_before_fix.json` files are scenarios recorded
+on the workflow code before a change and renamed by hand: the `--faults` ones before the
+`drop-event-in-flight` patch and the `completed`-after-stop fix, the `--config` ones before
+the `fresh-default-pipeline`, `refused-automatic-move` and `stop-when-lead-left` patches, and
+the `--order` one before the `events-in-time-order` patch.
 """
 
 import asyncio
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,8 @@ async def main() -> None:
             await record_other_pipeline(env.client, store)
             await record_refused_move(env.client, store)
             await record_step_after_lead_left(env.client, store, chains)
+        elif "--order" in sys.argv:
+            await record_out_of_order(env.client, store)
         elif "--faults" in sys.argv:
             await record_redelivery(env.client, store, chains)
             await record_late_stop(env.client, store, chains)
@@ -313,6 +317,39 @@ async def record_step_after_lead_left(
     (HISTORIES / "stage_chain_step_after_lead_left.json").write_text(
         (await chain.fetch_history()).to_json()
     )
+
+
+async def record_out_of_order(client: Client, store: FakeLeadStore) -> None:
+    """A reply delivered before the older email it answers (an outbox relayed the email late)."""
+    store.leads[4] = snapshot(4, 1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=4),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    sent_at = datetime.now(UTC)
+    reply = LeadEvent(
+        event_id="reply-4",
+        activity_id=2,
+        type="email_reply",
+        occurred_at=sent_at + timedelta(minutes=5),
+        kinds=("email_reply",),
+    )
+    sent = LeadEvent(
+        event_id="sent-4",
+        activity_id=1,
+        type="email_sent",
+        occurred_at=sent_at,
+        kinds=("email_sent",),
+    )
+    await lead.signal(LeadWorkflow.activity, reply)
+    await lead.signal(LeadWorkflow.activity, sent)
+    note = sent.model_copy(update={"event_id": "note-4", "type": "note", "kinds": ()})
+    await lead.signal(LeadWorkflow.activity, note)
+    while "note-4" not in str((await lead.query("__temporal_workflow_metadata")).current_details):
+        await asyncio.sleep(0.05)
+    (HISTORIES / "lead_event_out_of_order.json").write_text((await lead.fetch_history()).to_json())
 
 
 if __name__ == "__main__":

@@ -260,18 +260,6 @@ class TestWhenAutomationStaysOut:
         await applied(handle)
         assert len(store.changes) == 1 and (await handle.query(LeadWorkflow.current)).stage_id == 2
 
-    async def test_out_of_order_connect_before_outreach_moves_one_step(
-        self, started, store
-    ) -> None:
-        handle = await started(stage_id=1)
-        await handle.signal(
-            LeadWorkflow.activity, event("email_reply", occurred_at=NOW + timedelta(minutes=1))
-        )
-        await handle.signal(LeadWorkflow.activity, event("email_sent", occurred_at=NOW))
-        assert await settle(handle, store, 1) == 2
-        await applied(handle)
-        assert len(store.changes) == 1
-
     async def test_a_lead_moved_meanwhile_stays_where_the_person_put_it(
         self, started, store
     ) -> None:
@@ -280,6 +268,66 @@ class TestWhenAutomationStaysOut:
         await handle.signal(LeadWorkflow.activity, event("email_sent"))
         await applied(handle)
         assert store.changes == []
+
+
+class TestLateEvents:
+    """An event older than events already applied is applied in its place in time."""
+
+    async def test_a_reply_delivered_before_the_older_email_still_ends_in_connected(
+        self, started, store
+    ) -> None:
+        handle = await started(stage_id=1)
+        reply = event("email_reply", occurred_at=NOW + timedelta(minutes=1), event_id="reply")
+        await handle.signal(LeadWorkflow.activity, reply)
+        await applied(handle)  # the reply finds the lead in New: no rule
+        assert store.changes == []
+        await handle.signal(LeadWorkflow.activity, event("email_sent", event_id="sent"))
+        assert await settle(handle, store, 2) == 3
+        # Each event moves the lead one step, in time order, and history names each one.
+        assert [(c.cause, c.event_id) for c in store.changes] == [
+            ("automation:advance_on_outreach", "sent"),
+            ("automation:advance_on_connect", "reply"),
+        ]
+        assert store.changes[1].transition_key.endswith("/event/reply/after/sent")
+
+    async def test_a_late_event_older_than_a_manual_move_stays_ignored_aut_8(
+        self, started, store
+    ) -> None:
+        handle = await started(stage_id=1)
+        await handle.signal(
+            LeadWorkflow.activity,
+            event("email_reply", occurred_at=datetime.now(UTC) + timedelta(days=1)),
+        )
+        await applied(handle)
+        await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2))
+        await handle.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=1))
+        await handle.signal(LeadWorkflow.activity, event("email_sent", occurred_at=NOW))
+        await applied(handle)
+        assert [c.cause for c in store.changes] == ["manual", "manual"]
+
+    async def test_the_window_travels_with_continue_as_new(self, started, store) -> None:
+        handle = await started(stage_id=1, history_limit=40)
+        client: Client = handle._client
+        first = (await handle.describe()).run_id
+        await handle.signal(
+            LeadWorkflow.activity,
+            event("email_reply", occurred_at=NOW + timedelta(minutes=1), event_id="reply"),
+        )
+        for i in range(30):
+            await handle.signal(LeadWorkflow.activity, event("note", event_id=f"n{i}"))
+        for _ in range(600):
+            if (await client.get_workflow_handle(handle.id).describe()).run_id != first:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no continue-as-new")
+        await handle.signal(LeadWorkflow.activity, event("email_sent", event_id="sent"))
+        for _ in range(600):
+            if len(store.changes) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert [c.event_id for c in store.changes] == ["sent", "reply"]
+        assert store.leads[1].stage_id == 3
 
 
 class TestContinueAsNew:
