@@ -16,10 +16,11 @@ from db.models import InsightFeedback, User
 from db.repositories import deals as deals_repo
 from db.repositories import insights as insights_repo
 from db.repositories import pipelines as pipelines_repo
+from domain.deal_risks import SLIP_WINDOW, CloseDateChange, DealFacts
 from domain.deal_score import FALL_WINDOW, ScorePoint, score_deal
 from domain.deals import DealStageKind, local_today
 from domain.engagements import INSIGHT_ENGAGEMENTS
-from domain.insights import SLIP_WINDOW, CloseDateChange, DealFacts, Insights, build_insights
+from domain.insights import Insights, build_insights
 from services import visibility
 from services.ai_settings import require_customer_analysis
 from services.deals_tab import admit_deal, follow_up, stage_norms, visible_engagements

@@ -36,6 +36,7 @@ from domain.deal_properties import (
     parse_sort,
     parse_value,
 )
+from domain.deal_risks import FollowUp
 from domain.deals import (
     NORM_DEFAULT,
     NORM_MAX_AGE,
@@ -50,7 +51,6 @@ from domain.deals import (
 )
 from domain.engagements import ENGAGEMENT_TYPES, Engagement, EngagementType
 from domain.errors import InvalidInput, invalid
-from domain.insights import FollowUp
 from domain.roles import WORKSPACE_ROLES, Role, may_view_workspace_of_others
 from services import visibility
 from services.auth import require_role, require_workspace

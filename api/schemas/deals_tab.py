@@ -16,9 +16,9 @@ from domain.deal_properties import (
     FilterOp,
     SortDirection,
 )
+from domain.deal_risks import EvidenceKind, RiskKind
 from domain.deals import DealView
 from domain.engagements import EngagementType
-from domain.insights import EvidenceKind, RiskKind
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 _PROPERTIES = ", ".join(f"`{p.value}` ({spec.type.value})" for p, spec in CATALOGUE.items())
