@@ -26,7 +26,9 @@ async def create_deal(session: AsyncSession, actor: User, values: dict[str, Any]
     async with session.begin():
         await _resolve_stage(session, values)
         await check_references(session, values, DEAL_REFERENCES)
-        values.setdefault("owner_id", actor.id)
+        # The body sends `owner_id: null` when it names none: the creator owns the deal.
+        if values.get("owner_id") is None:
+            values["owner_id"] = actor.id
         deal = await records.add(session, Deal(**values))
     return deal
 
