@@ -5,7 +5,8 @@ import re
 
 from domain.deal_risks import RiskKind
 from domain.deal_score import score_deal
-from domain.insights import build_insights, buyer_goals
+from domain.engagements import Engagement
+from domain.insights import Insights, build_insights, buyer_goals
 from tests.unit.domain.fixtures_deals import (
     NOW,
     TODAY,
@@ -19,7 +20,7 @@ from tests.unit.domain.fixtures_deals import (
 )
 
 
-def insights(engagements, **changes):
+def insights(engagements: list[Engagement], **changes: object) -> Insights:
     f = facts(**changes)
     score = score_deal(
         engagements,
