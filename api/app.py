@@ -14,10 +14,12 @@ from api import problems
 from api.body_limit import BodyLimit
 from api.routers import (
     activities,
+    ai_settings,
     audit,
     chains,
     contacts,
     deals,
+    deals_tab,
     disqualification_reasons,
     health,
     lead_settings,
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         meetings,
         sequences,
         workspace_settings,
+        deals_tab,
+        ai_settings,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from config import Settings
 from db.engine import SessionFactory, use_autocommit
 from db.models import User
+from domain.errors import invalid
 from domain.roles import ADMINS, RECORD_EDITORS, Role
 from services.auth import admit_to_workspace, authenticate, require_role
 from services.orchestrator import Orchestrator
@@ -151,3 +152,40 @@ RecordEditor = Annotated[User, Depends(require_roles(RECORD_EDITORS))]
 WorkspaceUser = Annotated[User, Depends(Gate(admit_to_workspace))]
 # PERM-9: on every workspace router, before anything else.
 WorkspaceOn = Depends(WorkspaceSwitch(check=lambda user, action: None))
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """Every query parameter the route's tree of dependencies takes, kept on the route."""
+
+    def names(dependant: Dependant) -> set[str]:
+        found = {param.alias for param in dependant.query_params}
+        for sub in dependant.dependencies:
+            found |= names(sub)
+        return found
+
+    known: frozenset[str] | None = getattr(route, "_query_names", None)
+    if known is None:
+        known = frozenset(names(route.dependant))
+        # Routes compare by value and are not hashable: the answer is kept on the route itself.
+        route._query_names = known  # type: ignore[attr-defined]  # set once, read above
+    return known
+
+
+async def refuse_unknown_query(request: Request, user: CurrentUser) -> None:
+    """A query parameter the route does not take is a mistake to report, not to ignore: a
+    misspelt filter would otherwise answer unfiltered data with a 200. Authenticates first,
+    so only a signed-in caller learns which parameters a route takes."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route)
+    for name in request.query_params:
+        if name not in known:
+            taken = ", ".join(sorted(known)) or "none"
+            raise invalid(
+                name, "unknown_parameter", f"unknown query parameter {name!r}; taken: {taken}"
+            )
+
+
+# Put after the caller's role dependency, so a refused caller hears 401/403 first.
+KnownQuery = Annotated[None, Depends(refuse_unknown_query)]

@@ -40,6 +40,14 @@ class Conflict(LeadpipeError):
 
 
 @dataclass
+class InsightsDisabled(Conflict):
+    """DEAL-9: deal insights need the account's `customer_analysis` setting on."""
+
+    type: str = "insights-disabled"
+    title: str = "Deal insights are switched off"
+
+
+@dataclass
 class InvalidInput(LeadpipeError):
     status: int = 422
     type: str = "validation-error"

@@ -21,6 +21,7 @@ class Entity(StrEnum):
     PIPELINE_AUTOMATION = "pipeline_automation"
     USER = "user"
     WORKSPACE_SETTINGS = "workspace_settings"
+    AI_SETTINGS = "ai_settings"
 
 
 class Action(StrEnum):

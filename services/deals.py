@@ -1,18 +1,21 @@
-"""Deals: created by hand or when a lead is qualified."""
+"""Deals: created by hand or when a lead is qualified; read and changed under the caller's
+deal visibility (PERM-7). Every change of stage or close date is kept in the deal's history
+(the stalled view and insights read it)."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Deal, User
+from db.models import Deal, DealCloseDateChange, DealStageChange, User
 from db.repositories import deals as deals_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
-from domain.errors import NotFound, invalid
-from domain.roles import RECORD_EDITORS
+from domain.errors import invalid
+from domain.roles import EVERYONE, RECORD_EDITORS
 from domain.stages import PipelineObject
+from services import visibility
 from services.auth import require_role
-from services.pagination import Page, PageRequest, to_page
 from services.references import check_references
 
 DEAL_REFERENCES = ("owner_id", "contact_id", "company_id", "lead_id")
@@ -23,44 +26,72 @@ async def create_deal(session: AsyncSession, actor: User, values: dict[str, Any]
     async with session.begin():
         await _resolve_stage(session, values)
         await check_references(session, values, DEAL_REFERENCES)
-        values.setdefault("owner_id", actor.id)
+        # The body sends `owner_id: null` when it names none: the creator owns the deal.
+        if values.get("owner_id") is None:
+            values["owner_id"] = actor.id
         deal = await records.add(session, Deal(**values))
     return deal
 
 
-async def get_deal(session: AsyncSession, deal_id: int) -> Deal:
+async def get_deal(session: AsyncSession, actor: User, deal_id: int) -> Deal:
+    """Raises NotFound: no such deal, or one the caller's deal visibility hides."""
+    require_role(actor, EVERYONE, "reading deals")
     deal = await records.get(session, Deal, deal_id)
-    if deal is None:
-        raise NotFound(f"deal {deal_id} does not exist")
-    return deal
+    return visibility.visible_deal(actor, deal, deal_id)
 
 
 async def update_deal(
-    session: AsyncSession, actor: User, deal_id: int, values: dict[str, Any]
+    session: AsyncSession,
+    actor: User,
+    deal_id: int,
+    values: dict[str, Any],
+    *,
+    now: datetime | None = None,
 ) -> Deal:
+    """Change the fields given; a new stage or close date is recorded in the deal's history
+    (a new stage also restarts its time in stage). The overview's stage update and close
+    date edit (DEAL-5).
+
+    Raises Forbidden (role), NotFound (no such deal, or hidden by the caller's deal
+    visibility), InvalidInput (a stage not in the pipeline, an unknown reference).
+    """
     require_role(actor, RECORD_EDITORS, "editing deals")
+    at = now or datetime.now(UTC)
     async with session.begin():
-        deal = await get_deal(session, deal_id)
+        deal = visibility.visible_deal(
+            actor, await records.get(session, Deal, deal_id, for_update=True), deal_id
+        )
         if "pipeline_id" in values or "stage_id" in values:
             values = {"pipeline_id": deal.pipeline_id, **values}
             await _resolve_stage(session, values)
         await check_references(session, values, DEAL_REFERENCES)
+        if "stage_id" in values and values["stage_id"] != deal.stage_id:
+            await deals_repo.add_stage_change(
+                session,
+                DealStageChange(
+                    deal_id=deal.id,
+                    at=at,
+                    from_stage_id=deal.stage_id,
+                    to_stage_id=values["stage_id"],
+                    seconds_in_from_stage=max(0.0, (at - deal.stage_entered_at).total_seconds()),
+                    actor_id=actor.id,
+                ),
+            )
+            deal.stage_entered_at = at
+        if "close_date" in values and values["close_date"] != deal.close_date:
+            await deals_repo.add_close_date_change(
+                session,
+                DealCloseDateChange(
+                    deal_id=deal.id,
+                    at=at,
+                    from_date=deal.close_date,
+                    to_date=values["close_date"],
+                    actor_id=actor.id,
+                ),
+            )
         for name, value in values.items():
             setattr(deal, name, value)
     return deal
-
-
-async def list_deals(
-    session: AsyncSession, *, owner_id: int | None, pipeline_id: int | None, page: PageRequest
-) -> Page[Deal]:
-    rows = await deals_repo.list_deals(
-        session,
-        owner_id=owner_id,
-        pipeline_id=pipeline_id,
-        after_id=page.after_id,
-        limit=page.limit + 1,
-    )
-    return to_page(rows, page, lambda r: r.id)
 
 
 async def _resolve_stage(session: AsyncSession, values: dict[str, Any]) -> None:

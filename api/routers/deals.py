@@ -1,14 +1,13 @@
-from typing import Annotated
+"""Deals as CRM records: create, read and change them under the caller's deal visibility
+(PERM-7). The deals tab's list is in api/routers/deals_tab.py."""
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
-from api.deps import AuthFirstRoute, CurrentUser, RecordEditor, SessionDep
+from api.deps import AuthFirstRoute, CurrentUser, KnownQuery, RecordEditor, SessionDep
 from api.problems import PROBLEM_RESPONSES
-from api.schemas.common import PageOf
 from api.schemas.deals import DealCreate, DealRead, DealUpdate
-from api.schemas.fields import Cursor, PathId, QueryId
+from api.schemas.fields import PathId
 from services import deals
-from services.pagination import DEFAULT_LIMIT, page_request
 
 router = APIRouter(
     route_class=AuthFirstRoute, prefix="/deals", tags=["deals"], responses=PROBLEM_RESPONSES
@@ -20,27 +19,20 @@ async def create_deal(body: DealCreate, session: SessionDep, actor: RecordEditor
     return DealRead.model_validate(await deals.create_deal(session, actor, body.model_dump()))
 
 
-@router.get("", response_model=PageOf[DealRead])
-async def list_deals(
-    session: SessionDep,
-    actor: CurrentUser,
-    owner_id: QueryId = None,
-    pipeline_id: QueryId = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> PageOf[DealRead]:
-    page = await deals.list_deals(
-        session, owner_id=owner_id, pipeline_id=pipeline_id, page=page_request(limit, cursor)
-    )
-    return PageOf[DealRead].model_validate(page)
-
-
 @router.get("/{deal_id}", response_model=DealRead)
-async def get_deal(deal_id: PathId, session: SessionDep, actor: CurrentUser) -> DealRead:
-    return DealRead.model_validate(await deals.get_deal(session, deal_id))
+async def get_deal(
+    deal_id: PathId, session: SessionDep, actor: CurrentUser, _: KnownQuery
+) -> DealRead:
+    """404 for a deal the caller's deal visibility hides, as for a missing one."""
+    return DealRead.model_validate(await deals.get_deal(session, actor, deal_id))
 
 
-@router.patch("/{deal_id}", response_model=DealRead)
+@router.patch(
+    "/{deal_id}",
+    response_model=DealRead,
+    description="The deal overview's stage update and close date edit (DEAL-5) too: each new "
+    "stage or close date is kept in the deal's history.",
+)
 async def update_deal(
     deal_id: PathId, body: DealUpdate, session: SessionDep, actor: RecordEditor
 ) -> DealRead:

@@ -5,7 +5,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from api.schemas.common import ReadModel, WriteModel
-from api.schemas.fields import Flag, Id, Instant, Line
+from api.schemas.fields import Flag, Id, Instant, Line, Text
 from api.schemas.meetings import (
     Attendees,
     CalendarMeetingId,
@@ -69,6 +69,30 @@ class EmailDetails(WriteModel):
     from_: Annotated[str, Line(320)] | None = Field(default=None, alias="from")
     to: list[Annotated[str, Line(320)]] = Field(default_factory=list, max_length=100)
     primary_recipient: Annotated[str, Line(320)] | None = None
+    subject: Annotated[str, Line(1000)] | None = Field(
+        default=None, description="Read by deal insights (DEAL-7)"
+    )
+    body: Annotated[str, Text(50000)] | None = Field(
+        default=None, description="The text of the email; read by deal insights (DEAL-7)"
+    )
+
+    def stored(self) -> dict[str, object]:
+        """As stored: `subject` and `body` only when given, so a retry of a post made before
+        they existed fingerprints as it did."""
+        dumped = self.model_dump(mode="json", by_alias=True)
+        return {
+            k: v for k, v in dumped.items() if k not in _LATER_EMAIL or k in self.model_fields_set
+        }
+
+
+_LATER_EMAIL = frozenset({"subject", "body"})
+
+
+class NoteDetails(WriteModel):
+    body: Annotated[str, Text(50000)] = Field(
+        description="The note's text; read by deal insights (DEAL-7)",
+        examples=['Jo said: "We need onboarding done before the summer."'],
+    )
 
 
 EMAIL_TYPES = {ActivityType.EMAIL_SENT, ActivityType.EMAIL_REPLY, ActivityType.EMAIL_OPEN}
@@ -88,6 +112,7 @@ class ActivityIn(WriteModel):
     call: CallDetails | None = None
     meeting: MeetingDetails | None = None
     email: EmailDetails | None = None
+    note: NoteDetails | None = None
 
     @field_validator("event_id")
     @classmethod
@@ -106,6 +131,7 @@ class ActivityIn(WriteModel):
             ("call", {ActivityType.CALL}),
             ("meeting", {ActivityType.MEETING}),
             ("email", EMAIL_TYPES),
+            ("note", {ActivityType.NOTE}),
         ):
             if getattr(self, name) is not None and self.type not in types:
                 raise ValueError(
@@ -135,7 +161,9 @@ class ActivityIn(WriteModel):
         if self.meeting is not None:
             stored["meeting"] = self.meeting.stored()
         if self.email is not None:
-            stored["email"] = self.email.model_dump(mode="json", by_alias=True)
+            stored["email"] = self.email.stored()
+        if self.note is not None:
+            stored["note"] = self.note.model_dump(mode="json")
         return stored
 
     def meeting_fields_given(self) -> frozenset[str] | None:

@@ -46,5 +46,6 @@ class DealRead(ReadModel):
     company_id: int | None
     lead_id: int | None
     next_steps: str | None
+    stage_entered_at: datetime = Field(description="When the deal entered its current stage")
     created_at: datetime
     updated_at: datetime

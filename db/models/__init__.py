@@ -15,7 +15,14 @@ from db.models.chains import (
 )
 from db.models.companies import Company
 from db.models.contacts import Contact, ContactLifecycleChange
-from db.models.deals import Deal
+from db.models.deals import (
+    Deal,
+    DealCloseDateChange,
+    DealColumns,
+    DealStageChange,
+    DealStageNorm,
+)
+from db.models.insights import AiSettingsRow, DealScoreRow, InsightFeedback
 from db.models.lead_config import DisqualificationReason, LeadSettingsRow, LeadType
 from db.models.leads import Lead, LeadStageChange
 from db.models.meetings import Call, Meeting, MeetingContact
@@ -28,6 +35,7 @@ from db.models.workspace import WorkspaceSettingsRow
 
 __all__ = [
     "Activity",
+    "AiSettingsRow",
     "AuditEntry",
     "Base",
     "Call",
@@ -40,8 +48,14 @@ __all__ = [
     "Contact",
     "ContactLifecycleChange",
     "Deal",
+    "DealCloseDateChange",
+    "DealColumns",
+    "DealScoreRow",
+    "DealStageChange",
+    "DealStageNorm",
     "DisqualificationReason",
     "EmailOutboxMessage",
+    "InsightFeedback",
     "Lead",
     "LeadSettingsRow",
     "LeadStageChange",

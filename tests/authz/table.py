@@ -56,6 +56,12 @@ def workspace(ok: int, **overrides: int) -> dict[str, int]:
     return allow(ok, "sales_user", "super_admin", "other_user", other_user=404) | overrides
 
 
+def deals_tab(ok: int, **overrides: int) -> dict[str, int]:
+    """PERM-3: a current seat (a super admin needs none for another owner's deals); PERM-7:
+    another rep whose deal visibility is `all` reads the owner's deals."""
+    return allow(ok, "sales_user", "super_admin", "other_user") | overrides
+
+
 Setup = Callable[[World], Awaitable[Context]]
 
 
@@ -142,7 +148,6 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/v1/leads/{lead_id}/history"): Row(everyone(200), World.lead),
     ("POST", "/v1/deals"): Row(editors(201), body=lambda c: {"name": unique("Deal")}),
-    ("GET", "/v1/deals"): Row(everyone(200)),
     ("GET", "/v1/deals/{deal_id}"): Row(everyone(200), World.deal),
     ("PATCH", "/v1/deals/{deal_id}"): Row(
         editors(200), World.deal, body=lambda c: {"name": unique("Deal")}
@@ -285,4 +290,29 @@ TABLE: dict[tuple[str, str], Row] = {
         workspace(200), World.task, body=lambda c: {"priority": "high"}
     ),
     ("POST", "/v1/tasks/{task_id}/complete"): Row(workspace(200), World.task),
+    # The deals tab (PERM-3; PERM-7: another rep with `deals: all` sees the owner's deals; a
+    # super admin sees others' deals without a seat, but needs one for their own).
+    ("GET", "/v1/deals"): Row(
+        deals_tab(200), query=lambda c: {"owner_id": c["owner_id"], "view": "all_open"}
+    ),
+    ("POST", "/v1/deals:search"): Row(
+        deals_tab(200),
+        body=lambda c: {"filters": [{"property": "owner_id", "op": "eq", "value": c["owner_id"]}]},
+    ),
+    ("GET", "/v1/users/me/deal-columns"): Row(
+        deals_tab(200, super_admin=403), late=frozenset({"super_admin"})
+    ),
+    ("PUT", "/v1/users/me/deal-columns"): Row(
+        deals_tab(200, super_admin=403),
+        body=lambda c: {"columns": ["name", "amount", "close_date"]},
+        late=frozenset({"super_admin"}),
+    ),
+    ("GET", "/v1/deals/{deal_id}/overview"): Row(deals_tab(200), World.deal),
+    ("GET", "/v1/deals/{deal_id}/insights"): Row(deals_tab(200), World.deal),
+    ("POST", "/v1/deals/{deal_id}/insights/feedback"): Row(
+        deals_tab(201), World.deal, body=lambda c: {"helpful": False, "comment": "Too short"}
+    ),
+    # Deal insights' switch (DEAL-9): everyone reads it, admins flip it.
+    ("GET", "/v1/settings/ai"): Row(everyone(200)),
+    ("PUT", "/v1/settings/ai"): Row(admins(200), body=lambda c: {"customer_analysis": True}),
 }

@@ -102,6 +102,6 @@ class TestRecords:
 
     async def test_deal_defaults_to_the_default_pipelines_first_stage(self, admin) -> None:
         deal = await admin.ok("post", "/deals", {"name": "Pilot"}, status=201)
-        listed = await admin.ok("get", "/deals")
-        assert deal["id"] in [d["id"] for d in listed["items"]]
+        read = await admin.ok("get", f"/deals/{deal['id']}")
+        assert read["stage_id"] == deal["stage_id"] and read["pipeline_id"] == deal["pipeline_id"]
         assert (await admin.post("/deals", {"name": "X", "stage_id": 1})).status_code == 422

@@ -1,0 +1,56 @@
+"""The account's AI-assistant settings: `customer_analysis` switches deal insights on or off
+(DEAL-9). On by default: insights are built by fixed rules inside Leadpipe, and nothing leaves
+it unless a text provider is plugged in (services/insight_text.py)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AiSettingsRow, User
+from db.repositories import insights as insights_repo
+from domain.errors import InsightsDisabled
+from domain.roles import ADMINS, EVERYONE
+from services import audit
+from services.auth import require_role
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    customer_analysis: bool = True
+
+
+async def require_customer_analysis(session: AsyncSession) -> None:
+    """Raises InsightsDisabled (409) while the account has customer analysis off."""
+    if not await insights_repo.customer_analysis_on(session):
+        raise InsightsDisabled(
+            "deal insights need the AI assistant's customer analysis setting: "
+            "an admin turns it on with PUT /v1/settings/ai"
+        )
+
+
+async def read_settings(session: AsyncSession, actor: User) -> AiSettings:
+    require_role(actor, EVERYONE, "reading the AI settings")
+    return AiSettings(customer_analysis=await insights_repo.customer_analysis_on(session))
+
+
+async def save_settings(session: AsyncSession, actor: User, settings: AiSettings) -> AiSettings:
+    """Replace the settings. Raises Forbidden (not an admin)."""
+    require_role(actor, ADMINS, "changing the AI settings")
+    async with session.begin():
+        row = await insights_repo.get_ai_settings(session, for_update=True)
+        if row is None:
+            row = await insights_repo.add_ai_settings(session, AiSettingsRow(id=1))
+        before = AiSettings(customer_analysis=row.customer_analysis)
+        row.customer_analysis = settings.customer_analysis
+        row.updated_by_id = actor.id
+        if before != settings:
+            await audit.record(
+                session,
+                actor,
+                audit.Entity.AI_SETTINGS,
+                None,
+                audit.Action.UPDATE,
+                before={"customer_analysis": before.customer_analysis},
+                after={"customer_analysis": settings.customer_analysis},
+            )
+    return settings
