@@ -28,6 +28,7 @@ from api.routers import (
     sequences,
     tasks,
     users,
+    workspace,
     workspace_settings,
 )
 from config import Settings, get_settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks,
         meetings,
         sequences,
+        workspace,
         workspace_settings,
     ):
         v1.include_router(module.router)
