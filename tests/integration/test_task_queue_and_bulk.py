@@ -11,7 +11,7 @@ from db.engine import SessionFactory
 from db.models import User
 from domain.tasks import TaskView
 from services import tasks as tasks_service
-from tests.stack import Api
+from tests.stack import Api, MakeUser
 
 ZONE = ZoneInfo("Pacific/Kiritimati")
 
@@ -21,7 +21,7 @@ def local(days: int, hour: int = 12) -> str:
     return datetime(today.year, today.month, today.day, hour, tzinfo=ZONE).isoformat()
 
 
-async def seated(make_user, **fields: Any) -> tuple[dict[str, Any], Api]:
+async def seated(make_user: MakeUser, **fields: Any) -> tuple[dict[str, Any], Api]:
     return await make_user("sales_user", seat="current", time_zone="Pacific/Kiritimati", **fields)
 
 
@@ -45,7 +45,7 @@ class TestQueue:
         listed = [t["id"] for t in (await rep.ok("get", "/tasks?view=today"))["items"]]
         assert listed == [early["id"], tie_a["id"], tie_b["id"], late["id"]]
 
-        walked = []
+        walked: list[int] = []
         current: int | None = listed[0]
         while current is not None:
             detail = await rep.ok("get", f"/tasks/{current}?view=today")

@@ -12,8 +12,9 @@ import pytest
 
 from db.engine import SessionFactory
 from db.models import User
+from domain.workspace import ScheduleRange
 from services import workspace
-from tests.stack import Api
+from tests.stack import Api, MakeUser
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 BUSY_KEYS = {"kind", "id", "title", "start", "end", "busy"}
@@ -23,7 +24,7 @@ def iso(at: datetime) -> str:
     return at.isoformat()
 
 
-async def seated(make_user, **fields: Any) -> tuple[dict[str, Any], Api]:
+async def seated(make_user: MakeUser, **fields: Any) -> tuple[dict[str, Any], Api]:
     return await make_user("sales_user", seat="current", **fields)
 
 
@@ -296,7 +297,7 @@ class TestSchedule:
             found = await workspace.schedule(
                 session,
                 await user_row(session_factory, rep_user["id"]),
-                workspace.ScheduleRange.WEEK,
+                ScheduleRange.WEEK,
                 now=now,
             )
 
