@@ -10,15 +10,13 @@ time slots (PERM-5). The feed is always the caller's own (PERM-6).
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
-    Activity,
     Contact,
     Lead,
-    Meeting,
     Pipeline,
     SalesSequence,
     Stage,
@@ -33,7 +31,9 @@ from db.repositories import records
 from db.repositories import schedule as schedule_repo
 from db.repositories import tasks as tasks_repo
 from db.repositories.feed import FeedFilter
+from db.repositories.schedule import MeetingSlot as MeetingSlot
 from db.repositories.tasks import TaskFilter
+from domain.bounds import EARLIEST
 from domain.errors import Forbidden, NotFound, invalid
 from domain.meetings import MeetingKind
 from domain.tasks import TaskStatus, TaskView, due_window
@@ -52,6 +52,8 @@ from services.pagination import Page, decode_position, encode_position
 from services.references import require_record
 
 T = TypeVar("T")
+# A task read as a plain row of its columns (`id`, `due_at`, ...), as lists of hundreds are.
+TaskRow = Any
 
 BUCKET_ITEMS = 10
 """Items listed with each count of the summary."""
@@ -82,16 +84,15 @@ class Viewed:
 class ScheduleEntry:
     """A meeting (or busy block) or a task on a schedule, and the items it overlaps."""
 
-    meeting: Meeting | None
-    task: Task | None
+    meeting: MeetingSlot | None
+    task: TaskRow | None
     overlaps: Sequence[tuple[str, int]]
 
 
 @dataclass(frozen=True)
 class FeedGroup:
-    contact: Contact
-    is_target_account: bool
-    items: Sequence[Activity]
+    contact: feed_repo.Group
+    items: Sequence[feed_repo.Item]
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,10 @@ class Summary:
     today: Bucket[Task]
     overdue: Bucket[Task]
     tomorrow: Bucket[Task]
-    upcoming_meetings: Bucket[Meeting]
+    upcoming_meetings: Bucket[MeetingSlot]
     schedule_today: Sequence[ScheduleEntry]
     insights_period: Window
-    meetings_this_week: Bucket[Meeting]
+    meetings_this_week: Bucket[MeetingSlot]
     tasks_completed_this_week: Bucket[Task]
     # The caller's own feed (PERM-6); None in a view of another user's workspace.
     feed_preview: Sequence[FeedGroup] | None
@@ -119,7 +120,7 @@ class Schedule:
     entries: Sequence[ScheduleEntry]
     truncated: bool
     contacts_with_meetings_today: Sequence[Contact]
-    tasks_due: Bucket[Task]
+    tasks_due: Bucket[TaskRow]
     meeting_contacts: Mapping[int, list[int]]
 
 
@@ -156,35 +157,49 @@ async def _viewed(session: AsyncSession, actor: User, user_id: int | None, actio
     return Viewed(user, redacted=True)
 
 
-async def _open_tasks(
-    session: AsyncSession, owner_id: int, start: datetime | None, end: datetime | None, limit: int
-) -> Bucket[Task]:
-    f = TaskFilter(owner_id=owner_id, status=TaskStatus.OPEN.value, due_from=start, due_before=end)
-    items = await tasks_repo.list_tasks(session, f, after=None, limit=limit)
+async def _due_in(
+    session: AsyncSession, owner_id: int, window: Window, limit: int
+) -> Bucket[TaskRow]:
+    """The owner's open tasks due in the window, by due time: the first `limit` and how many."""
+    f = TaskFilter(
+        owner_id=owner_id,
+        status=TaskStatus.OPEN.value,
+        due_from=window.start,
+        due_before=window.end,
+    )
+    items = await tasks_repo.list_rows(session, f, limit=limit)
     count = len(items) if len(items) < limit else await tasks_repo.count_tasks(session, f)
     return Bucket(count, items)
 
 
-async def _bucket(session: AsyncSession, user: User, view: TaskView, now: datetime) -> Bucket[Task]:
-    window = due_window(view, now, user.time_zone)
-    assert window is not None
-    return await _open_tasks(session, user.id, window.start, window.end, BUCKET_ITEMS)
+async def _buckets(session: AsyncSession, user: User, now: datetime) -> list[Bucket[Task]]:
+    """Today's, overdue and tomorrow's open tasks: two statements for the three."""
+    views = (TaskView.TODAY, TaskView.OVERDUE, TaskView.TOMORROW)
+    windows = []
+    for view in views:
+        window = due_window(view, now, user.time_zone)
+        assert window is not None and window.end is not None
+        # Overdue is open below; no due time is stored before EARLIEST.
+        windows.append((window.start or EARLIEST, window.end))
+    counts = await tasks_repo.count_open_due(session, user.id, windows)
+    firsts = await tasks_repo.first_open_due(session, user.id, windows, limit=BUCKET_ITEMS)
+    return [Bucket(count, items) for count, items in zip(counts, firsts, strict=True)]
 
 
 async def _entries(
     session: AsyncSession, user: User, window: Window, limit: int
-) -> tuple[list[ScheduleEntry], bool, Bucket[Task]]:
+) -> tuple[list[ScheduleEntry], bool, Bucket[TaskRow]]:
     """The items of a schedule window with their overlaps, whether some were left out, and
     the tasks due in it."""
     meetings = await schedule_repo.overlapping(
         session, user.id, window.start, window.end, limit=limit + 1
     )
-    due = await _open_tasks(session, user.id, window.start, window.end, limit + 1)
+    due = await _due_in(session, user.id, window, limit + 1)
     truncated = len(meetings) + len(due.items) > limit
     meetings = meetings[:limit]
     tasks = due.items[: limit - len(meetings)]
     slots = [Slot(("meeting", m.id), m.start, m.end) for m in meetings]
-    slots += [Slot(("task", t.id), t.due_at) for t in tasks if t.due_at is not None]
+    slots += [Slot(("task", t.id), t.due_at) for t in tasks]
     found = overlaps(slots)
     entries = [ScheduleEntry(m, None, found[("meeting", m.id)]) for m in meetings]
     entries += [ScheduleEntry(None, t, found[("task", t.id)]) for t in tasks]
@@ -200,7 +215,7 @@ def _entry_order(entry: ScheduleEntry) -> tuple[datetime, int, int]:
 
 
 async def _contacts_of(
-    session: AsyncSession, viewed: Viewed, meetings: Iterable[Meeting]
+    session: AsyncSession, viewed: Viewed, meetings: Iterable[MeetingSlot]
 ) -> Mapping[int, list[int]]:
     if viewed.redacted:
         return {}
@@ -252,12 +267,13 @@ async def summary(
                 )
             ).items
         shown = [*upcoming[1], *met[1], *(e.meeting for e in schedule_today if e.meeting)]
+        today_tasks, overdue, tomorrow = await _buckets(session, user, now)
         return Summary(
             viewed=viewed,
             meeting_contacts=await _contacts_of(session, viewed, shown),
-            today=await _bucket(session, user, TaskView.TODAY, now),
-            overdue=await _bucket(session, user, TaskView.OVERDUE, now),
-            tomorrow=await _bucket(session, user, TaskView.TOMORROW, now),
+            today=today_tasks,
+            overdue=overdue,
+            tomorrow=tomorrow,
             upcoming_meetings=Bucket(*upcoming),
             schedule_today=schedule_today,
             insights_period=week,
@@ -347,21 +363,14 @@ async def _feed_page(
         sequence_id=query.sequence_id,
         enrolled=query.enrolled,
     )
-    keys = await feed_repo.groups(session, f, before=decode_position(cursor), limit=limit + 1)
-    page = keys[:limit]
-    ids = [k.contact_id for k in page]
-    contacts = await feed_repo.contacts(session, ids)
-    items: dict[int, list[Activity]] = {i: [] for i in ids}
-    for activity in await feed_repo.latest(session, f, ids, per_contact=FEED_GROUP_ITEMS):
-        assert activity.contact_id is not None
-        items[activity.contact_id].append(activity)
-    groups = [
-        FeedGroup(contacts[i].contact, contacts[i].is_target_account, items[i])
-        for i in ids
-        if i in contacts
-    ]
-    more = len(keys) > limit and page
-    return Page(groups, encode_position(page[-1].last_at, page[-1].contact_id) if more else None)
+    found = await feed_repo.groups(session, f, before=decode_position(cursor), limit=limit + 1)
+    page = found[:limit]
+    items: dict[int, list[feed_repo.Item]] = {g.contact_id: [] for g in page}
+    for item in await feed_repo.latest(session, f, list(items), per_contact=FEED_GROUP_ITEMS):
+        items[item.contact_id].append(item)
+    groups = [FeedGroup(g, items[g.contact_id]) for g in page]
+    more = len(found) > limit and page
+    return Page(groups, encode_position(page[-1].last_at, page[-1].last_id) if more else None)
 
 
 async def leads_board(

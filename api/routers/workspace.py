@@ -6,7 +6,7 @@ the caller's own (PERM-6).
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -18,34 +18,17 @@ from api.schemas.workspace import (
     BoardLead,
     BoardPipeline,
     BoardStage,
-    BusySlot,
-    ContactName,
     Feed,
-    FeedContact,
-    FeedGroup,
-    FeedItem,
-    InsightPeriod,
-    Insights,
-    ItemRef,
     LeadsBoard,
-    MeetingBucket,
-    MeetingItem,
     Schedule,
-    ScheduleBusySlot,
-    ScheduleItem,
-    ScheduleMeeting,
-    ScheduleTask,
     Summary,
-    TaskBucket,
-    TaskBuckets,
-    WorkspaceUserRead,
 )
-from db.models import Meeting, Task
+from db.models import Task
 from domain.activities import ActivityType
 from domain.meetings import MeetingKind
-from domain.workspace import ScheduleRange, summarize
+from domain.workspace import BUSY_TITLE, ScheduleRange, summarize
 from services import workspace
-from services.workspace import Bucket, FeedQuery, ScheduleEntry
+from services.workspace import Bucket, FeedQuery, MeetingSlot, ScheduleEntry, TaskRow
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -64,80 +47,88 @@ ViewedUser = Annotated[
 ]
 
 
-def _meeting(
-    m: Meeting, contacts: Mapping[int, list[int]], redacted: bool
-) -> MeetingItem | BusySlot:
+# Answers are built as plain data and validated against the response model once: a month's
+# schedule has hundreds of items, and a model instance per item costs more than the reads.
+Data = dict[str, Any]
+
+
+def _meeting(m: MeetingSlot, contacts: Mapping[int, list[int]], redacted: bool) -> Data:
     if redacted:
-        return BusySlot(id=m.id, start=m.start, end=m.end)
-    return MeetingItem(
-        id=m.id,
-        title=m.title,
-        start=m.start,
-        end=m.end,
-        busy=m.kind == MeetingKind.BUSY,
-        outcome=m.outcome,
-        location=m.location,
-        meeting_url=m.meeting_url,
-        contact_ids=contacts.get(m.id, []),
-    )
+        return {
+            "kind": "meeting",
+            "id": m.id,
+            "title": BUSY_TITLE,
+            "start": m.start,
+            "end": m.end,
+            "busy": True,
+        }
+    return {
+        "kind": "meeting",
+        "id": m.id,
+        "title": m.title,
+        "start": m.start,
+        "end": m.end,
+        "busy": m.kind == MeetingKind.BUSY,
+        "outcome": m.outcome,
+        "location": m.location,
+        "meeting_url": m.meeting_url,
+        "contact_ids": contacts.get(m.id, []),
+    }
 
 
 def _meetings(
-    bucket: Bucket[Meeting], contacts: Mapping[int, list[int]], redacted: bool
-) -> MeetingBucket:
-    return MeetingBucket(
-        count=bucket.count, items=[_meeting(m, contacts, redacted) for m in bucket.items]
-    )
+    bucket: Bucket[MeetingSlot], contacts: Mapping[int, list[int]], redacted: bool
+) -> Data:
+    return {"count": bucket.count, "items": [_meeting(m, contacts, redacted) for m in bucket.items]}
 
 
-def _tasks(bucket: Bucket[Task]) -> TaskBucket:
-    return TaskBucket(count=bucket.count, items=[TaskRead.model_validate(t) for t in bucket.items])
+def _tasks(bucket: Bucket[Task] | Bucket[TaskRow]) -> Data:
+    return {"count": bucket.count, "items": [TaskRead.model_validate(t) for t in bucket.items]}
 
 
-def _item(entry: ScheduleEntry, contacts: Mapping[int, list[int]], redacted: bool) -> ScheduleItem:
-    overlaps = [ItemRef(kind=kind, id=i) for kind, i in entry.overlaps]
+def _item(entry: ScheduleEntry, contacts: Mapping[int, list[int]], redacted: bool) -> Data:
+    overlaps = [{"kind": kind, "id": i} for kind, i in entry.overlaps]
     if entry.meeting is not None:
-        seen = _meeting(entry.meeting, contacts, redacted)
-        if isinstance(seen, BusySlot):
-            return ScheduleBusySlot(**seen.model_dump(), overlaps=overlaps)
-        return ScheduleMeeting(**seen.model_dump(), overlaps=overlaps)
+        return {**_meeting(entry.meeting, contacts, redacted), "overlaps": overlaps}
     task = entry.task
-    assert task is not None and task.due_at is not None
-    return ScheduleTask(
-        id=task.id,
-        title=task.title,
-        start=task.due_at,
-        priority=task.priority,
-        type=task.type,
-        overlaps=overlaps,
-    )
+    assert task is not None
+    return {
+        "kind": "task",
+        "id": task.id,
+        "title": task.title,
+        "start": task.due_at,
+        "end": None,
+        "priority": task.priority,
+        "type": task.type,
+        "overlaps": overlaps,
+    }
 
 
 def _items(
     entries: Sequence[ScheduleEntry], contacts: Mapping[int, list[int]], redacted: bool
-) -> list[ScheduleItem]:
+) -> list[Data]:
     return [_item(e, contacts, redacted) for e in entries]
 
 
-def _groups(groups: Sequence[workspace.FeedGroup]) -> list[FeedGroup]:
+def _groups(groups: Sequence[workspace.FeedGroup]) -> list[Data]:
     return [
-        FeedGroup(
-            contact=FeedContact(
-                id=g.contact.id,
-                name=g.contact.display_name,
-                company_id=g.contact.company_id,
-                is_target_account=g.is_target_account,
-            ),
-            items=[
-                FeedItem(
-                    activity_id=a.id,
-                    type=a.type,
-                    occurred_at=a.occurred_at,
-                    summary=summarize(a.type, a.details),
-                )
+        {
+            "contact": {
+                "id": g.contact.contact_id,
+                "name": g.contact.name,
+                "company_id": g.contact.company_id,
+                "is_target_account": g.contact.is_target_account,
+            },
+            "items": [
+                {
+                    "activity_id": a.id,
+                    "type": a.type,
+                    "occurred_at": a.occurred_at,
+                    "summary": summarize(a.type, a.details),
+                }
                 for a in g.items
             ],
-        )
+        }
         for g in groups
     ]
 
@@ -152,25 +143,25 @@ def _groups(groups: Sequence[workspace.FeedGroup]) -> list[FeedGroup]:
 )
 async def get_summary(
     session: SessionDep, actor: WorkspaceUser, user_id: ViewedUser = None
-) -> Summary:
+) -> Data:
     found = await workspace.summary(session, actor, user_id)
     user, redacted, contacts = found.viewed.user, found.viewed.redacted, found.meeting_contacts
-    return Summary(
-        user=WorkspaceUserRead.model_validate(user),
-        tasks=TaskBuckets(
-            today=_tasks(found.today),
-            overdue=_tasks(found.overdue),
-            tomorrow=_tasks(found.tomorrow),
-        ),
-        upcoming_meetings=_meetings(found.upcoming_meetings, contacts, redacted),
-        schedule_today=_items(found.schedule_today, contacts, redacted),
-        insights=Insights(
-            period=InsightPeriod(start=found.insights_period.start, end=found.insights_period.end),
-            meetings=_meetings(found.meetings_this_week, contacts, redacted),
-            tasks=_tasks(found.tasks_completed_this_week),
-        ),
-        feed_preview=_groups(found.feed_preview) if found.feed_preview is not None else None,
-    )
+    return {
+        "user": {"id": user.id, "name": user.name, "time_zone": user.time_zone},
+        "tasks": {
+            "today": _tasks(found.today),
+            "overdue": _tasks(found.overdue),
+            "tomorrow": _tasks(found.tomorrow),
+        },
+        "upcoming_meetings": _meetings(found.upcoming_meetings, contacts, redacted),
+        "schedule_today": _items(found.schedule_today, contacts, redacted),
+        "insights": {
+            "period": {"start": found.insights_period.start, "end": found.insights_period.end},
+            "meetings": _meetings(found.meetings_this_week, contacts, redacted),
+            "tasks": _tasks(found.tasks_completed_this_week),
+        },
+        "feed_preview": _groups(found.feed_preview) if found.feed_preview is not None else None,
+    }
 
 
 @router.get(
@@ -190,20 +181,20 @@ async def get_schedule(
         Query(alias="date", description="YYYY-MM-DD; today in the user's zone by default"),
     ] = None,
     user_id: ViewedUser = None,
-) -> Schedule:
+) -> Data:
     found = await workspace.schedule(session, actor, schedule_range, day, user_id)
     redacted, contacts = found.viewed.redacted, found.meeting_contacts
-    return Schedule(
-        range=found.range,
-        start=found.window.start,
-        end=found.window.end,
-        items=_items(found.entries, contacts, redacted),
-        truncated=found.truncated,
-        contacts_with_meetings_today=[
-            ContactName(id=c.id, name=c.display_name) for c in found.contacts_with_meetings_today
+    return {
+        "range": found.range,
+        "start": found.window.start,
+        "end": found.window.end,
+        "items": _items(found.entries, contacts, redacted),
+        "truncated": found.truncated,
+        "contacts_with_meetings_today": [
+            {"id": c.id, "name": c.display_name} for c in found.contacts_with_meetings_today
         ],
-        tasks_due=_tasks(found.tasks_due),
-    )
+        "tasks_due": _tasks(found.tasks_due),
+    }
 
 
 @router.get(
@@ -232,7 +223,7 @@ async def get_feed(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Groups per page")] = 20,
     cursor: Cursor = None,
-) -> Feed:
+) -> Data:
     page = await workspace.feed(
         session,
         actor,
@@ -245,7 +236,7 @@ async def get_feed(
         limit=limit,
         cursor=cursor,
     )
-    return Feed(groups=_groups(page.items), next_cursor=page.next_cursor)
+    return {"groups": _groups(page.items), "next_cursor": page.next_cursor}
 
 
 @router.get(

@@ -1,19 +1,26 @@
 """The workspace feed's reads: one user's activities of a period, grouped by contact (WS-13).
 
-Groups come from ix_activities_user_time, which holds each activity's contact and type as
-well, so grouping a busy user's year reads that index alone; the items of a page's groups
-come from ix_activities_contact_time, newest first, a few per contact.
+A group is a contact, placed by its newest activity in the filter, so walking the user's
+activities newest first meets the groups in order: each contact's first appearance is its
+group. `groups` does that walk in the database (a recursive query, one index probe per group
+on ix_activities_user_time, which holds each activity's contact and type, so the walk reads
+that index alone) and stops once the page is full, however long the user's year is. A later
+page starts below the previous page's last group and skips contacts with newer activity, the
+groups already shown.
+
+The items of a page's groups come from ix_activities_contact_time, newest first, a few per
+contact.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, bindparam, func, select, true, tuple_
+from sqlalchemy import ARRAY, Integer, bindparam, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from db.models import Activity, Company, Contact, SequenceEnrollment
+from db.models import Activity
 
 
 @dataclass(frozen=True)
@@ -28,36 +35,58 @@ class FeedFilter:
 
 
 @dataclass(frozen=True)
-class GroupKey:
-    """A group: a contact, placed by its newest activity in the filter."""
+class Group:
+    """A contact of the feed, and the (occurred_at, id) of its newest activity there."""
 
     contact_id: int
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    company_id: int | None
+    is_target_account: bool
     last_at: datetime
+    last_id: int
+
+    @property
+    def name(self) -> str:
+        full = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return full or self.email or f"Contact {self.contact_id}"
 
 
 @dataclass(frozen=True)
-class FeedContact:
-    contact: Contact
-    is_target_account: bool
+class Item:
+    id: int
+    contact_id: int
+    type: str
+    occurred_at: datetime
+    details: dict[str, Any]
 
 
-def _conditions(f: FeedFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [
-        Activity.user_id == f.user_id,
-        Activity.occurred_at >= f.since,
-        Activity.contact_id.is_not(None),
+def _where(f: FeedFilter, alias: str, *, after_cursor: bool) -> str:
+    """The filter on activities `alias` as SQL, from fixed fragments and bound parameters."""
+    parts = [
+        f"{alias}.user_id = :user_id",
+        f"{alias}.occurred_at >= :since",
+        f"{alias}.contact_id IS NOT NULL",
     ]
     if f.type is not None:
-        conditions.append(Activity.type == f.type)
+        parts.append(f"{alias}.type = :type")
     if f.sequence_id is not None or f.enrolled is not None:
-        enrolled = select(SequenceEnrollment.contact_id)
+        enrolled = "SELECT e.contact_id FROM sequence_enrollments e"
         if f.sequence_id is not None:
-            enrolled = enrolled.where(SequenceEnrollment.sequence_id == f.sequence_id)
-        if f.enrolled is False:
-            conditions.append(Activity.contact_id.not_in(enrolled))
-        else:
-            conditions.append(Activity.contact_id.in_(enrolled))
-    return conditions
+            enrolled += " WHERE e.sequence_id = :sequence_id"
+        negated = "NOT " if f.enrolled is False else ""
+        parts.append(f"{alias}.contact_id {negated}IN ({enrolled})")
+    if after_cursor:
+        # A contact with activity at or above the cursor (the last group shown) had its
+        # group on an earlier page.
+        newer = _where(f, "b", after_cursor=False)
+        parts.append(
+            f"NOT EXISTS (SELECT 1 FROM activities b WHERE {newer} "
+            f"AND b.contact_id = {alias}.contact_id "
+            "AND (b.occurred_at, b.id) >= (:cursor_at, :cursor_id))"
+        )
+    return " AND ".join(parts)
 
 
 async def groups(
@@ -66,27 +95,57 @@ async def groups(
     *,
     before: tuple[datetime, int] | None,
     limit: int,
-) -> Sequence[GroupKey]:
-    """Contacts with activity in the filter, newest group first (by their newest activity,
-    then contact id); `before` is the (last_at, contact_id) of the previous page's last."""
-    last_at = func.max(Activity.occurred_at)
-    query = (
-        select(Activity.contact_id, last_at)
-        .where(*_conditions(f))
-        .group_by(Activity.contact_id)
-        .order_by(last_at.desc(), Activity.contact_id.desc())
-        .limit(limit)
+) -> Sequence[Group]:
+    """Up to `limit` contacts with activity in the filter, newest group first, each with its
+    name fields and whether its company is a target account. `before` is the
+    (last_at, last_id) of the previous page's last group."""
+    cursor = before is not None
+    where = _where(f, "a", after_cursor=cursor)
+    below = "AND (a.occurred_at, a.id) < (:cursor_at, :cursor_id)" if cursor else ""
+    statement = text(
+        f"""
+        WITH RECURSIVE page(contact_id, occurred_at, id, seen, n) AS (
+            (SELECT a.contact_id, a.occurred_at, a.id, ARRAY[a.contact_id], 1
+             FROM activities a
+             WHERE {where} {below}
+             ORDER BY a.occurred_at DESC, a.id DESC
+             LIMIT 1)
+            UNION ALL
+            SELECT found.contact_id, found.occurred_at, found.id,
+                   page.seen || found.contact_id, page.n + 1
+            FROM page CROSS JOIN LATERAL (
+                SELECT a.contact_id, a.occurred_at, a.id
+                FROM activities a
+                WHERE {where}
+                  AND (a.occurred_at, a.id) < (page.occurred_at, page.id)
+                  AND a.contact_id <> ALL (page.seen)
+                ORDER BY a.occurred_at DESC, a.id DESC
+                LIMIT 1
+            ) found
+            WHERE page.n < :limit
+        )
+        SELECT page.contact_id, c.first_name, c.last_name, c.email, c.company_id,
+               coalesce(co.is_target_account, false), page.occurred_at, page.id
+        FROM page
+        JOIN contacts c ON c.id = page.contact_id
+        LEFT JOIN companies co ON co.id = c.company_id
+        ORDER BY page.n
+        """
     )
+    params: dict[str, Any] = {"user_id": f.user_id, "since": f.since, "limit": limit}
+    if f.type is not None:
+        params["type"] = f.type
+    if f.sequence_id is not None:
+        params["sequence_id"] = f.sequence_id
     if before is not None:
-        query = query.having(tuple_(last_at, Activity.contact_id) < tuple_(*before))
-    rows = await session.execute(query)
-    # Grouped on contacts that are not NULL, so every contact_id is an id.
-    return [GroupKey(contact_id or 0, at) for contact_id, at in rows.all()]
+        params["cursor_at"], params["cursor_id"] = before
+    rows = await session.execute(statement, params)
+    return [Group(*row) for row in rows.all()]
 
 
 async def latest(
     session: AsyncSession, f: FeedFilter, contact_ids: Sequence[int], *, per_contact: int
-) -> Sequence[Activity]:
+) -> Sequence[Item]:
     """The newest `per_contact` activities in the filter of each contact, newest first."""
     if not contact_ids:
         return []
@@ -95,30 +154,27 @@ async def latest(
         .table_valued("contact_id")
         .render_derived()
     )
+    conditions = [
+        Activity.contact_id == wanted.c.contact_id,
+        Activity.user_id == f.user_id,
+        Activity.occurred_at >= f.since,
+    ]
+    if f.type is not None:
+        conditions.append(Activity.type == f.type)
+    # The enrollment filter chose the contacts already: each group lists its activities.
     newest = (
-        select(Activity)
-        .where(Activity.contact_id == wanted.c.contact_id, *_conditions(f))
+        select(
+            Activity.id, Activity.contact_id, Activity.type, Activity.occurred_at, Activity.details
+        )
+        .where(*conditions)
         .order_by(Activity.occurred_at.desc(), Activity.id.desc())
         .limit(per_contact)
         .lateral("newest")
     )
-    activity = aliased(Activity, newest)
-    query = (
-        select(activity)
+    rows = await session.execute(
+        select(newest)
         .select_from(wanted)
         .join(newest, true())
-        .order_by(activity.occurred_at.desc(), activity.id.desc())
+        .order_by(newest.c.occurred_at.desc(), newest.c.id.desc())
     )
-    return (await session.scalars(query)).all()
-
-
-async def contacts(session: AsyncSession, contact_ids: Sequence[int]) -> dict[int, FeedContact]:
-    """The contacts by id, each with whether its company is a target account."""
-    if not contact_ids:
-        return {}
-    rows = await session.execute(
-        select(Contact, func.coalesce(Company.is_target_account, False))
-        .outerjoin(Company, Company.id == Contact.company_id)
-        .where(Contact.id.in_(contact_ids))
-    )
-    return {c.id: FeedContact(c, bool(target)) for c, target in rows.all()}
+    return [Item(*row) for row in rows.all()]

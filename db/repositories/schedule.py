@@ -3,12 +3,40 @@ contacts of the meetings in a window. Every read is one owner's, on (owner_id, s
 (owner_id, end_at)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Contact, Meeting, MeetingContact
+
+
+@dataclass(frozen=True)
+class MeetingSlot:
+    """What a schedule shows of a meeting or busy block (its attendees and notes stay out)."""
+
+    id: int
+    kind: str
+    title: str
+    start: datetime
+    end: datetime
+    outcome: str | None
+    location: str | None
+    meeting_url: str | None
+
+
+# Plain columns, not ORM entities: a month of meetings is hundreds of rows to read per request.
+_SLOT = (
+    Meeting.id,
+    Meeting.kind,
+    Meeting.title,
+    Meeting.start,
+    Meeting.end,
+    Meeting.outcome,
+    Meeting.location,
+    Meeting.meeting_url,
+)
 
 
 def _overlapping(owner_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -33,16 +61,15 @@ def _starting(owner_id: int, start: datetime, end: datetime, kind: str) -> Colum
 
 async def overlapping(
     session: AsyncSession, owner_id: int, start: datetime, end: datetime, *, limit: int
-) -> Sequence[Meeting]:
+) -> Sequence[MeetingSlot]:
     """Meetings and busy blocks that take some of [start, end), by start time then id."""
-    return (
-        await session.scalars(
-            select(Meeting)
-            .where(_overlapping(owner_id, start, end))
-            .order_by(Meeting.start, Meeting.id)
-            .limit(limit)
-        )
-    ).all()
+    rows = await session.execute(
+        select(*_SLOT)
+        .where(_overlapping(owner_id, start, end))
+        .order_by(Meeting.start, Meeting.id)
+        .limit(limit)
+    )
+    return [MeetingSlot(*row) for row in rows.all()]
 
 
 async def starting_between(
@@ -53,14 +80,17 @@ async def starting_between(
     *,
     kind: str,
     limit: int,
-) -> tuple[int, Sequence[Meeting]]:
-    """How many meetings of `kind` start in [start, end), and the first `limit` of them."""
-    condition = _starting(owner_id, start, end, kind)
-    count = await session.scalar(select(func.count()).select_from(Meeting).where(condition))
-    rows = await session.scalars(
-        select(Meeting).where(condition).order_by(Meeting.start, Meeting.id).limit(limit)
+) -> tuple[int, Sequence[MeetingSlot]]:
+    """How many meetings of `kind` start in [start, end), and the first `limit` of them; one
+    statement (the count is a window over every match, taken before the limit)."""
+    rows = await session.execute(
+        select(*_SLOT, func.count().over())
+        .where(_starting(owner_id, start, end, kind))
+        .order_by(Meeting.start, Meeting.id)
+        .limit(limit)
     )
-    return count or 0, rows.all()
+    found = rows.all()
+    return (found[0][-1] if found else 0), [MeetingSlot(*row[:-1]) for row in found]
 
 
 async def contacts_meeting(

@@ -1,9 +1,26 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Select, and_, delete, func, literal, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import Task
 
@@ -13,6 +30,7 @@ from db.models import Task
 _ORDER = (Task.due_at.asc().nulls_last(), Task.id.asc())
 _REVERSED = (Task.due_at.desc().nulls_first(), Task.id.desc())
 _INSTANT = DateTime(timezone=True)
+TASK_OPEN = "open"
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,13 @@ async def list_tasks(
     return rows
 
 
+async def list_rows(session: AsyncSession, f: TaskFilter, *, limit: int) -> Sequence[Row[Any]]:
+    """The first page of `list_tasks` as plain rows of every column (read like tasks): views
+    that list hundreds of tasks skip building an ORM object for each."""
+    query = select(*Task.__table__.columns).where(*_conditions(f)).order_by(*_ORDER).limit(limit)
+    return (await session.execute(query)).all()
+
+
 async def count_tasks(session: AsyncSession, f: TaskFilter) -> int:
     return await session.scalar(select(func.count()).select_from(Task).where(*_conditions(f))) or 0
 
@@ -171,11 +196,69 @@ async def completed_between(
         Task.completed_at >= start,
         Task.completed_at < end,
     )
-    count = await session.scalar(select(func.count()).select_from(Task).where(condition))
-    rows = await session.scalars(
-        select(Task)
+    rows = await session.execute(
+        select(Task, func.count().over())
         .where(condition)
         .order_by(Task.completed_at.desc(), Task.id.desc())
         .limit(limit)
     )
-    return count or 0, rows.all()
+    found = rows.all()
+    return (found[0][1] if found else 0), [task for task, _ in found]
+
+
+async def count_open_due(
+    session: AsyncSession, owner_id: int, windows: Sequence[tuple[datetime, datetime]]
+) -> list[int]:
+    """How many of the owner's open tasks fall due in each [start, end), in one statement."""
+    due = Task.due_at
+    query = select(*(func.count().filter(due >= start, due < end) for start, end in windows)).where(
+        Task.owner_id == owner_id,
+        Task.status == literal(TASK_OPEN, literal_execute=True),
+        due >= min(start for start, _ in windows),
+        due < max(end for _, end in windows),
+    )
+    row = (await session.execute(query)).one()
+    return [int(n) for n in row]
+
+
+async def first_open_due(
+    session: AsyncSession,
+    owner_id: int,
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    limit: int,
+) -> list[list[Task]]:
+    """The first `limit` open tasks due in each [start, end), in queue order; one statement,
+    each window read from the index on its own (a lateral join over the windows)."""
+    bounds = (
+        func.unnest(
+            bindparam("window_ids", list(range(len(windows))), type_=ARRAY(Integer)),
+            bindparam("starts", [s for s, _ in windows], type_=ARRAY(_INSTANT)),
+            bindparam("ends", [e for _, e in windows], type_=ARRAY(_INSTANT)),
+        )
+        .table_valued("window_id", "start_at", "end_at")
+        .render_derived()
+    )
+    first = (
+        select(Task)
+        .where(
+            Task.owner_id == owner_id,
+            Task.status == literal(TASK_OPEN, literal_execute=True),
+            Task.due_at >= bounds.c.start_at,
+            Task.due_at < bounds.c.end_at,
+        )
+        .order_by(*_ORDER)
+        .limit(limit)
+        .lateral("first")
+    )
+    task = aliased(Task, first)
+    rows = await session.execute(
+        select(bounds.c.window_id, task)
+        .select_from(bounds)
+        .join(first, true())
+        .order_by(bounds.c.window_id, task.due_at, task.id)
+    )
+    found: list[list[Task]] = [[] for _ in windows]
+    for window_id, row in rows.all():
+        found[window_id].append(row)
+    return found
