@@ -6,9 +6,9 @@ for one.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from api.schemas.common import ReadModel
 from api.schemas.tasks import TaskRead
@@ -94,7 +94,24 @@ class ScheduleTask(ReadModel):
     overlaps: list[ItemRef] = _OVERLAPS
 
 
-ScheduleItem = ScheduleMeeting | ScheduleBusySlot | ScheduleTask
+def _item_kind(item: Any) -> str:
+    """Which model a schedule item is, read off its shape (a busy slot has no outcome), so
+    each of hundreds of items is validated once rather than tried against each model."""
+    if isinstance(item, dict):
+        if item.get("kind") == "task":
+            return "task"
+        return "meeting" if "outcome" in item else "busy"
+    if isinstance(item, ScheduleTask):
+        return "task"
+    return "busy" if isinstance(item, ScheduleBusySlot) else "meeting"
+
+
+ScheduleItem = Annotated[
+    Annotated[ScheduleMeeting, Tag("meeting")]
+    | Annotated[ScheduleBusySlot, Tag("busy")]
+    | Annotated[ScheduleTask, Tag("task")],
+    Discriminator(_item_kind),
+]
 
 
 class MeetingBucket(ReadModel):

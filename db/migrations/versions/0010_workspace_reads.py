@@ -14,6 +14,11 @@ after its start. (owner_id, start_at) alone reads every earlier meeting of the u
 the few still running; with (owner_id, end_at) the planner takes whichever side is narrower,
 so a view of this month costs the same after years of history.
 
+The leads board counts a user's leads per stage and lists each stage's newest: (owner_id,
+stage_id, id) answers both from the index, where ix_leads_owner_id visited every lead of the
+user and the newest-first walk filtered the whole table backwards. It replaces that index,
+whose lookups it serves as well.
+
 Revision ID: 0010
 Revises: 0008
 """
@@ -30,6 +35,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.drop_index("ix_leads_owner_id", table_name="leads")
+    op.create_index("ix_leads_owner_stage", "leads", ["owner_id", "stage_id", "id"], unique=False)
     op.create_index("ix_meetings_owner_end", "meetings", ["owner_id", "end_at"], unique=False)
     op.create_index(
         "ix_tasks_owner_completed",
@@ -49,6 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_leads_owner_stage", table_name="leads")
+    op.create_index("ix_leads_owner_id", "leads", ["owner_id"], unique=False)
     op.drop_index("ix_meetings_owner_end", table_name="meetings")
     op.drop_index(
         "ix_tasks_owner_completed",
