@@ -17,6 +17,7 @@ from services import workspace
 from tests.stack import Api, MakeUser
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+DAYS = timedelta(days=1)
 BUSY_KEYS = {"kind", "id", "title", "start", "end", "busy"}
 
 
@@ -453,6 +454,35 @@ class TestFeed:
         assert second["next_cursor"] is None
         bad = await rep.get("/workspace/feed?cursor=nonsense")
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+    async def test_paging_through_many_groups_meets_each_contact_once_in_order_ws_13(
+        self, admin, make_user
+    ) -> None:
+        rep_user, rep = await seated(make_user)
+        now = datetime.now(UTC).replace(microsecond=0)
+        people = [await contact(admin) for _ in range(7)]
+        # Interleaved activity, and two contacts whose newest activity is at the same instant:
+        # the later activity (the higher id) then comes first.
+        for hours, who in ((1, 0), (2, 1), (2, 2), (3, 0), (4, 3), (5, 1), (6, 4), (7, 5)):
+            await post_activity(
+                admin, rep_user["id"], people[who]["id"], "note", now - timedelta(hours=hours)
+            )
+        await post_activity(admin, rep_user["id"], people[6]["id"], "note", now - 400 * DAYS)
+        whole = await rep.ok("get", "/workspace/feed?limit=100")
+        expected = [people[i]["id"] for i in (0, 2, 1, 3, 4, 5)]
+        assert [g["contact"]["id"] for g in whole["groups"]] == expected
+
+        seen: list[int] = []
+        cursor = None
+        while True:
+            query = "/workspace/feed?limit=2" + (f"&cursor={cursor}" if cursor else "")
+            page = await rep.ok("get", query)
+            seen += [g["contact"]["id"] for g in page["groups"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected
+        assert [len(g["items"]) for g in whole["groups"]] == [2, 1, 2, 1, 1, 1]
 
     async def test_the_feed_is_always_the_callers_own_perm_6(self, admin, feed_world) -> None:
         rep, rep_id = feed_world["rep"], feed_world["rep_id"]
