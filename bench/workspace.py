@@ -386,6 +386,8 @@ async def measure(url: str, args: argparse.Namespace, sizes: Sizes) -> None:
         ).fetchall()
     busiest = counts[0][0]
     typical = counts[len(counts) // 2][0]
+    # Figures from a shared machine mean little without its load: printed before and after.
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
         for label, user_id in (("typical", typical), ("busiest", busiest)):
@@ -412,6 +414,7 @@ async def measure(url: str, args: argparse.Namespace, sizes: Sizes) -> None:
                 )
             if args.plans and label == "busiest":
                 await _explain(engine, plans)
+    print(f"\nload average {os.getloadavg()[0]:.1f} after the runs")
     await engine.dispose()
 
 
