@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall only when these change: the stamps below are newer than them after an install.
 DEPS := pyproject.toml constraints.txt
 
-.PHONY: run test chaos lint demo bench bench-chains
+.PHONY: run test chaos lint demo bench bench-chains bench-workspace
 
 run: $(VENV)/.installed-dev
 	$(BIN)/python -m devstack run
@@ -21,6 +21,11 @@ bench: $(VENV)/.installed-dev
 # Against a running `make run`: stage chains end to end and their raw Temporal ceiling.
 bench-chains: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.chains
+
+# No stack needed: seeds a database of its own (a few minutes; `--reuse` keeps it), then times
+# every workspace endpoint in-process. ARGS="--reuse --plans" passes options.
+bench-workspace: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.workspace $(ARGS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

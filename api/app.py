@@ -30,6 +30,7 @@ from api.routers import (
     sequences,
     tasks,
     users,
+    workspace,
     workspace_settings,
 )
 from config import Settings, get_settings
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks,
         meetings,
         sequences,
+        workspace,
         workspace_settings,
         deals_tab,
         ai_settings,

@@ -38,6 +38,18 @@ class Problem(BaseModel):
     )
 
 
+def problem_of(exc: LeadpipeError, instance: str | None = None) -> Problem:
+    """The problem document of a domain error, for answers that carry one per item."""
+    return Problem(
+        type=f"/problems/{exc.type}",
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        instance=instance,
+        errors=[ProblemFieldError(**e.__dict__) for e in exc.errors],
+    )
+
+
 def problem_response(
     request: Request,
     status: int,

@@ -28,6 +28,19 @@ class TaskStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class BulkAction(StrEnum):
+    """What `POST /tasks:bulk` does to each selected task (WS-5)."""
+
+    EDIT = "edit"
+    DELETE = "delete"
+    RESCHEDULE = "reschedule"
+    REASSIGN = "reassign"
+
+
+# The fields a bulk edit may change; owners and due times have actions of their own.
+BULK_EDIT_FIELDS = ("title", "priority", "type", "notes")
+
+
 class TaskView(StrEnum):
     TODAY = "today"
     OVERDUE = "overdue"
@@ -42,6 +55,14 @@ class DueWindow:
 
     start: datetime | None
     end: datetime | None
+
+    def holds(self, due: datetime | None) -> bool:
+        """Whether a task due at `due` falls in the window (an undated task in none)."""
+        return (
+            due is not None
+            and (self.start is None or due >= self.start)
+            and (self.end is None or due < self.end)
+        )
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

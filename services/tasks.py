@@ -1,25 +1,30 @@
-"""Tasks: the caller's task lists by workspace bucket, and creating, editing and completing
-tasks. Chains create their tasks through `insert_task` too, so both follow one code path."""
+"""Tasks: the caller's task lists by workspace bucket, a task with its queue and record
+preview, and creating, editing, completing and bulk-changing tasks. Chains create their tasks
+through `insert_task` too, so both follow one code path."""
 
 import base64
 import binascii
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Lead, Task, User
+from db.errors import domain_error
+from db.models import Company, Contact, Deal, Lead, Task, User
 from db.repositories import records
 from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
 from domain.bounds import EARLIEST, INT_MAX, LATEST
-from domain.errors import NotFound, invalid
+from domain.errors import Forbidden, LeadpipeError, NotFound, Unavailable, invalid
 from domain.roles import ADMINS, Role, may_view_workspace_of_others
-from domain.tasks import TaskStatus, TaskView, due_window
+from domain.tasks import BulkAction, TaskStatus, TaskView, due_window
+from services import visibility
 from services.auth import admit_to_workspace, require_workspace
 from services.pagination import Page
-from services.references import check_references
+from services.references import check_references, require_record
 
 _REFERENCES = ("owner_id", "lead_id", "contact_id", "company_id", "deal_id", "sequence_id")
 
@@ -78,10 +83,12 @@ async def create_task(session: AsyncSession, actor: User, values: dict[str, Any]
     return task
 
 
-async def _visible_task(session: AsyncSession, actor: User, task_id: int, action: str) -> Task:
+async def _visible_task(
+    session: AsyncSession, actor: User, task_id: int, action: str, *, for_update: bool = True
+) -> Task:
     """PERM-8: a task is visible to its owner and to a super admin; others get NotFound.
     Raises SeatRequired (PERM-3) for a task in the caller's own workspace without a seat."""
-    task = await tasks_repo.get(session, task_id, for_update=True)
+    task = await tasks_repo.get(session, task_id, for_update=for_update)
     if task is None or (
         task.owner_id != actor.id and not may_view_workspace_of_others(Role(actor.role))
     ):
@@ -90,12 +97,191 @@ async def _visible_task(session: AsyncSession, actor: User, task_id: int, action
     return task
 
 
+@dataclass(frozen=True)
+class TaskQueue:
+    """Where a task stands in the queue of one view of its owner's tasks (WS-4). `position`
+    is None when the task is not in the view (completed, or due outside it); `previous_id`
+    and `next_id` are then the tasks on either side of where it would be."""
+
+    view: TaskView
+    position: int | None
+    total: int
+    previous_id: int | None
+    next_id: int | None
+
+
+@dataclass(frozen=True)
+class TaskPreview:
+    """The records a task is about (WS-6); a deal the reader may not see is None (PERM-7)."""
+
+    lead: Lead | None = None
+    contact: Contact | None = None
+    company: Company | None = None
+    deal: Deal | None = None
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    task: Task
+    preview: TaskPreview
+    queue: TaskQueue | None
+
+
 async def get_task(session: AsyncSession, actor: User, task_id: int) -> Task:
     """Raises Forbidden (role), SeatRequired, NotFound (PERM-8: another user's task too)."""
+    return (await get_task_detail(session, actor, task_id)).task
+
+
+async def get_task_detail(
+    session: AsyncSession,
+    actor: User,
+    task_id: int,
+    view: TaskView | None = None,
+    *,
+    now: datetime | None = None,
+) -> TaskDetail:
+    """The task with its record preview and, given a view, its place in that queue of the
+    owner's open tasks: the order of `GET /tasks?view=` (due time, then id), with buckets in
+    the owner's time zone (WS-3, WS-4, WS-6). A task of nobody has no queue.
+
+    Raises Forbidden (role), SeatRequired, NotFound (PERM-8: another user's task too).
+    """
     admit_to_workspace(actor, "reading tasks")
     async with session.begin():
-        task = await _visible_task(session, actor, task_id, "reading tasks")
-    return task
+        task = await _visible_task(session, actor, task_id, "reading tasks", for_update=False)
+        preview = await _preview(session, actor, task)
+        queue = None
+        if view is not None and task.owner_id is not None:
+            queue = await _queue(session, actor, task, view, now or datetime.now(UTC))
+    return TaskDetail(task, preview, queue)
+
+
+async def _queue(
+    session: AsyncSession, actor: User, task: Task, view: TaskView, now: datetime
+) -> TaskQueue:
+    assert task.owner_id is not None
+    owner = actor if task.owner_id == actor.id else await records.get(session, User, task.owner_id)
+    window = due_window(view, now, owner.time_zone if owner else "UTC")
+    f = TaskFilter(
+        owner_id=task.owner_id,
+        status=TaskStatus.OPEN.value,
+        due_from=window.start if window else None,
+        due_before=window.end if window else None,
+    )
+    total = await tasks_repo.count_tasks(session, f)
+    around = await tasks_repo.neighbours(session, f, task.due_at, task.id)
+    in_view = task.status == TaskStatus.OPEN and (window is None or window.holds(task.due_at))
+    return TaskQueue(
+        view=view,
+        position=around.before + 1 if in_view else None,
+        total=total,
+        previous_id=around.previous_id,
+        next_id=around.next_id,
+    )
+
+
+async def _preview(session: AsyncSession, actor: User, task: Task) -> TaskPreview:
+    async def one(model: type[Any], record_id: int | None) -> Any:
+        return None if record_id is None else await records.get(session, model, record_id)
+
+    deal: Deal | None = await one(Deal, task.deal_id)
+    owned_by = visibility.deals_owned_by(actor)
+    if deal is not None and owned_by is not None and deal.owner_id != owned_by:
+        deal = None
+    return TaskPreview(
+        lead=await one(Lead, task.lead_id),
+        contact=await one(Contact, task.contact_id),
+        company=await one(Company, task.company_id),
+        deal=deal,
+    )
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    """One bulk action and what it sets: `changes` (edit), `due_at` (reschedule), `owner_id`
+    (reassign)."""
+
+    action: BulkAction
+    changes: dict[str, Any] = field(default_factory=dict)
+    due_at: datetime | None = None
+    owner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What became of one task: its HTTP status, and the task changed or the refusal."""
+
+    task_id: int
+    status: int
+    task: Task | None = None
+    error: LeadpipeError | None = None
+
+
+def _may_change(actor: User, task: Task, action: str) -> None:
+    """A task is its owner's to change, and a super admin's (PERM-4, PERM-8). Raises
+    Forbidden, SeatRequired (one's own task without a current seat)."""
+    if task.owner_id != actor.id and not may_view_workspace_of_others(Role(actor.role)):
+        raise Forbidden(f"{action}: task {task.id} is not yours to change")
+    require_workspace(actor, action, owner_id=task.owner_id)
+
+
+async def bulk_change(
+    session: AsyncSession, actor: User, task_ids: Sequence[int], change: BulkChange
+) -> list[BulkResult]:
+    """Apply one action to each task, in order, with one result per task (WS-5): 200 with the
+    task (204 for a delete), 404 for a task that does not exist, 403 for one the caller may
+    not change. Each task changes in a savepoint of its own, all in one transaction, so a
+    refused task leaves the others changed.
+
+    Raises Forbidden (role), SeatRequired (PERM-3), InvalidInput (the new owner does not
+    exist): then nothing changes.
+    """
+    action = f"bulk {change.action.value} of tasks"
+    admit_to_workspace(actor, action)
+    results: list[BulkResult] = []
+    async with session.begin():
+        if change.action == BulkAction.REASSIGN:
+            await require_record(session, User, change.owner_id, "owner_id")
+        found = await tasks_repo.get_many_for_update(session, task_ids)
+        for task_id in task_ids:
+            task = found.get(task_id)
+            if task is None:
+                error: LeadpipeError = NotFound(f"task {task_id} does not exist")
+                results.append(BulkResult(task_id, error.status, error=error))
+                continue
+            try:
+                _may_change(actor, task, action)
+                async with session.begin_nested():
+                    await _apply(session, task, change)
+            except LeadpipeError as refused:
+                results.append(BulkResult(task_id, refused.status, error=refused))
+                continue
+            except SQLAlchemyError as failed:
+                mapped = domain_error(failed)
+                # An outage ends the whole transaction; only a refused row is the task's own.
+                if mapped is None or isinstance(mapped, Unavailable):
+                    raise
+                results.append(BulkResult(task_id, mapped.status, error=mapped))
+                continue
+            if change.action == BulkAction.DELETE:
+                results.append(BulkResult(task_id, 204))
+            else:
+                results.append(BulkResult(task_id, 200, task=task))
+    return results
+
+
+async def _apply(session: AsyncSession, task: Task, change: BulkChange) -> None:
+    if change.action == BulkAction.DELETE:
+        await tasks_repo.delete_task(session, task)
+        return
+    if change.action == BulkAction.EDIT:
+        for name, value in change.changes.items():
+            setattr(task, name, value)
+    elif change.action == BulkAction.RESCHEDULE:
+        task.due_at = change.due_at
+    else:
+        task.owner_id = change.owner_id
+    await session.flush()
 
 
 async def update_task(

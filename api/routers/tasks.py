@@ -1,18 +1,34 @@
-"""The caller's tasks (WS-3, WS-4, WS-7); chain-created tasks appear here with their lead."""
+"""The caller's tasks (WS-3 to WS-7): views, a task with its queue and record preview, edits,
+completion and bulk changes; chain-created tasks appear here with their lead."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from api.deps import AuthFirstRoute, SessionDep, WorkspaceOn, WorkspaceUser
-from api.problems import PROBLEM_RESPONSES
+from api.problems import PROBLEM_RESPONSES, problem_of
 from api.schemas.common import PageOf
 from api.schemas.fields import Cursor, PathId, QueryId, RecordId
-from api.schemas.tasks import TaskCompleted, TaskCreate, TaskRead, TaskUpdate
+from api.schemas.tasks import (
+    CompanyPreview,
+    ContactPreview,
+    DealPreview,
+    LeadPreview,
+    TaskBulkIn,
+    TaskBulkItem,
+    TaskBulkResult,
+    TaskCompleted,
+    TaskCreate,
+    TaskDetail,
+    TaskPreviewRead,
+    TaskQueueRead,
+    TaskRead,
+    TaskUpdate,
+)
 from domain.tasks import TaskStatus, TaskView
 from services import tasks
 from services.pagination import DEFAULT_LIMIT
-from services.tasks import TaskQuery
+from services.tasks import BulkChange, TaskQuery
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -91,9 +107,65 @@ async def create_task(body: TaskCreate, session: SessionDep, actor: WorkspaceUse
     return TaskRead.model_validate(await tasks.create_task(session, actor, body.model_dump()))
 
 
-@router.get("/{task_id}", response_model=TaskRead)
-async def get_task(task_id: PathId, session: SessionDep, actor: WorkspaceUser) -> TaskRead:
-    return TaskRead.model_validate(await tasks.get_task(session, actor, task_id))
+@router.post(
+    ":bulk",
+    response_model=TaskBulkResult,
+    summary="Edit, delete, reschedule or reassign up to 500 tasks (WS-5)",
+    description="One result per task id, in order: 200 with the task (204 for a delete), 403 "
+    "for a task the caller may not change (another user's, unless a super admin), 404 for "
+    "one that does not exist. Those refused are refused alone; the others change, in one "
+    "transaction.",
+)
+async def bulk_tasks(body: TaskBulkIn, session: SessionDep, actor: WorkspaceUser) -> TaskBulkResult:
+    change = BulkChange(
+        action=body.action,
+        changes=body.changes.model_dump(exclude_unset=True) if body.changes else {},
+        due_at=body.due_at,
+        owner_id=body.owner_id,
+    )
+    results = await tasks.bulk_change(session, actor, body.task_ids, change)
+    return TaskBulkResult(
+        results=[
+            TaskBulkItem(
+                task_id=r.task_id,
+                status=r.status,
+                task=TaskRead.model_validate(r.task) if r.task is not None else None,
+                error=problem_of(r.error, f"/v1/tasks/{r.task_id}") if r.error else None,
+            )
+            for r in results
+        ]
+    )
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskDetail,
+    summary="A task, with a preview of its records and, given a view, its queue",
+    description="`preview`: the key fields of its lead, contact, company and deal (WS-6). "
+    "With `view`, `queue` places it among its owner's open tasks of that view, in the order "
+    "of `GET /tasks?view=`, to walk with `previous_id`/`next_id` (WS-4).",
+)
+async def get_task(
+    task_id: PathId,
+    session: SessionDep,
+    actor: WorkspaceUser,
+    view: Annotated[TaskView | None, Query(description="The queue to place the task in")] = None,
+) -> TaskDetail:
+    detail = await tasks.get_task_detail(session, actor, task_id, view)
+    preview = detail.preview
+    queue = detail.queue
+    return TaskDetail.model_validate(
+        {
+            **TaskRead.model_validate(detail.task).model_dump(),
+            "preview": TaskPreviewRead(
+                lead=LeadPreview.model_validate(preview.lead) if preview.lead else None,
+                contact=ContactPreview.model_validate(preview.contact) if preview.contact else None,
+                company=CompanyPreview.model_validate(preview.company) if preview.company else None,
+                deal=DealPreview.model_validate(preview.deal) if preview.deal else None,
+            ),
+            "queue": TaskQueueRead.model_validate(queue) if queue else None,
+        }
+    )
 
 
 @router.patch("/{task_id}", response_model=TaskRead)

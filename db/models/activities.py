@@ -15,7 +15,14 @@ class Activity(Base):
     # Timelines and feeds read one record's (or one user's) activities newest first: each
     # index serves the filter and the order (occurred_at, id) at once, and its lookups by id.
     __table_args__ = (
-        Index("ix_activities_user_time", "user_id", "occurred_at", "id"),
+        # The feed groups a user's year by contact from this index alone (WS-13).
+        Index(
+            "ix_activities_user_time",
+            "user_id",
+            "occurred_at",
+            "id",
+            postgresql_include=["contact_id", "type"],
+        ),
         Index("ix_activities_contact_time", "contact_id", "occurred_at", "id"),
         Index("ix_activities_lead_time", "lead_id", "occurred_at", "id"),
         Index("ix_activities_deal_time", "deal_id", "occurred_at", "id"),

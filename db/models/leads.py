@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -10,6 +10,8 @@ from db.models.base import Base, created_at_column, updated_at_column
 
 class Lead(Base):
     __tablename__ = "leads"
+    # A user's leads, and the leads board's count and newest leads per stage (WS-8).
+    __table_args__ = (Index("ix_leads_owner_stage", "owner_id", "stage_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -17,7 +19,7 @@ class Lead(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"), index=True)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lead_type: Mapped[str | None] = mapped_column(String(50))
     label: Mapped[str | None] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")

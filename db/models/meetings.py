@@ -17,6 +17,8 @@ class Meeting(Base):
     __table_args__ = (
         # The schedule and the meeting guided actions read a user's meetings by start time.
         Index("ix_meetings_owner_start", "owner_id", "start_at"),
+        # ...and the schedule those still running in a window: the planner takes the narrower.
+        Index("ix_meetings_owner_end", "owner_id", "end_at"),
         # One record per calendar meeting in each owner's calendar: the same meeting in two
         # users' calendars is two records, each on its owner's schedule.
         Index(

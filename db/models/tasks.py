@@ -19,6 +19,13 @@ class Task(Base):
             "id",
             postgresql_where=text("status = 'open'"),
         ),
+        # The summary's insights: the tasks a user completed this week.
+        Index(
+            "ix_tasks_owner_completed",
+            "owner_id",
+            "completed_at",
+            postgresql_where=text("status = 'completed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

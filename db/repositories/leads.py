@@ -1,8 +1,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ARRAY, Integer, Select, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import Contact, Lead, LeadStageChange, Stage
 
@@ -133,3 +134,38 @@ async def stage_entry_id(session: AsyncSession, lead_id: int, stage_id: int) -> 
         .order_by(LeadStageChange.id.desc())
         .limit(1)
     )
+
+
+async def count_by_stage(
+    session: AsyncSession, owner_id: int, stage_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many of the owner's leads are in each stage (stages without any are left out)."""
+    rows = await session.execute(
+        select(Lead.stage_id, func.count())
+        .where(Lead.owner_id == owner_id, Lead.stage_id.in_(stage_ids))
+        .group_by(Lead.stage_id)
+    )
+    return {stage_id: count for stage_id, count in rows.all()}
+
+
+async def newest_by_stage(
+    session: AsyncSession, owner_id: int, stage_ids: Sequence[int], *, per_stage: int
+) -> Sequence[Lead]:
+    """The owner's newest `per_stage` leads of each stage, newest first."""
+    if not stage_ids:
+        return []
+    wanted = (
+        func.unnest(bindparam("stage_ids", list(stage_ids), type_=ARRAY(Integer)))
+        .table_valued("stage_id")
+        .render_derived()
+    )
+    newest = (
+        select(Lead)
+        .where(Lead.owner_id == owner_id, Lead.stage_id == wanted.c.stage_id)
+        .order_by(Lead.id.desc())
+        .limit(per_stage)
+        .lateral("newest")
+    )
+    lead = aliased(Lead, newest)
+    query = select(lead).select_from(wanted).join(newest, true()).order_by(lead.id.desc())
+    return (await session.scalars(query)).all()

@@ -315,4 +315,32 @@ TABLE: dict[tuple[str, str], Row] = {
     # Deal insights' switch (DEAL-9): everyone reads it, admins flip it.
     ("GET", "/v1/settings/ai"): Row(everyone(200)),
     ("PUT", "/v1/settings/ai"): Row(admins(200), body=lambda c: {"customer_analysis": True}),
+    ("POST", "/v1/tasks:bulk"): Row(
+        # The answer is 200 to whoever may bulk-edit; another rep's item inside it is a 403.
+        workspace(200, other_user=200),
+        World.task,
+        body=lambda c: {"action": "edit", "task_ids": [c["task_id"]], "changes": {"type": "call"}},
+    ),
+    # Workspace views: the owner's own, or a super admin's view of them; another rep naming
+    # the owner is refused by the service (PERM-4).
+    ("GET", "/v1/workspace/summary"): Row(
+        workspace(200, other_user=403),
+        query=lambda c: {"user_id": c["owner_id"]},
+        late=frozenset({"other_user"}),
+    ),
+    ("GET", "/v1/workspace/schedule"): Row(
+        workspace(200, other_user=403),
+        query=lambda c: {"user_id": c["owner_id"], "range": "week"},
+        late=frozenset({"other_user"}),
+    ),
+    ("GET", "/v1/workspace/leads"): Row(
+        workspace(200, other_user=403),
+        query=lambda c: {"user_id": c["owner_id"]},
+        late=frozenset({"other_user"}),
+    ),
+    # The feed is the caller's own (PERM-6): every seated rep reads theirs; the super admin
+    # has no seat, so no feed of their own.
+    ("GET", "/v1/workspace/feed"): Row(
+        workspace(200, other_user=200, super_admin=403), late=frozenset({"super_admin"})
+    ),
 }
