@@ -1,5 +1,6 @@
 """The FastAPI application: `uvicorn api.app:create_app --factory`."""
 
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -50,6 +51,15 @@ Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem d
 """
 
 
+def freeze_startup_objects() -> None:
+    """Move everything alive after start-up (modules, the app, its schemas) out of the garbage
+    collector's reach: it lives as long as the process anyway, and a full collection that
+    walked it paused a request for 120-150 ms every few hundred workspace reads (1-3 ms
+    after; bench/README.md)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -65,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.orchestrator = Orchestrator(
             client, settings.task_queue, settings.lead_history_limit
         )
+        freeze_startup_objects()
         yield
         await engine.dispose()
 

@@ -32,7 +32,7 @@ import httpx
 import psycopg
 from sqlalchemy import event
 
-from api.app import create_app
+from api.app import create_app, freeze_startup_objects
 from config import Settings, get_settings, to_sqlalchemy_url
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
@@ -374,6 +374,7 @@ async def measure(url: str, args: argparse.Namespace, sizes: Sizes) -> None:
     app.state.settings = settings
     app.state.session_factory = create_session_factory(engine)
     app.state.orchestrator = None  # no workspace read reaches Temporal
+    freeze_startup_objects()  # as the app's lifespan does, which the ASGI transport skips
     recorded = Recorded([])
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")

@@ -127,11 +127,6 @@ class TaskDetail:
     queue: TaskQueue | None
 
 
-async def get_task(session: AsyncSession, actor: User, task_id: int) -> Task:
-    """Raises Forbidden (role), SeatRequired, NotFound (PERM-8: another user's task too)."""
-    return (await get_task_detail(session, actor, task_id)).task
-
-
 async def get_task_detail(
     session: AsyncSession,
     actor: User,
