@@ -36,7 +36,7 @@ from tests.signals import signalled_event_ids
 from tests.stack import Api
 from worker import relay_outbox
 
-# The brief's bar: a 10-item batch took 84 s against a Temporal that was down.
+# The bar to beat: a 10-item batch took 84 s against a Temporal that was down.
 BATCH_SECONDS = 4.0
 
 
@@ -86,7 +86,7 @@ async def temporal(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Te
 
 @pytest.fixture(scope="module")
 async def temporal_client(temporal: TemporalServer) -> Client:
-    # Connected while the server is up: the slow case the brief measured (the SDK then
+    # Connected while the server is up: the slow case once measured (the SDK then
     # retries each call for ~10 s), unlike a client that never connected and fails at once.
     return await connect(temporal.address, "default")
 
