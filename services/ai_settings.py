@@ -11,6 +11,7 @@ from db.repositories import insights as insights_repo
 from domain.errors import InsightsDisabled
 from domain.roles import ADMINS, EVERYONE
 from services import audit
+from services.account_switches import save_switch
 from services.auth import require_role
 
 
@@ -37,20 +38,12 @@ async def save_settings(session: AsyncSession, actor: User, settings: AiSettings
     """Replace the settings. Raises Forbidden (not an admin)."""
     require_role(actor, ADMINS, "changing the AI settings")
     async with session.begin():
-        row = await insights_repo.get_ai_settings(session, for_update=True)
-        if row is None:
-            row = await insights_repo.add_ai_settings(session, AiSettingsRow(id=1))
-        before = AiSettings(customer_analysis=row.customer_analysis)
-        row.customer_analysis = settings.customer_analysis
-        row.updated_by_id = actor.id
-        if before != settings:
-            await audit.record(
-                session,
-                actor,
-                audit.Entity.AI_SETTINGS,
-                None,
-                audit.Action.UPDATE,
-                before={"customer_analysis": before.customer_analysis},
-                after={"customer_analysis": settings.customer_analysis},
-            )
+        await save_switch(
+            session,
+            actor,
+            AiSettingsRow,
+            "customer_analysis",
+            settings.customer_analysis,
+            audit.Entity.AI_SETTINGS,
+        )
     return settings

@@ -9,6 +9,7 @@ from db.repositories import workspace as workspace_repo
 from domain.errors import NotFound
 from domain.roles import ADMINS, EVERYONE
 from services import audit
+from services.account_switches import save_switch
 from services.auth import require_role
 
 
@@ -34,20 +35,12 @@ async def save_settings(
     """Replace the settings. Raises Forbidden (not an admin)."""
     require_role(actor, ADMINS, "changing the workspace settings")
     async with session.begin():
-        row = await workspace_repo.get_settings(session, for_update=True)
-        if row is None:
-            row = await workspace_repo.add_settings(session, WorkspaceSettingsRow(id=1))
-        before = WorkspaceSettings(enabled=row.enabled)
-        row.enabled = settings.enabled
-        row.updated_by_id = actor.id
-        if before != settings:
-            await audit.record(
-                session,
-                actor,
-                audit.Entity.WORKSPACE_SETTINGS,
-                None,
-                audit.Action.UPDATE,
-                before={"enabled": before.enabled},
-                after={"enabled": settings.enabled},
-            )
+        await save_switch(
+            session,
+            actor,
+            WorkspaceSettingsRow,
+            "enabled",
+            settings.enabled,
+            audit.Entity.WORKSPACE_SETTINGS,
+        )
     return settings

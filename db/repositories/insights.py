@@ -98,21 +98,9 @@ async def add_feedback(session: AsyncSession, feedback: InsightFeedback) -> Insi
     return feedback
 
 
-async def get_ai_settings(
-    session: AsyncSession, *, for_update: bool = False
-) -> AiSettingsRow | None:
-    return await session.get(AiSettingsRow, 1, with_for_update=for_update)
-
-
 async def customer_analysis_on(session: AsyncSession) -> bool:
     """The switch in force; on when it was never saved."""
     enabled = await session.scalar(
         select(AiSettingsRow.customer_analysis).where(AiSettingsRow.id == 1)
     )
     return True if enabled is None else enabled
-
-
-async def add_ai_settings(session: AsyncSession, row: AiSettingsRow) -> AiSettingsRow:
-    session.add(row)
-    await session.flush()
-    return row
