@@ -28,6 +28,9 @@ class GuidedObjectInput(_Message):
     object_id: int
     # Evaluations before the workflow continues as new (its history stays small).
     evaluations_per_run: int = 100
+    # A change arrived after the previous run's last evaluation: this run's first one is owed
+    # to it (and cascades).
+    pending_change: bool = False
 
 
 class EvaluateObjectInput(_Message):
@@ -36,6 +39,9 @@ class EvaluateObjectInput(_Message):
     # The workflow's clock: a timer that fired at `wake_at` evaluates at that instant, and
     # tests on the time-skipping server see the skipped time.
     now: datetime
+    # The record itself changed since the last evaluation: the records whose facts read it
+    # are owed an evaluation too (a timer firing changes no fact).
+    cascade: bool = False
 
 
 class EvaluationResult(_Message):

@@ -8,6 +8,8 @@ cancels that timer and evaluates again. With nothing left to wait for, the workf
 the next change starts it again. No table is ever scanned for what is due.
 """
 
+import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -35,7 +37,7 @@ class GuidedObjectWorkflow:
     def __init__(self, input: GuidedObjectInput) -> None:
         self._input = input
         # Changes signalled so far; the loop compares it with the count it last evaluated.
-        self._changes = 0
+        self._changes = 1 if input.pending_change else 0
 
     @workflow.signal
     def changed(self) -> None:
@@ -45,9 +47,11 @@ class GuidedObjectWorkflow:
     @workflow.run
     async def run(self, input: GuidedObjectInput) -> None:
         record = f"{input.object.value} {input.object_id}"
+        evaluated = 0  # the changes the last evaluation saw
         for _ in range(input.evaluations_per_run):
             seen = self._changes
-            result = await self._evaluate(input)
+            result = await self._evaluate(input, cascade=seen > evaluated)
+            evaluated = seen
             workflow.set_current_details(
                 f"**{record}**: {result.open_items} open guided-action item(s). "
                 + (
@@ -62,22 +66,30 @@ class GuidedObjectWorkflow:
                 continue
             delay = result.wake_at - workflow.now()
             if delay > timedelta(0) and self._changes == seen:
-                try:
-                    # A change cancels the timer: the item it would have expired may be gone.
+                # A change cancels the timer: the item it would have expired may be gone.
+                with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        lambda: self._changes != seen,
+                        self._changed_since(seen),
                         timeout=delay,
                         timeout_summary=f"{result.wake_reason} ({record})"[:200],
                     )
-                except TimeoutError:
-                    pass
         # A record watched for long (many changes) hands over before its history grows.
-        workflow.continue_as_new(input)
+        workflow.continue_as_new(
+            input.model_copy(update={"pending_change": self._changes > evaluated})
+        )
 
-    async def _evaluate(self, input: GuidedObjectInput) -> EvaluationResult:
+    def _changed_since(self, seen: int) -> Callable[[], bool]:
+        return lambda: self._changes != seen
+
+    async def _evaluate(self, input: GuidedObjectInput, *, cascade: bool) -> EvaluationResult:
         result: EvaluationResult = await workflow.execute_activity(
             "evaluate_guided_object",
-            EvaluateObjectInput(object=input.object, object_id=input.object_id, now=workflow.now()),
+            EvaluateObjectInput(
+                object=input.object,
+                object_id=input.object_id,
+                now=workflow.now(),
+                cascade=cascade,
+            ),
             result_type=EvaluationResult,
             start_to_close_timeout=EVALUATE_TIMEOUT,
             retry_policy=DB_RETRY,
