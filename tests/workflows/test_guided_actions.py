@@ -258,8 +258,7 @@ class TestGrouping:
         await eventually(
             lambda: guided.history_events(ObjectKind.MEETING, meeting.id),
             lambda events: (
-                sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events)
-                >= 2
+                sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events) >= 2
             ),
         )
         [item] = await guided.items(GuidedType.LOG_MEETING_OUTCOME, user.id)
@@ -331,17 +330,14 @@ class TestCompleteItem:
             lambda: guided.history_events(ObjectKind.MEETING, meeting.id),
             lambda events: any(e.event_type == EventType.EVENT_TYPE_TIMER_CANCELED for e in events),
         )
-        # The evaluation after the change has run: its activity completed after the cancel.
+        # The evaluation after the change has run: its local activity recorded after the cancel.
         events = await eventually(
             lambda: guided.history_events(ObjectKind.MEETING, meeting.id),
             lambda events: (
-                sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events)
-                >= 2
+                sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events) >= 2
             ),
         )
-        assert (
-            sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events) >= 2
-        )
+        assert sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events) >= 2
         [done] = await guided.items(GuidedType.LOG_MEETING_OUTCOME, user.id)
         assert done.end_reason == "done" and done.done_at is not None
         [action] = await guided.actions(GuidedType.LOG_MEETING_OUTCOME, user.id)
