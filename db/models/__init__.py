@@ -22,6 +22,7 @@ from db.models.deals import (
     DealStageChange,
     DealStageNorm,
 )
+from db.models.guided_actions import GuidedAction, GuidedActionFeedback, GuidedActionItem
 from db.models.insights import AiSettingsRow, DealScoreRow, InsightFeedback
 from db.models.lead_config import DisqualificationReason, LeadSettingsRow, LeadType
 from db.models.leads import Lead, LeadStageChange
@@ -55,6 +56,9 @@ __all__ = [
     "DealStageNorm",
     "DisqualificationReason",
     "EmailOutboxMessage",
+    "GuidedAction",
+    "GuidedActionFeedback",
+    "GuidedActionItem",
     "InsightFeedback",
     "Lead",
     "LeadSettingsRow",
