@@ -371,7 +371,8 @@ async def complete(
             raise NotFound(f"guided action {action_id} has no open {kind.value} {object_id}")
         remaining = await views_repo.count_open_items(session, action.id, now)
         following = await views_repo.open_items(session, [action.id], now, limit=1)
-    return Completion(ItemRef(kind, object_id), remaining, _ref(following[0] if following else None))
+    next_item = _ref(following[0]) if following else None
+    return Completion(ItemRef(kind, object_id), remaining, next_item)
 
 
 async def give_feedback(

@@ -47,6 +47,7 @@ from domain.workspace import (
     overlaps,
 )
 from services.auth import require_workspace
+from services.guided_action_views import GuidedSummary, summary_of
 from services.pagination import Page, decode_position, encode_position
 from services.references import require_record
 from services.viewed_workspace import Viewed, viewed_workspace
@@ -102,6 +103,7 @@ class Summary:
     feed_preview: Sequence[FeedGroup] | None
     # The contacts of each meeting listed (none in a redacted view).
     meeting_contacts: Mapping[int, list[int]]
+    guided_actions: GuidedSummary
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,9 @@ async def summary(
 ) -> Summary:
     """The workspace's first page (WS-1): open tasks due today, overdue and tomorrow, the
     meetings of the next 7 days, today's schedule, this week's insights (the meetings of
-    this Monday-to-Sunday week in the user's zone, and the tasks completed in it) and the
-    first groups of the caller's own feed (none in a view of another user, PERM-6).
+    this Monday-to-Sunday week in the user's zone, and the tasks completed in it), the
+    first groups of the caller's own feed (none in a view of another user, PERM-6) and the
+    open guided actions: counts per category and the first ones (GA-5).
 
     Raises Forbidden, SeatRequired, NotFound (see `viewed_workspace`).
     """
@@ -260,6 +263,7 @@ async def summary(
             meetings_this_week=Bucket(*met),
             tasks_completed_this_week=Bucket(*done),
             feed_preview=preview,
+            guided_actions=await summary_of(session, viewed, now),
         )
 
 

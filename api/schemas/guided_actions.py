@@ -56,8 +56,7 @@ class GuidedActionRead(ReadModel):
         "(in All only); every action is listed under All (GA-5)"
     )
     primary_link: str = Field(
-        description="The first link's text; it opens the queue (`GET /guided-actions/{id}`, "
-        "GA-6)",
+        description="The first link's text; it opens the queue (`GET /guided-actions/{id}`, GA-6)",
         examples=["Log outcomes"],
     )
     has_record_list: bool = Field(
@@ -158,8 +157,7 @@ class ItemDone(ReadModel):
     done: ItemRef = Field(description="The item just completed")
     remaining: int = Field(description="Open items left in the action")
     action_ended: bool = Field(
-        description="The last item is done: the action has ended and is no longer listed "
-        "(GA-2)"
+        description="The last item is done: the action has ended and is no longer listed (GA-2)"
     )
     next: ItemRef | None = Field(description="The first open item left: the one to work next")
 
