@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.chains import ChainActivities
+from activities.guided import GuidedActivities
 from activities.leads import LeadActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, create_engine, create_session_factory
@@ -22,6 +23,7 @@ from logs import configure_logging
 from services import outbox
 from services.orchestrator import Orchestrator, cannot_connect, connect
 from services.webhook_transport import webhook_client
+from workflows.guided_object import GuidedObjectWorkflow
 from workflows.lead import LeadWorkflow
 from workflows.stage_chain import StageChainWorkflow
 
@@ -41,10 +43,11 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
     # call sets its own timeout.
     http = webhook_client(settings.webhook_allow_list)
     chain_activities = ChainActivities(session_factory, orchestrator, settings, http)
+    guided_activities = GuidedActivities(session_factory)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[LeadWorkflow, StageChainWorkflow],
+        workflows=[LeadWorkflow, StageChainWorkflow, GuidedObjectWorkflow],
         activities=[
             lead_activities.load_lead,
             lead_activities.change_lead_stage,
@@ -56,6 +59,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             chain_activities.record_chain_step,
             chain_activities.finish_chain_run,
             chain_activities.perform_chain_action,
+            guided_activities.evaluate_guided_object,
         ],
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),

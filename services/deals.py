@@ -89,6 +89,8 @@ async def update_deal(
                     actor_id=actor.id,
                 ),
             )
+        if "next_steps" in values and values["next_steps"] != deal.next_steps:
+            deal.next_steps_changed_at = at
         for name, value in values.items():
             setattr(deal, name, value)
     return deal

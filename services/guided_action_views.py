@@ -364,11 +364,14 @@ async def complete(
         action, _ = await _visible_action(
             session, actor, action_id, "completing guided actions", now
         )
-        done = await guided_actions.complete_item(
-            session, action.id, kind.value, object_id, action.user_id
-        )
-        if not done:
-            raise NotFound(f"guided action {action_id} has no open {kind.value} {object_id}")
+    # The write side keeps its own transaction: the item, the action's end and the record's
+    # re-evaluation commit together.
+    done = await guided_actions.complete_item(
+        session, action.id, kind.value, object_id, action.user_id
+    )
+    if not done:
+        raise NotFound(f"guided action {action_id} has no open {kind.value} {object_id}")
+    async with session.begin():
         remaining = await views_repo.count_open_items(session, action.id, now)
         following = await views_repo.open_items(session, [action.id], now, limit=1)
     next_item = _ref(following[0]) if following else None

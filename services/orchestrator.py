@@ -19,6 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.activities import LeadEvent
 from domain.errors import Conflict, FieldError, LeadpipeError, Unavailable
+from domain.guided import ObjectKind
+from domain.guided_evaluation import GuidedObjectInput, guided_workflow_id
 from domain.leads import (
     LeadWorkflowInput,
     MoveStageRequest,
@@ -27,6 +29,7 @@ from domain.leads import (
 )
 
 LEAD_WORKFLOW = "LeadWorkflow"
+GUIDED_WORKFLOW = "GuidedObjectWorkflow"
 
 # The SDK retries an unreachable server for about 10 s per call, and its rpc_timeout bounds
 # each attempt only: a signal owed after a commit waits this long at most, then the outbox
@@ -181,6 +184,23 @@ class Orchestrator:
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise unavailable(err) from None
+
+    async def evaluate_guided(self, kind: ObjectKind, object_id: int) -> None:
+        """Signal-with-start the record's guided workflow: a running one evaluates again at
+        once (its timer cancelled), a completed one starts a new run.
+
+        Raises Unavailable when the server does not answer within `call_timeout`.
+        """
+        await self._bounded(
+            self.client.start_workflow(
+                GUIDED_WORKFLOW,
+                GuidedObjectInput(object=kind, object_id=object_id),
+                id=guided_workflow_id(kind, object_id),
+                task_queue=self.task_queue,
+                start_signal="changed",
+                static_summary=f"Guided actions of {kind.value} {object_id}",
+            )
+        )
 
     async def probe(self) -> str | None:
         """None when the server answers within `call_timeout`, else why it did not."""

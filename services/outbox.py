@@ -30,6 +30,7 @@ from db.repositories import leads as leads_repo
 from db.repositories import outbox as outbox_repo
 from domain.activities import LeadEvent
 from domain.errors import LeadpipeError, Unavailable
+from domain.guided import ObjectKind
 from domain.leads import WORKFLOW_ID_PREFIX
 from services.orchestrator import Orchestrator
 
@@ -42,6 +43,11 @@ LEAD_EVENT = "lead_event"
 REFRESH_LEAD = "refresh_lead"
 # Why a refresh has no fast-path attempt: it goes to the relay at once.
 REFRESH_NOTE = "configuration refresh: delivered by the relay"
+# A record that guided actions read changed: its guided workflow evaluates it again
+# (signal-with-start of `guided-<object>-<id>`, services/guided_actions.py).
+EVALUATE_GUIDED = "evaluate_guided"
+# Why an evaluation owed by a request that delivers nothing itself has no fast-path attempt.
+EVALUATION_NOTE = "guided-action evaluation: delivered by the relay"
 
 # The fast path's whole budget after a commit; what is not delivered by then is the relay's.
 FAST_PATH_SECONDS = 5.0
@@ -102,6 +108,26 @@ async def enqueue_all(session: AsyncSession, owed: Sequence[Owed]) -> Sequence[O
     return [m for m in messages if m.workflow_id not in waiting]
 
 
+async def enqueue_for_relay(session: AsyncSession, owed: Sequence[Owed]) -> None:
+    """Add these messages inside the caller's transaction, in one statement, for the relay to
+    deliver at its next pass (within about OUTBOX_POLL_SECONDS of the worker): for use cases
+    that deliver nothing themselves after their commit."""
+    if owed:
+        await outbox_repo.add_all(
+            session,
+            [
+                {
+                    "kind": o.kind,
+                    "workflow_id": o.workflow_id,
+                    "payload": o.payload,
+                    "attempts": 1,
+                    "last_error": EVALUATION_NOTE,
+                }
+                for o in owed
+            ],
+        )
+
+
 async def enqueue_refresh(
     session: AsyncSession, *, pipeline_ids: Sequence[int] = (), stage_ids: Sequence[int] = ()
 ) -> int:
@@ -151,6 +177,10 @@ async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
             )
     elif message.kind == REFRESH_LEAD:
         await orchestrator.refresh_lead(message.payload["lead_id"])
+    elif message.kind == EVALUATE_GUIDED:
+        await orchestrator.evaluate_guided(
+            ObjectKind(message.payload["object"]), message.payload["object_id"]
+        )
     else:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
 

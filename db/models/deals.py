@@ -21,6 +21,8 @@ class Deal(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     next_steps: Mapped[str | None]
+    # When next_steps last changed (GA-25 ends on it); None: never since it was created.
+    next_steps_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the deal entered its current stage: the stalled view compares it with the norm.
     stage_entered_at: Mapped[datetime] = created_at_column()
     # Chains create deals under `<workflow id>/<action id>/<seq>`: a retry finds its deal.

@@ -49,12 +49,21 @@ class GuidedActionItem(Base):
             unique=True,
             postgresql_where=text("ended_at IS NULL"),
         ),
-        # A change to an object finds the open items that list it.
+        # A change to an object finds the open items that list it...
         Index(
             "ix_guided_action_items_open_by_object",
             "object",
             "object_id",
             postgresql_where=text("ended_at IS NULL"),
+        ),
+        # ...and the past ones that still keep a new one from being created.
+        Index(
+            "ix_guided_action_items_blocking_by_object",
+            "object",
+            "object_id",
+            postgresql_where=text(
+                "ended_at IS NOT NULL AND end_reason IN ('expired', 'done') AND rearmed_at IS NULL"
+            ),
         ),
     )
 
@@ -73,6 +82,9 @@ class GuidedActionItem(Base):
     # `expired`, `criteria_failed`, `done`, `reassigned`.
     end_reason: Mapped[str | None] = mapped_column(String(30))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An item that ran out its window or was done keeps the same one from coming straight
+    # back; set once its criteria were seen failing (domain.guided.rearms), it no longer does.
+    rearmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class GuidedActionFeedback(Base):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from domain.guided import contacts, deals, leads, meetings, tasks
 from domain.guided.snapshots import (
     CallSnapshot,
     ContactSnapshot,
@@ -27,7 +28,14 @@ from domain.guided.verdicts import Verdict
 
 Rule = Callable[[Any, datetime, datetime | None], Verdict]
 
-_RULES: dict[GuidedType, Rule] = {}
+_RULES: dict[GuidedType, Rule] = {
+    **contacts.RULES,
+    **leads.RULES,
+    **meetings.RULES,
+    **meetings.CALL_RULES,
+    **tasks.RULES,
+    **deals.RULES,
+}
 
 SNAPSHOT_TYPES: dict[ObjectKind, type[Snapshot]] = {
     ObjectKind.CONTACT: ContactSnapshot,
@@ -54,10 +62,7 @@ def evaluate(
         raise TypeError(
             f"{guided_type.value} reads a {expected.__name__}, not {type(snapshot).__name__}"
         )
-    rule = _RULES.get(guided_type)
-    if rule is None:
-        raise NotImplementedError(guided_type.value)
-    return rule(snapshot, now, item_created_at)
+    return _RULES[guided_type](snapshot, now, item_created_at)
 
 
 def rearms(guided_type: GuidedType, snapshot: Snapshot, now: datetime) -> bool:

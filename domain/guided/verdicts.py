@@ -10,7 +10,7 @@ already changed, so a timer set for `wake_at` finds the new verdict.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -36,17 +36,24 @@ def decide(
     from_: Iterable[datetime | None] = (),
     until: Iterable[datetime | None] = (),
     window_end: datetime | None = None,
+    item_window: timedelta | None = None,
+    item_created_at: datetime | None = None,
 ) -> Verdict:
     """The verdict from the data-only `criteria` (all must hold), the instants `from_` which
-    time-bound criteria hold, and the instants `until` which they (and the window, also
-    `until`) hold. A None instant is a criterion that does not hold at all."""
+    time-bound criteria hold and `until` which they hold (None: a criterion that does not
+    hold at all), and the window: one ending at `window_end` (counted from a named
+    timestamp), or `item_window` after the item's creation (GA-9; from when an item would be
+    created when there is none yet)."""
     starts = list(from_)
     ends = list(until)
-    if window_end is not None:
-        ends.append(window_end)
     if user_id is None or not all(criteria) or None in starts or None in ends:
         return Verdict(user_id, False, None, None)
     opens = max((s for s in starts if s is not None), default=None)
+    if item_window is not None:
+        created = item_created_at if item_created_at is not None else max(now, opens or now)
+        window_end = created + item_window
+    if window_end is not None:
+        ends.append(window_end)
     closes = min((e for e in ends if e is not None), default=None)
     if closes is not None and (closes <= now or (opens is not None and opens >= closes)):
         # Time only moves on: a window that has run out stays out.

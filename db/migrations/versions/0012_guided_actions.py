@@ -1,5 +1,6 @@
 """Guided actions: one open action per user and type, its items with the names and associations
-they had at creation, and the feedback users give on a suggestion.
+they had at creation, and the feedback users give on a suggestion; deals remember when their
+next steps last changed (GA-25).
 
 Revision ID: 0012
 Revises: 0011
@@ -66,6 +67,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=30), nullable=True),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rearmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["action_id"],
             ["guided_actions.id"],
@@ -94,6 +96,15 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("ended_at IS NULL"),
     )
+    op.create_index(
+        "ix_guided_action_items_blocking_by_object",
+        "guided_action_items",
+        ["object", "object_id"],
+        unique=False,
+        postgresql_where=sa.text(
+            "ended_at IS NOT NULL AND end_reason IN ('expired', 'done') AND rearmed_at IS NULL"
+        ),
+    )
     op.create_table(
         "guided_action_feedback",
         sa.Column("action_id", sa.Integer(), nullable=False),
@@ -119,10 +130,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("action_id", "user_id", name=op.f("pk_guided_action_feedback")),
     )
+    op.add_column(
+        "deals", sa.Column("next_steps_changed_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("deals", "next_steps_changed_at")
     op.drop_table("guided_action_feedback")
+    op.drop_index(
+        "ix_guided_action_items_blocking_by_object",
+        table_name="guided_action_items",
+        postgresql_where=sa.text(
+            "ended_at IS NOT NULL AND end_reason IN ('expired', 'done') AND rearmed_at IS NULL"
+        ),
+    )
     op.drop_index(
         "ix_guided_action_items_open_by_object",
         table_name="guided_action_items",
