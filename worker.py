@@ -61,6 +61,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             chain_activities.perform_chain_action,
             guided_activities.evaluate_guided_object,
         ],
+        max_cached_workflows=settings.worker_max_cached_workflows,
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         # A killed worker's cached workflows go to the shared queue after this (default 10 s):

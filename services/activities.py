@@ -17,10 +17,11 @@ from db.repositories import activities as activities_repo
 from db.repositories.activities import ActivityFilter
 from domain.activities import LeadEvent, event_kinds
 from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
+from domain.guided import ObjectKind
 from domain.idempotency import fingerprint
 from domain.leads import workflow_id_for
 from domain.roles import EVERYONE
-from services import outbox, visibility
+from services import guided_actions, outbox, visibility
 from services.auth import require_role
 from services.engagements import record_engagement
 from services.orchestrator import Orchestrator
@@ -214,6 +215,20 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         )
         for lead_id in lead_ids
     ]
+    # Guided actions read activities through every record they name (and the meeting or
+    # call they made or changed): those records' workflows evaluate them again, owed here and
+    # delivered by the relay, so the request pays one insert for them.
+    await guided_actions.enqueue_evaluation(
+        session,
+        [
+            (ObjectKind.CONTACT, activity.contact_id),
+            (ObjectKind.DEAL, activity.deal_id),
+            (ObjectKind.MEETING, activity.meeting_id),
+            (ObjectKind.CALL, activity.call_id),
+            (ObjectKind.LEAD, activity.lead_id),
+            *((ObjectKind.LEAD, lead_id) for lead_id in lead_ids),
+        ],
+    )
     return Recorded(activity, True, tuple(lead_ids)), owed
 
 

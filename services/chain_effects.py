@@ -63,8 +63,9 @@ from domain.chains import (
     render_template,
 )
 from domain.errors import Conflict, NotFound, Unavailable, invalid
+from domain.guided import ObjectKind
 from domain.stages import PipelineObject
-from services import contacts, tasks
+from services import contacts, guided_actions, tasks
 from services.chain_context import build_context
 from services.webhook_transport import RefusedTarget
 
@@ -285,6 +286,7 @@ async def create_deal(
         )
         if lead.deal_id is None:
             lead.deal_id = deal.id
+        await guided_actions.enqueue_evaluation(session, [(ObjectKind.DEAL, deal.id)])
         return {"deal_id": deal.id}
 
 
@@ -333,6 +335,7 @@ async def assign_owner(
         change = not (config.only_if_unassigned and previous is not None)
         if change:
             lead.owner_id = config.user_id
+            await guided_actions.enqueue_evaluation(session, [(ObjectKind.LEAD, lead.id)])
         result = {
             "owner_id": lead.owner_id,
             "previous_owner_id": previous,

@@ -13,10 +13,11 @@ from db.repositories import leads as leads_repo
 from db.repositories import records
 from domain.automation import RuleName
 from domain.errors import NotFound
+from domain.guided import ObjectKind
 from domain.leads import LeadSource, LifecycleChangeCause, MoveCause
 from domain.lifecycle import ChangeSource
 from domain.roles import RECORD_EDITORS
-from services import lifecycle, outbox
+from services import guided_actions, lifecycle, outbox
 from services.auth import require_role
 from services.lead_settings import load_settings
 from services.leads import NewLead, enqueue_start, insert_lead
@@ -52,6 +53,7 @@ async def create_contact(
         async with session.begin():
             await check_references(session, values, CONTACT_REFERENCES)
             contact = await records.add(session, Contact(**values))
+            await guided_actions.enqueue_evaluation(session, [(ObjectKind.CONTACT, contact.id)])
             message = await change_lifecycle_stage(
                 session, contact, stage, ChangeSource.MANUAL, actor_id=actor.id
             )
@@ -90,6 +92,7 @@ async def update_contact(
             stage = values.pop("lifecycle_stage", contact.lifecycle_stage)
             for name, value in values.items():
                 setattr(contact, name, value)
+            await guided_actions.enqueue_evaluation(session, [(ObjectKind.CONTACT, contact.id)])
             message = await change_lifecycle_stage(
                 session, contact, stage, changes.change_source, actor_id=actor.id
             )
@@ -122,6 +125,8 @@ async def change_lifecycle_stage(
     """
     if not await lifecycle.set_contact_stage(session, contact, stage, source):
         return None
+    # GA-10 reads the lifecycle stage; chains set it through here too.
+    await guided_actions.enqueue_evaluation(session, [(ObjectKind.CONTACT, contact.id)])
     return await _lead_on_lifecycle(session, actor_id, contact, source)
 
 

@@ -12,9 +12,10 @@ from db.repositories import deals as deals_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
 from domain.errors import invalid
+from domain.guided import ObjectKind
 from domain.roles import EVERYONE, RECORD_EDITORS
 from domain.stages import PipelineObject
-from services import visibility
+from services import guided_actions, visibility
 from services.auth import require_role
 from services.references import check_references
 
@@ -30,6 +31,7 @@ async def create_deal(session: AsyncSession, actor: User, values: dict[str, Any]
         if values.get("owner_id") is None:
             values["owner_id"] = actor.id
         deal = await records.add(session, Deal(**values))
+        await guided_actions.enqueue_evaluation(session, [(ObjectKind.DEAL, deal.id)])
     return deal
 
 
@@ -61,6 +63,7 @@ async def update_deal(
         deal = visibility.visible_deal(
             actor, await records.get(session, Deal, deal_id, for_update=True), deal_id
         )
+        contact_before = deal.contact_id
         if "pipeline_id" in values or "stage_id" in values:
             values = {"pipeline_id": deal.pipeline_id, **values}
             await _resolve_stage(session, values)
@@ -93,6 +96,10 @@ async def update_deal(
             deal.next_steps_changed_at = at
         for name, value in values.items():
             setattr(deal, name, value)
+        # The contact it names before and after: GA-10 and GA-19 read a contact's deals.
+        await guided_actions.enqueue_evaluation(
+            session, [(ObjectKind.DEAL, deal.id), (ObjectKind.CONTACT, contact_before)]
+        )
     return deal
 
 

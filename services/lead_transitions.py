@@ -17,6 +17,7 @@ from domain.errors import (
     NotFound,
     invalid,
 )
+from domain.guided import ObjectKind
 from domain.leads import (
     DealDraft,
     LeadSnapshot,
@@ -25,6 +26,7 @@ from domain.leads import (
     StageChangeResult,
 )
 from domain.stages import PipelineObject, StageKind, is_backward
+from services import guided_actions
 from services.lead_settings import load_settings
 
 
@@ -176,6 +178,9 @@ async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageCh
                 disqualification_reason_id=data.disqualification_reason_id,
                 transition_key=data.transition_key,
             ),
+        )
+        await guided_actions.enqueue_evaluation(
+            session, [(ObjectKind.LEAD, lead.id), (ObjectKind.DEAL, deal_id)]
         )
         await session.flush()
         return StageChangeResult(

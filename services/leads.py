@@ -16,6 +16,7 @@ from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
 from db.repositories.leads import LeadFilter
 from domain.errors import Conflict, NotFound, invalid, key_reused
+from domain.guided import ObjectKind
 from domain.idempotency import fingerprint
 from domain.leads import (
     CreationCause,
@@ -28,7 +29,7 @@ from domain.leads import (
 )
 from domain.roles import RECORD_EDITORS
 from domain.stages import PipelineObject, StageKind, is_closed
-from services import lifecycle, outbox
+from services import guided_actions, lifecycle, outbox
 from services.auth import require_role
 from services.lead_settings import load_settings
 from services.lead_transitions import check_move
@@ -225,6 +226,7 @@ async def insert_lead(
         ),
     )
     await lifecycle.apply_on_associate(session, await load_settings(session), contact, company)
+    await guided_actions.enqueue_evaluation(session, [(ObjectKind.LEAD, lead.id)])
     return lead
 
 
@@ -334,6 +336,10 @@ async def update_lead(
             if "lead_type" in values:
                 await _require_lead_type(session, values["lead_type"])
             before = {name: getattr(lead, name) for name in CACHED_BY_WORKFLOW}
+            # GA-12 and GA-18 read a contact's leads: the one it leaves is told too.
+            await guided_actions.enqueue_evaluation(
+                session, [(ObjectKind.LEAD, lead.id), (ObjectKind.CONTACT, lead.contact_id)]
+            )
             for name, value in values.items():
                 setattr(lead, name, LeadLabel(value).value if name == "label" and value else value)
             if lead.contact_id is None and lead.company_id is None:
@@ -373,5 +379,6 @@ async def change_owner(
         if owner_id is not None and await records.get(session, User, owner_id) is None:
             raise invalid("owner_id", "exists", f"user {owner_id} does not exist")
         lead.owner_id = owner_id
+        await guided_actions.enqueue_evaluation(session, [(ObjectKind.LEAD, lead.id)])
     await orchestrator.refresh_lead(lead_id)
     return lead

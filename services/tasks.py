@@ -19,9 +19,10 @@ from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
 from domain.bounds import EARLIEST, INT_MAX, LATEST
 from domain.errors import Forbidden, LeadpipeError, NotFound, Unavailable, invalid
+from domain.guided import ObjectKind
 from domain.roles import ADMINS, Role, may_view_workspace_of_others
 from domain.tasks import BulkAction, TaskStatus, TaskView, due_window
-from services import record_previews
+from services import guided_actions, record_previews
 from services.auth import admit_to_workspace, require_workspace
 from services.pagination import Page
 from services.record_previews import RecordPreview, RecordRefs
@@ -67,7 +68,9 @@ async def insert_task(
         for name in ("contact_id", "company_id"):
             if values.get(name) is None:
                 values[name] = getattr(lead, name)
-    return await tasks_repo.add(session, Task(**values, idempotency_key=idempotency_key))
+    task = await tasks_repo.add(session, Task(**values, idempotency_key=idempotency_key))
+    await guided_actions.enqueue_evaluation(session, [(ObjectKind.TASK, task.id)])
+    return task
 
 
 async def create_task(session: AsyncSession, actor: User, values: dict[str, Any]) -> Task:
@@ -245,6 +248,7 @@ async def bulk_change(
 
 
 async def _apply(session: AsyncSession, task: Task, change: BulkChange) -> None:
+    await guided_actions.enqueue_evaluation(session, [(ObjectKind.TASK, task.id)])
     if change.action == BulkAction.DELETE:
         await tasks_repo.delete_task(session, task)
         return
@@ -269,6 +273,7 @@ async def update_task(
         await check_references(session, values, _REFERENCES)
         for name, value in values.items():
             setattr(task, name, value)
+        await guided_actions.enqueue_evaluation(session, [(ObjectKind.TASK, task.id)])
     return task
 
 
@@ -285,6 +290,7 @@ async def complete_task(
             return task, False
         task.status = TaskStatus.COMPLETED.value
         task.completed_at = now or datetime.now(UTC)
+        await guided_actions.enqueue_evaluation(session, [(ObjectKind.TASK, task.id)])
         owner = await records.get(session, User, task.owner_id) if task.owner_id else None
         prompt = owner.prompt_follow_up_on_complete if owner is not None else True
     return task, prompt

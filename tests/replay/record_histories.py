@@ -2,7 +2,8 @@
 (`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones,
 `--config` for an event outside the default pipeline, a refused automatic move and a chain
 step that finds the lead gone, `--order` for a reply delivered before the older email it
-answers).
+answers, `--guided` for a record's guided-action workflow: a creation delay, a window cut
+short by a change, and a hand-over by continue-as-new).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are scenarios recorded
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -30,10 +32,18 @@ from temporalio.worker import Worker
 from devstack.temporal import test_server_binary
 from domain.activities import LeadEvent
 from domain.chain_execution import ActionEffect, chain_workflow_id
+from domain.guided import ObjectKind
+from domain.guided_evaluation import (
+    EvaluateObjectInput,
+    EvaluationResult,
+    GuidedObjectInput,
+    guided_workflow_id,
+)
 from domain.leads import LeadWorkflowInput, MoveStageRequest, StageChangeInput
 from tests.workflows.fake_chain_store import FakeChainStore, actions
 from tests.workflows.fake_lead_store import FakeLeadStore, snapshot
 from workflows import search_attributes
+from workflows.guided_object import GuidedObjectWorkflow
 from workflows.lead import LeadWorkflow
 from workflows.stage_chain import StageChainWorkflow
 
@@ -78,13 +88,16 @@ async def main() -> None:
     store = FakeLeadStore(entries=100)
     chains = FakeChainStore()
     store.leads[1] = snapshot(1, 1)
+    guided = ScriptedEvaluations()
     async with Worker(
         env.client,
         task_queue="replay",
-        workflows=[LeadWorkflow, StageChainWorkflow],
-        activities=store.activities() + chains.activities(),
+        workflows=[LeadWorkflow, StageChainWorkflow, GuidedObjectWorkflow],
+        activities=store.activities() + chains.activities() + [guided.evaluate_guided_object],
     ):
-        if "--chains" in sys.argv:
+        if "--guided" in sys.argv:
+            await record_guided(env, guided)
+        elif "--chains" in sys.argv:
             await record_chain(env.client, store, chains)
         elif "--config" in sys.argv:
             await record_other_pipeline(env.client, store)
@@ -100,6 +113,72 @@ async def main() -> None:
             store.leads[1] = snapshot(1, 1)
             await record(env.client, "replay", "lead_qualified_and_completed", [2, 4])
     await env.shutdown()
+
+
+class ScriptedEvaluations:
+    """The evaluation activity, answering the next wake-up of a script (an offset from the
+    evaluation's `now`, or None) instead of reading the database."""
+
+    def __init__(self) -> None:
+        self.script: list[timedelta | None] = []
+        self.calls = 0
+
+    @activity.defn(name="evaluate_guided_object")
+    async def evaluate_guided_object(self, input: EvaluateObjectInput) -> EvaluationResult:
+        self.calls += 1
+        wake = self.script.pop(0) if self.script else None
+        return EvaluationResult(
+            wake_at=input.now + wake if wake is not None else None,
+            wake_reason="Log meeting outcome",
+            open_items=0 if wake is None else 1,
+        )
+
+
+async def record_guided(env: WorkflowEnvironment, guided: ScriptedEvaluations) -> None:
+    """A meeting that ended: nothing for an hour (the creation delay), then an item whose
+    7-day window a change cuts short (the outcome set: timer cancelled, workflow done)."""
+    guided.script = [timedelta(hours=1), timedelta(days=7), None]
+    meeting = await env.client.start_workflow(
+        GuidedObjectWorkflow.run,
+        GuidedObjectInput(object=ObjectKind.MEETING, object_id=1),
+        id=guided_workflow_id(ObjectKind.MEETING, 1),
+        task_queue="replay",
+        start_signal="changed",
+    )
+    while guided.calls < 1:
+        await asyncio.sleep(0.05)
+    await env.sleep(timedelta(hours=1, seconds=1))
+    while guided.calls < 2:
+        await asyncio.sleep(0.05)
+    await meeting.signal(GuidedObjectWorkflow.changed)
+    await meeting.result()
+    (HISTORIES / "guided_meeting_delay_then_outcome.json").write_text(
+        (await meeting.fetch_history()).to_json()
+    )
+    # Two evaluations per run: the third change is the next run's.
+    guided.calls, guided.script = 0, [timedelta(days=1), timedelta(days=1), timedelta(days=1)]
+    lead = await env.client.start_workflow(
+        GuidedObjectWorkflow.run,
+        GuidedObjectInput(object=ObjectKind.LEAD, object_id=2, evaluations_per_run=2),
+        id=guided_workflow_id(ObjectKind.LEAD, 2),
+        task_queue="replay",
+        start_signal="changed",
+    )
+    for calls in (1, 2):
+        while guided.calls < calls:
+            await asyncio.sleep(0.05)
+        await lead.signal(GuidedObjectWorkflow.changed)
+    while guided.calls < 3:
+        await asyncio.sleep(0.05)
+    # The first run: two evaluations, then the hand-over owing the third change; and the
+    # next run, which starts with it. (A signal-with-start handle names no run of its own.)
+    first = env.client.get_workflow_handle(lead.id, run_id=lead.result_run_id)
+    (HISTORIES / "guided_lead_continued_as_new.json").write_text(
+        (await first.fetch_history()).to_json()
+    )
+    (HISTORIES / "guided_lead_after_continue_as_new.json").write_text(
+        (await lead.fetch_history()).to_json()
+    )
 
 
 async def record_chain(client: Client, store: FakeLeadStore, chains: FakeChainStore) -> None:
