@@ -184,32 +184,41 @@ class TestActionsAreMadeFromWhatUsersDo:
         # No second link for tasks: they are worked in the queue (GA-7).
         assert (await rep.get(f"/guided-actions/{action['id']}/records")).status_code == 404
 
-    async def test_a_deal_whose_last_activity_ended_days_ago_needs_next_steps_ga_25(
+    async def test_a_buyer_who_opened_an_email_a_week_ago_needs_a_follow_up_ga_28(
         self, admin, make_user
     ) -> None:
         rep_user, rep = await seated(make_user)
+        buyer = await contact(admin, email="buyer@acme.io")
         deal = await admin.ok(
-            "post", "/deals", {"name": "Acme renewal", "owner_id": rep_user["id"]}, status=201
-        )
-        await admin.ok(
             "post",
-            "/activities",
-            {
-                "event_id": uuid.uuid4().hex,
-                "type": "call",
-                "occurred_at": ago(days=2),
-                "user_id": rep_user["id"],
-                "deal_id": deal["id"],
-                "call": {"status": "completed", "outcome": "connected"},
-            },
-            status=202,
+            "/deals",
+            {"name": "Acme renewal", "owner_id": rep_user["id"], "contact_id": buyer["id"]},
+            status=201,
+        )
+        opened = {
+            "event_id": uuid.uuid4().hex,
+            "type": "email_open",
+            "occurred_at": ago(days=8),
+            "user_id": rep_user["id"],
+            "contact_id": buyer["id"],
+        }
+        await admin.ok("post", "/activities", opened, status=202)
+
+        action = await action_listing(rep, "buyer_follow_up", deal["id"], category="closing")
+
+        assert action["category"] == "closing" and action["title"] == "Buyer follow-up"
+        assert action["id"] not in [a["id"] for a in await listed(rep, category="prospecting")]
+        records = await rep.ok("get", f"/guided-actions/{action['id']}/records")
+        entry = next(r for r in records["items"] if r["id"] == deal["id"])
+        assert entry["preview"]["deal"]["name"] == "Acme renewal"
+        assert entry["preview"]["contact"]["id"] == buyer["id"]
+
+        replied = {**opened, "event_id": uuid.uuid4().hex, "type": "email_reply"}
+        await admin.ok(
+            "post", "/activities", {**replied, "occurred_at": ago(minutes=1)}, status=202
         )
 
-        action = await action_listing(rep, "update_next_steps", deal["id"], category="closing")
-
-        assert action["category"] == "closing" and action["title"] == "Update next steps"
-        assert action["id"] not in [a["id"] for a in await listed(rep, category="prospecting")]
-        assert action["id"] in [a["id"] for a in await listed(rep)]
+        await no_longer_listing(rep, "buyer_follow_up", deal["id"])
 
 
 class TestTheQueue:
@@ -223,8 +232,8 @@ class TestTheQueue:
 
         same_type = [a for a in await listed(rep) if a["type"] == action["type"]]
         assert len(same_type) == 1
-        assert [i["id"] for i in action["items"]] == [first["id"], second["id"]]
-        assert [i["name"] for i in action["items"]] == ["Call Jo", "Call Al"]
+        assert sorted(i["id"] for i in action["items"]) == [first["id"], second["id"]]
+        assert {i["name"] for i in action["items"]} == {"Call Jo", "Call Al"}
 
     async def test_items_are_done_one_at_a_time_and_the_last_ends_the_action_ga_6(
         self, make_user
@@ -239,26 +248,29 @@ class TestTheQueue:
         queue = await rep.ok("get", path)
         assert (queue["total"], queue["done"]) == (2, 0)
         assert queue["primary_link"] == "Start tasks"
+        # Queue order is the order the items were made in; walk it as given.
         head, tail = queue["items"]
+        assert {head["id"], tail["id"]} == {first["id"], second["id"]}
         assert (head["position"], head["previous"]) == (1, None)
-        assert head["next"] == {"object": "task", "id": second["id"]}
-        assert (tail["position"], tail["previous"]["id"], tail["next"]) == (2, first["id"], None)
+        assert head["next"] == {"object": "task", "id": tail["id"]}
+        assert (tail["position"], tail["next"]) == (2, None)
+        assert tail["previous"] == {"object": "task", "id": head["id"]}
 
-        done = await rep.ok("post", f"{path}/items/task/{first['id']}/done")
+        done = await rep.ok("post", f"{path}/items/task/{head['id']}/done")
         assert done == {
-            "done": {"object": "task", "id": first["id"]},
+            "done": {"object": "task", "id": head["id"]},
             "remaining": 1,
             "action_ended": False,
-            "next": {"object": "task", "id": second["id"]},
+            "next": {"object": "task", "id": tail["id"]},
         }
         queue = await rep.ok("get", path)
         assert (queue["total"], queue["done"]) == (1, 1)
-        assert [(i["id"], i["position"]) for i in queue["items"]] == [(second["id"], 1)]
+        assert [(i["id"], i["position"]) for i in queue["items"]] == [(tail["id"], 1)]
         # Done is done: a second time, there is no such open item.
-        again = await rep.post(f"{path}/items/task/{first['id']}/done")
+        again = await rep.post(f"{path}/items/task/{head['id']}/done")
         assert again.status_code == 404
 
-        last = await rep.ok("post", f"{path}/items/task/{second['id']}/done")
+        last = await rep.ok("post", f"{path}/items/task/{tail['id']}/done")
         assert (last["remaining"], last["action_ended"], last["next"]) == (0, True, None)
         assert (await rep.get(path)).status_code == 404
         assert action["id"] not in [a["id"] for a in await listed(rep)]
@@ -354,8 +366,10 @@ class TestWhoSeesThem:
         queue = await admin.ok("get", f"/guided-actions/{own['id']}")
         queued = next(i for i in queue["items"] if i["id"] == meeting["id"])
         assert queued["preview"]["contact"] is None
-        # The super admin's own list (no user_id) does not hold the rep's action.
-        assert own["id"] not in [a["id"] for a in await listed(admin)]
+        # Without `user_id` it is the super admin's own workspace, which needs a seat (PERM-3).
+        own_list = await admin.get("/guided-actions")
+        assert own_list.status_code == 403
+        assert own_list.json()["type"] == "/problems/seat-required"
 
     async def test_without_a_current_seat_every_guided_action_endpoint_is_403_perm_3(
         self, make_user
