@@ -1,8 +1,8 @@
-"""The guided-action workflow's activity: evaluate one record's types in the database."""
+"""The guided-action workflow's (local) activity: evaluate one record's types in the
+database."""
 
 from temporalio import activity
 
-from activities.heartbeats import heartbeating
 from db.engine import SessionFactory
 from domain.guided_evaluation import EvaluateObjectInput, EvaluationResult
 from services import guided_actions
@@ -14,9 +14,8 @@ class GuidedActivities:
 
     @activity.defn(name="evaluate_guided_object")
     async def evaluate_guided_object(self, input: EvaluateObjectInput) -> EvaluationResult:
-        return await heartbeating(self._evaluate(input))
-
-    async def _evaluate(self, input: EvaluateObjectInput) -> EvaluationResult:
+        """Run as a local activity (one short transaction): it does not heartbeat; a worker
+        that dies in it fails the workflow task, which runs again elsewhere."""
         async with self._session_factory() as session:
             evaluation = await guided_actions.evaluate_record(
                 session, input.object, input.object_id, input.now, cascade=input.cascade

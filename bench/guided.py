@@ -150,6 +150,35 @@ def short_timer_lags(url: str, first_id: int) -> list[float]:
         return [float(r[0]) for r in rows]
 
 
+async def fire_breakdown(
+    client: Client, url: str, first_id: int
+) -> tuple[list[float], list[float]]:
+    """Per short call, from its workflow's history (ms): the server's part (timer fired minus
+    due) and the worker's pickup (the next workflow task started minus timer fired)."""
+    with psycopg.connect(url) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM calls WHERE id >= %s", (first_id,))]
+    server: list[float] = []
+    pickup: list[float] = []
+    for call_id in ids:
+        history = await client.get_workflow_handle(
+            f"{WORKFLOW_ID_PREFIX}call-{call_id}"
+        ).fetch_history()
+        due = fired = None
+        for e in history.events:
+            at = e.event_time.ToDatetime().timestamp()
+            if e.HasField("timer_started_event_attributes") and due is None:
+                timeout = e.timer_started_event_attributes.start_to_fire_timeout
+                due = at + timeout.ToTimedelta().total_seconds()
+            elif e.HasField("timer_fired_event_attributes") and fired is None:
+                fired = at
+            elif e.HasField("workflow_task_started_event_attributes") and fired is not None:
+                pickup.append((at - fired) * 1000)
+                break
+        if due is not None and fired is not None:
+            server.append((fired - due) * 1000)
+    return sorted(server), sorted(pickup)
+
+
 async def history_of(client: Client, call_id: int) -> tuple[int, int, int]:
     """(events, bytes, timers started) of one pending call's workflow."""
     history = await client.get_workflow_handle(
@@ -239,6 +268,7 @@ async def main() -> None:
         owe_evaluations(url, "c.id >= %s", (first_short,))
         await until_open(url, owed + args.short, 600, worker_process.pid)
         lags = sorted(short_timer_lags(url, first_short))
+        server_part, pickup = await fire_breakdown(client, url, first_short)
         end_rss = rss_mb(worker_process.pid)
         events, size, timers = await history_of(client, 1)
 
@@ -256,6 +286,14 @@ async def main() -> None:
         print(
             f"timer-fire lag ({len(lags)} short)       p50 {percentile(lags, 50):.0f} ms,"
             f" p99 {percentile(lags, 99):.0f} ms, max {max(lags):.0f} ms"
+        )
+        print(
+            f"  server: fired - due            p50 {percentile(server_part, 50):.0f} ms,"
+            f" p99 {percentile(server_part, 99):.0f} ms"
+        )
+        print(
+            f"  worker: task started - fired   p50 {percentile(pickup, 50):.0f} ms,"
+            f" p99 {percentile(pickup, 99):.0f} ms"
         )
         print(
             f"worker RSS                       idle {idle_rss:.0f} MB, after creation"

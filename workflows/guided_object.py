@@ -82,7 +82,9 @@ class GuidedObjectWorkflow:
         return lambda: self._changes != seen
 
     async def _evaluate(self, input: GuidedObjectInput, *, cascade: bool) -> EvaluationResult:
-        result: EvaluationResult = await workflow.execute_activity(
+        # A local activity: a short transaction run inside the workflow task, so creating an
+        # item costs one workflow task and no activity task, and the history stays small.
+        result: EvaluationResult = await workflow.execute_local_activity(
             "evaluate_guided_object",
             EvaluateObjectInput(
                 object=input.object,

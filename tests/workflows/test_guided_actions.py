@@ -32,7 +32,7 @@ from db.models import (
 from domain.guided import GuidedType, ObjectKind
 from domain.guided_evaluation import guided_workflow_id
 from domain.meetings import MeetingOutcome
-from services import meetings, outbox
+from services import guided_actions, meetings, outbox
 from services.orchestrator import Orchestrator
 from tests.integration.eventually import eventually
 from workflows.guided_object import GuidedObjectWorkflow
@@ -258,8 +258,7 @@ class TestGrouping:
         await eventually(
             lambda: guided.history_events(ObjectKind.MEETING, meeting.id),
             lambda events: (
-                sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events)
-                >= 2
+                sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events) >= 2
             ),
         )
         [item] = await guided.items(GuidedType.LOG_MEETING_OUTCOME, user.id)
@@ -303,3 +302,43 @@ class TestNewlyAssignedLeads:
         assert [i.end_reason for i in items] == ["expired"]
         [action] = await guided.actions(GuidedType.NEWLY_ASSIGNED_LEADS, user.id)
         assert action.ended_at is not None and action.end_reason == "expired"
+
+
+class TestCompleteItem:
+    async def test_a_done_item_ends_its_action_and_does_not_come_back(self, guided: Guided) -> None:
+        """GA-6 one-at-a-time completion: the last item done ends the action (GA-2); the
+        re-evaluation it owes cancels the item's timer, and the meeting, still without an
+        outcome, gets no new item."""
+        user = await guided.user()
+        now = await guided.now()
+        meeting = await guided.meeting(user, now - timedelta(hours=3), now - timedelta(hours=2))
+        await guided.changed(ObjectKind.MEETING, meeting.id)
+        [item] = await eventually(
+            lambda: guided.items(GuidedType.LOG_MEETING_OUTCOME, user.id), bool
+        )
+        someone_else = await guided.user()
+        async with guided.session_factory() as session:
+            assert not await guided_actions.complete_item(
+                session, item.action_id, "meeting", meeting.id, someone_else.id
+            )
+        async with guided.session_factory() as session:
+            assert await guided_actions.complete_item(
+                session, item.action_id, "meeting", meeting.id, user.id
+            )
+        await guided.relay(ObjectKind.MEETING, meeting.id)
+        await eventually(
+            lambda: guided.history_events(ObjectKind.MEETING, meeting.id),
+            lambda events: any(e.event_type == EventType.EVENT_TYPE_TIMER_CANCELED for e in events),
+        )
+        # The evaluation after the change has run: its local activity recorded after the cancel.
+        events = await eventually(
+            lambda: guided.history_events(ObjectKind.MEETING, meeting.id),
+            lambda events: (
+                sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events) >= 2
+            ),
+        )
+        assert sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events) >= 2
+        [done] = await guided.items(GuidedType.LOG_MEETING_OUTCOME, user.id)
+        assert done.end_reason == "done" and done.done_at is not None
+        [action] = await guided.actions(GuidedType.LOG_MEETING_OUTCOME, user.id)
+        assert action.ended_at is not None and action.end_reason == "done"
