@@ -275,6 +275,26 @@ class TestTheQueue:
         assert (await rep.get(path)).status_code == 404
         assert action["id"] not in [a["id"] for a in await listed(rep)]
 
+    async def test_the_queue_pages_and_keeps_positions_across_pages_ga_6(self, make_user) -> None:
+        _, rep = await urgent_rep(make_user)
+        tasks = [await urgent_task(rep, f"Call {n}") for n in range(3)]
+        action = await action_listing(
+            rep, "high_priority_tasks_due_today", *(t["id"] for t in tasks)
+        )
+        path = f"/guided-actions/{action['id']}"
+
+        first = await rep.ok("get", f"{path}?limit=2")
+        second = await rep.ok("get", f"{path}?limit=2&cursor={first['next_cursor']}")
+
+        assert [i["position"] for i in first["items"]] == [1, 2]
+        assert [i["position"] for i in second["items"]] == [3]
+        assert second["next_cursor"] is None and second["total"] == 3
+        last_of_first, only = first["items"][-1], second["items"][0]
+        assert last_of_first["next"] == {"object": "task", "id": only["id"]}
+        assert only["previous"] == {"object": "task", "id": last_of_first["id"]}
+        bad = await rep.get(path, cursor="not-a-cursor")
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
     async def test_a_queue_item_previews_its_records_ws_6(self, admin, make_user) -> None:
         _, rep = await urgent_rep(make_user)
         acme = await admin.ok("post", "/companies", {"name": "Acme"}, status=201)
@@ -366,6 +386,8 @@ class TestWhoSeesThem:
         queue = await admin.ok("get", f"/guided-actions/{own['id']}")
         queued = next(i for i in queue["items"] if i["id"] == meeting["id"])
         assert queued["preview"]["contact"] is None
+        summary = await admin.ok("get", f"/workspace/summary?user_id={rep_user['id']}")
+        assert own["id"] in [a["id"] for a in summary["guided_actions"]["items"]]
         # Without `user_id` it is the super admin's own workspace, which needs a seat (PERM-3).
         own_list = await admin.get("/guided-actions")
         assert own_list.status_code == 403
