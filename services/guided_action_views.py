@@ -56,8 +56,6 @@ _MODELS: Mapping[ObjectKind, type[Any]] = {
     ObjectKind.TASK: Task,
     ObjectKind.DEAL: Deal,
 }
-# GA-4: a meeting's or call's item keeps the associations it had at creation.
-_SNAPSHOT_KINDS = frozenset({ObjectKind.MEETING, ObjectKind.CALL})
 
 
 @dataclass(frozen=True)
@@ -226,7 +224,7 @@ async def _visible_action(
 
 
 async def _preview(
-    session: AsyncSession, actor: User, item: GuidedActionItem, redacted: bool
+    session: AsyncSession, actor: User, info: TypeInfo, item: GuidedActionItem, redacted: bool
 ) -> RecordPreview:
     kind = ObjectKind(item.object)
     if redacted and kind == ObjectKind.MEETING:
@@ -243,8 +241,8 @@ async def _preview(
     own = {ObjectKind.CONTACT: "contact_id", ObjectKind.LEAD: "lead_id", ObjectKind.DEAL: "deal_id"}
     if kind in own:
         refs[own[kind]] = record.id
-    if kind in _SNAPSHOT_KINDS:
-        # GA-4: the contact and company the item had at creation, not today's.
+    if info.snapshots_associations:
+        # GA-4: a meeting's or call's contact and company as the item had them at creation.
         for key, name in (("contact_id", "contacts"), ("company_id", "companies")):
             snapshot = item.associations.get(name) or []
             refs[key] = snapshot[0]["id"] if snapshot else None
@@ -278,6 +276,7 @@ async def get_queue(
             session, [action.id], now, after_id=request.after_id, limit=request.limit + 1
         )
         page = to_page(found, request, lambda i: i.id)
+        info = TYPES[GuidedType(action.type)]
         total = await views_repo.count_open_items(session, action.id, now)
         ahead = 0
         previous = None
@@ -294,13 +293,13 @@ async def get_queue(
                     position=ahead + index + 1,
                     previous=previous,
                     next=_ref(following),
-                    preview=await _preview(session, actor, item, redacted),
+                    preview=await _preview(session, actor, info, item, redacted),
                 )
             )
             previous = _ref(item)
         return Queue(
             action=action,
-            info=TYPES[GuidedType(action.type)],
+            info=info,
             total=total,
             done=await views_repo.count_done_items(session, action.id),
             items=Page(items, page.next_cursor),
@@ -338,7 +337,9 @@ async def record_list(
         )
         page = to_page(found, request, lambda i: i.id)
         entries = [
-            RecordEntry(_shown(item, redacted), await _preview(session, actor, item, redacted))
+            RecordEntry(
+                _shown(item, redacted), await _preview(session, actor, info, item, redacted)
+            )
             for item in page.items
         ]
         return ShownAction(action, info, []), Page(entries, page.next_cursor)

@@ -192,6 +192,7 @@ class World:
                 and any(i["id"] == ctx["lead_id"] for i in a["items"])
             ]
 
-        actions = await eventually(listed, bool)
+        # Evaluation runs behind the outbox, after whatever earlier tests changed.
+        actions = await eventually(listed, bool, timeout=60.0)
         assert actions, f"no guided action lists lead {ctx['lead_id']}"
         return {**ctx, "action_id": actions[0]["id"], "object": "lead", "item_id": ctx["lead_id"]}
