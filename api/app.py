@@ -22,6 +22,7 @@ from api.routers import (
     deals,
     deals_tab,
     disqualification_reasons,
+    guided_actions,
     health,
     lead_settings,
     lead_types,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workspace_settings,
         deals_tab,
         ai_settings,
+        guided_actions,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.errors import domain_error
-from db.models import Company, Contact, Deal, Lead, Task, User
+from db.models import Lead, Task, User
 from db.repositories import records
 from db.repositories import tasks as tasks_repo
 from db.repositories.tasks import TaskFilter
@@ -22,9 +22,10 @@ from domain.errors import Forbidden, LeadpipeError, NotFound, Unavailable, inval
 from domain.guided import ObjectKind
 from domain.roles import ADMINS, Role, may_view_workspace_of_others
 from domain.tasks import BulkAction, TaskStatus, TaskView, due_window
-from services import guided_actions, visibility
+from services import guided_actions, record_previews
 from services.auth import admit_to_workspace, require_workspace
 from services.pagination import Page
+from services.record_previews import RecordPreview, RecordRefs
 from services.references import check_references, require_record
 
 _REFERENCES = ("owner_id", "lead_id", "contact_id", "company_id", "deal_id", "sequence_id")
@@ -114,19 +115,9 @@ class TaskQueue:
 
 
 @dataclass(frozen=True)
-class TaskPreview:
-    """The records a task is about (WS-6); a deal the reader may not see is None (PERM-7)."""
-
-    lead: Lead | None = None
-    contact: Contact | None = None
-    company: Company | None = None
-    deal: Deal | None = None
-
-
-@dataclass(frozen=True)
 class TaskDetail:
     task: Task
-    preview: TaskPreview
+    preview: RecordPreview
     queue: TaskQueue | None
 
 
@@ -147,7 +138,11 @@ async def get_task_detail(
     admit_to_workspace(actor, "reading tasks")
     async with session.begin():
         task = await _visible_task(session, actor, task_id, "reading tasks", for_update=False)
-        preview = await _preview(session, actor, task)
+        preview = await record_previews.preview(
+            session,
+            actor,
+            RecordRefs(task.lead_id, task.contact_id, task.company_id, task.deal_id),
+        )
         queue = None
         if view is not None and task.owner_id is not None:
             queue = await _queue(session, actor, task, view, now or datetime.now(UTC))
@@ -175,22 +170,6 @@ async def _queue(
         total=total,
         previous_id=around.previous_id,
         next_id=around.next_id,
-    )
-
-
-async def _preview(session: AsyncSession, actor: User, task: Task) -> TaskPreview:
-    async def one(model: type[Any], record_id: int | None) -> Any:
-        return None if record_id is None else await records.get(session, model, record_id)
-
-    deal: Deal | None = await one(Deal, task.deal_id)
-    owned_by = visibility.deals_owned_by(actor)
-    if deal is not None and owned_by is not None and deal.owner_id != owned_by:
-        deal = None
-    return TaskPreview(
-        lead=await one(Lead, task.lead_id),
-        contact=await one(Contact, task.contact_id),
-        company=await one(Company, task.company_id),
-        deal=deal,
     )
 
 

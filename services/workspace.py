@@ -27,7 +27,6 @@ from db.repositories import feed as feed_repo
 from db.repositories import leads as leads_repo
 from db.repositories import meetings as meetings_repo
 from db.repositories import pipelines as pipelines_repo
-from db.repositories import records
 from db.repositories import schedule as schedule_repo
 from db.repositories import tasks as tasks_repo
 from db.repositories.feed import FeedFilter
@@ -48,8 +47,10 @@ from domain.workspace import (
     overlaps,
 )
 from services.auth import require_workspace
+from services.guided_action_views import GuidedSummary, summary_of
 from services.pagination import Page, decode_position, encode_position
 from services.references import require_record
+from services.viewed_workspace import Viewed, viewed_workspace
 
 T = TypeVar("T")
 # A task read as a plain row of its columns (`id`, `due_at`, ...), as lists of hundreds are.
@@ -70,14 +71,6 @@ BOARD_LEADS = 50
 class Bucket(Generic[T]):
     count: int
     items: Sequence[T]
-
-
-@dataclass(frozen=True)
-class Viewed:
-    """Whose workspace is read; `redacted`: another user's, so meetings show as Busy."""
-
-    user: User
-    redacted: bool
 
 
 @dataclass(frozen=True)
@@ -110,6 +103,7 @@ class Summary:
     feed_preview: Sequence[FeedGroup] | None
     # The contacts of each meeting listed (none in a redacted view).
     meeting_contacts: Mapping[int, list[int]]
+    guided_actions: GuidedSummary
 
 
 @dataclass(frozen=True)
@@ -143,18 +137,6 @@ class Board:
     viewed: Viewed
     pipeline: Pipeline
     stages: Sequence[BoardStage]
-
-
-async def _viewed(session: AsyncSession, actor: User, user_id: int | None, action: str) -> Viewed:
-    """Raises Forbidden (role; another user's workspace unless a super admin, PERM-4),
-    SeatRequired (one's own without a current seat, PERM-3), NotFound (no such user)."""
-    require_workspace(actor, action, owner_id=user_id)
-    if user_id is None or user_id == actor.id:
-        return Viewed(actor, redacted=False)
-    user = await records.get(session, User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
-    return Viewed(user, redacted=True)
 
 
 async def _due_in(
@@ -227,14 +209,15 @@ async def summary(
 ) -> Summary:
     """The workspace's first page (WS-1): open tasks due today, overdue and tomorrow, the
     meetings of the next 7 days, today's schedule, this week's insights (the meetings of
-    this Monday-to-Sunday week in the user's zone, and the tasks completed in it) and the
-    first groups of the caller's own feed (none in a view of another user, PERM-6).
+    this Monday-to-Sunday week in the user's zone, and the tasks completed in it), the
+    first groups of the caller's own feed (none in a view of another user, PERM-6) and the
+    open guided actions: counts per category and the first ones (GA-5).
 
-    Raises Forbidden, SeatRequired, NotFound (see `_viewed`).
+    Raises Forbidden, SeatRequired, NotFound (see `viewed_workspace`).
     """
     now = now or datetime.now(UTC)
     async with session.begin():
-        viewed = await _viewed(session, actor, user_id, "reading the workspace summary")
+        viewed = await viewed_workspace(session, actor, user_id, "reading the workspace summary")
         user = viewed.user
         today = local_today(now, user.time_zone)
         upcoming = await schedule_repo.starting_between(
@@ -280,6 +263,7 @@ async def summary(
             meetings_this_week=Bucket(*met),
             tasks_completed_this_week=Bucket(*done),
             feed_preview=preview,
+            guided_actions=await summary_of(session, viewed, now),
         )
 
 
@@ -297,11 +281,11 @@ async def schedule(
     overlaps (WS-9); the contacts of today's meetings and the tasks due in the period (WS-10).
     In a view of another user, contacts are withheld with the rest of the meetings (PERM-5).
 
-    Raises Forbidden, SeatRequired, NotFound (see `_viewed`).
+    Raises Forbidden, SeatRequired, NotFound (see `viewed_workspace`).
     """
     now = now or datetime.now(UTC)
     async with session.begin():
-        viewed = await _viewed(session, actor, user_id, "reading the schedule")
+        viewed = await viewed_workspace(session, actor, user_id, "reading the schedule")
         user = viewed.user
         today = local_today(now, user.time_zone)
         window = calendar_window(kind, day or today, user.time_zone)
@@ -384,11 +368,11 @@ async def leads_board(
     stage in order with how many of the user's leads it holds and the newest 50; `stage_id`
     keeps that stage only (WS-8). Moves go through `POST /leads/{id}/stage`.
 
-    Raises Forbidden, SeatRequired, NotFound (see `_viewed`), InvalidInput (`pipeline_id`: no
-    such lead pipeline; `stage_id`: not a stage of it).
+    Raises Forbidden, SeatRequired, NotFound (see `viewed_workspace`), InvalidInput
+    (`pipeline_id`: no such lead pipeline; `stage_id`: not a stage of it).
     """
     async with session.begin():
-        viewed = await _viewed(session, actor, user_id, "reading the leads board")
+        viewed = await viewed_workspace(session, actor, user_id, "reading the leads board")
         if pipeline_id is None:
             pipeline = await pipelines_repo.get_default(session, "lead")
             if pipeline is None:

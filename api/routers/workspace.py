@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import AuthFirstRoute, SessionDep, WorkspaceOn, WorkspaceUser
 from api.problems import PROBLEM_RESPONSES
+from api.routers.guided_actions import action_data
 from api.schemas.fields import CalendarDate, Cursor, QueryId, RecordId
 from api.schemas.tasks import TaskRead
 from api.schemas.workspace import (
@@ -138,14 +139,16 @@ def _groups(groups: Sequence[workspace.FeedGroup]) -> list[Data]:
     response_model=Summary,
     summary="The workspace summary (WS-1)",
     description="Open tasks due today, overdue and tomorrow, the next 7 days' meetings, "
-    "today's schedule, this week's meeting and task insights, and the first feed groups, "
-    "all in the viewed user's time zone (WS-3).",
+    "today's schedule, this week's meeting and task insights, the first feed groups and the "
+    "open guided actions (counts per category, the first 10), all in the viewed user's time "
+    "zone (WS-3).",
 )
 async def get_summary(
     session: SessionDep, actor: WorkspaceUser, user_id: ViewedUser = None
 ) -> Data:
     found = await workspace.summary(session, actor, user_id)
     user, redacted, contacts = found.viewed.user, found.viewed.redacted, found.meeting_contacts
+    guided = found.guided_actions
     return {
         "user": {"id": user.id, "name": user.name, "time_zone": user.time_zone},
         "tasks": {
@@ -161,6 +164,12 @@ async def get_summary(
             "tasks": _tasks(found.tasks_completed_this_week),
         },
         "feed_preview": _groups(found.feed_preview) if found.feed_preview is not None else None,
+        "guided_actions": {
+            "all": guided.counts.all,
+            "closing": guided.counts.closing,
+            "prospecting": guided.counts.prospecting,
+            "items": [action_data(a) for a in guided.first],
+        },
     }
 
 

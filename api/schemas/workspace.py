@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from api.schemas.common import ReadModel
+from api.schemas.guided_actions import GuidedActionsSummary
 from api.schemas.tasks import TaskRead
 from domain.workspace import ScheduleRange
 
@@ -162,9 +163,7 @@ class Feed(ReadModel):
 
 
 class Summary(ReadModel):
-    """The workspace's first page (WS-1). Guided actions are not part of it yet: their own
-    endpoints come with the guided actions (GA), so no `guided_actions` key is sent rather
-    than counts that would mean nothing."""
+    """The workspace's first page (WS-1)."""
 
     user: WorkspaceUserRead
     tasks: TaskBuckets
@@ -178,6 +177,10 @@ class Summary(ReadModel):
     feed_preview: list[FeedGroup] | None = Field(
         description="The first 5 groups of the caller's own feed; null in a view of another "
         "user's workspace (PERM-6: a feed is never another user's)"
+    )
+    guided_actions: GuidedActionsSummary = Field(
+        description="The user's open guided actions: how many in each category and the "
+        "first 10 of All (GA-5)"
     )
 
 

@@ -338,6 +338,21 @@ TABLE: dict[tuple[str, str], Row] = {
         query=lambda c: {"user_id": c["owner_id"]},
         late=frozenset({"other_user"}),
     ),
+    # Guided actions (PERM-8): the owner's, or a super admin's view of them; to another rep
+    # an action does not exist (404), and naming the owner in the list is refused (PERM-4).
+    ("GET", "/v1/guided-actions"): Row(
+        workspace(200, other_user=403),
+        query=lambda c: {"user_id": c["owner_id"], "category": "prospecting"},
+        late=frozenset({"other_user"}),
+    ),
+    ("GET", "/v1/guided-actions/{action_id}"): Row(workspace(200), World.guided_action),
+    ("GET", "/v1/guided-actions/{action_id}/records"): Row(workspace(200), World.guided_action),
+    ("POST", "/v1/guided-actions/{action_id}/items/{object}/{item_id}/done"): Row(
+        workspace(200), World.guided_action
+    ),
+    ("POST", "/v1/guided-actions/{action_id}/feedback"): Row(
+        workspace(200), World.guided_action, body=lambda c: {"useful": True}
+    ),
     # The feed is the caller's own (PERM-6): every seated rep reads theirs; the super admin
     # has no seat, so no feed of their own.
     ("GET", "/v1/workspace/feed"): Row(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.integration.eventually import eventually
 from tests.stack import Api
 
 Context = dict[str, Any]
@@ -177,3 +178,21 @@ class World:
             status=201,
         )
         return ctx
+
+    async def guided_action(self) -> Context:
+        """The owner's "Newly assigned leads" action (GA-11), listing a new lead of theirs."""
+        ctx = await self.lead()
+
+        async def listed() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = await self.owner.ok("get", "/guided-actions")
+            return [
+                a
+                for a in found
+                if a["type"] == "newly_assigned_leads"
+                and any(i["id"] == ctx["lead_id"] for i in a["items"])
+            ]
+
+        # Evaluation runs behind the outbox, after whatever earlier tests changed.
+        actions = await eventually(listed, bool, timeout=60.0)
+        assert actions, f"no guided action lists lead {ctx['lead_id']}"
+        return {**ctx, "action_id": actions[0]["id"], "object": "lead", "item_id": ctx["lead_id"]}

@@ -102,8 +102,7 @@ class TestSummary:
             due_today["id"]
         ]
         assert summary["feed_preview"] == []
-        # Guided actions come with their own issue: no key rather than a made-up count.
-        assert "guided_actions" not in summary
+        assert summary["guided_actions"]["all"] == len(summary["guided_actions"]["items"])
 
     async def test_23_30_in_helsinki_is_today_there_and_tomorrow_in_utc_ws_3(
         self, make_user, session_factory
