@@ -121,7 +121,7 @@ async def _apply(
         kept = evaluate(guided_type, snapshot, now, r.item.created_at)
         if kept.holds and kept.user_id == r.user_id and not is_open:
             is_open = True
-            wake = _earliest(kept.wake_at, r.item.expires_at)
+            wake = _earliest(kept.wake_at, kept.expires_at)
             if kept.expires_at != r.item.expires_at:
                 r.item.expires_at = kept.expires_at
                 await _refresh_expiry(session, r.item.action_id)
