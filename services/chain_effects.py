@@ -74,14 +74,18 @@ from services.webhook_effect import (
 __all__ = [
     "CHAIN_SOURCE",
     "CREATED_LEAD",
+    "EFFECTS",
     "IDEMPOTENCY_HEADER",
     "SIGNATURE_HEADER",
     "Result",
+    "assign_owner",
     "call_webhook",
+    "create_deal",
     "create_task",
     "notify_owner",
     "perform",
     "queue_email",
+    "set_property",
     "signature",
 ]
 
