@@ -23,6 +23,7 @@ from domain.chain_execution import (
 from domain.chains import (
     AssignOwnerAction,
     ChainContext,
+    EffectAction,
     NotifyOwnerAction,
     SendEmailAction,
     WebhookAction,
@@ -35,7 +36,8 @@ from services.chain_context import build_context
 from services.email import EmailSender
 from services.orchestrator import Orchestrator, error_payload
 
-# What each effect does, for the message of a step that failed on an unexpected error.
+# What each effect does, for the message of a step that failed on an unexpected error (types
+# written as an EffectAction say it themselves).
 DOING = {
     "create_task": "creating the task",
     "send_email": "sending the email",
@@ -139,7 +141,11 @@ class ChainActivities:
         database error is reported by what it interrupted, with its details in the log.
         """
         action = input.action
-        doing = DOING.get(action.type, f"running the {action.type} action")
+        doing = (
+            action.doing
+            if isinstance(action, EffectAction)
+            else DOING.get(action.type, f"running the {action.type} action")
+        )
         try:
             return await self._perform(input)
         except LeadpipeError as err:

@@ -1,191 +1,94 @@
-"""The side effects of chain actions, each idempotent on its key `<workflow id>/<action id>/<seq>`.
+"""The side effects of chain actions, each idempotent on its key `<workflow id>/<action id>/<seq>`,
+and `perform`, which runs the one an action has.
 
 Called by the stage-chain workflow's activities (one effect per activity). A repeat under the
-same key returns the first result and changes nothing. Results are JSON dicts recorded on the
-run's step; `{"skipped": "<why>"}` means there was nothing to do (no owner, no recipient).
+same key returns the first result and changes nothing; no step starts once the lead left the
+run's stage entry, however late the run hears of it (services/chain_effect_guard.py). Results
+are JSON dicts recorded on the run's step; `{"skipped": "<why>"}` means there was nothing to
+do (no owner, no recipient).
 
-Given the run's `stage_entry_id`, an effect first locks the lead row and checks that the lead
-is still in that stage entry; if it left, nothing happens and the result is
-`{"skipped": ..., "left_stage": true}`. A move locks the same row, so either the move waits
-for the effect's transaction or the effect sees the move: no step starts once the lead left,
-however late the run hears of it.
+This module holds the property, deal and owner effects; the others are in their group's
+module: `communication_effects` (task, email, owner notice), `webhook_effect`,
+`marketing_effects` (sequences, lists), `crm_effects` (the deal, copies, the lead label).
 
 Errors: `Unavailable` is transient (retry the activity); any other LeadpipeError is a business
 refusal (make it non-retryable).
 """
 
-import asyncio
-import hashlib
-import hmac
-import json
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import (
-    ChainEffect,
-    Company,
-    Contact,
-    Deal,
-    EmailOutboxMessage,
-    Lead,
-    Pipeline,
-    User,
-    WebhookCall,
-)
+from db.models import Deal, Pipeline, User
 from db.repositories import chains as chains_repo
-from db.repositories import leads as leads_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
-from db.repositories import tasks as tasks_repo
-from domain.chain_execution import LEFT_STAGE
 from domain.chains import (
     Action,
+    AddToListAction,
     AssignOwnerAction,
     AssignOwnerConfig,
     BranchAction,
     ChainContext,
+    CopyPropertyAction,
     CreateDealAction,
     CreateDealConfig,
     CreateTaskAction,
-    CreateTaskConfig,
     DelayAction,
+    EffectAction,
+    EnrollInSequenceAction,
     NotifyOwnerAction,
-    NotifyOwnerConfig,
+    RemoveFromListAction,
     SendEmailAction,
-    SendEmailConfig,
+    SetLeadLabelAction,
     SetPropertyAction,
     SetPropertyConfig,
+    UnenrollFromSequenceAction,
+    UpdateDealAction,
     WebhookAction,
-    WebhookConfig,
     render_template,
 )
-from domain.errors import Conflict, NotFound, Unavailable, invalid
+from domain.errors import invalid
 from domain.guided import ObjectKind
 from domain.stages import PipelineObject
-from services import contacts, guided_actions, tasks
+from services import crm_effects, guided_actions, marketing_effects
 from services.chain_context import build_context
-from services.webhook_transport import RefusedTarget
+from services.chain_effect_guard import (
+    Result,
+    in_stage,
+    left_stage,
+    remember,
+    remembered,
+)
+from services.communication_effects import create_task, notify_owner, queue_email
+from services.property_writes import CHAIN_SOURCE, CREATED_LEAD, record_of, write_property
+from services.webhook_effect import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    call_webhook,
+    signature,
+)
 
-Result = dict[str, Any]
-
-# Lifecycle changes made by a chain are recorded with this source (SET-4 keeps the source).
-CHAIN_SOURCE = "chain"
-# In a set_property result: the lead the lifecycle rule created (SET-3).
-CREATED_LEAD = "created_lead_id"
-SIGNATURE_HEADER = "X-Leadpipe-Signature"
-IDEMPOTENCY_HEADER = "X-Leadpipe-Idempotency-Key"
-RESPONSE_EXCERPT = 500
-
-
-async def _lead(session: AsyncSession, lead_id: int, *, for_update: bool = False) -> Lead:
-    lead = await records.get(session, Lead, lead_id, for_update=for_update)
-    if lead is None:
-        raise NotFound(f"lead {lead_id} does not exist")
-    return lead
-
-
-async def _in_stage(session: AsyncSession, lead_id: int, stage_entry_id: int | None) -> Lead | None:
-    """The lead, locked, if it is still in the run's stage entry (or none is given); None if
-    it left. The lock makes a concurrent move wait for the effect's transaction."""
-    lead = await _lead(session, lead_id, for_update=True)
-    if stage_entry_id is None:
-        return lead
-    current = await leads_repo.stage_entry_id(session, lead.id, lead.stage_id)
-    return lead if current == stage_entry_id else None
-
-
-def _left_stage() -> Result:
-    return {"skipped": "the lead had left the stage", LEFT_STAGE: True}
-
-
-async def create_task(
-    session: AsyncSession,
-    key: str,
-    lead_id: int,
-    config: CreateTaskConfig,
-    *,
-    context: ChainContext | None = None,
-    now: datetime | None = None,
-    stage_entry_id: int | None = None,
-) -> Result:
-    """A task for the assignee (the lead owner unless set) linked to the lead, its contact and
-    company; it shows in the assignee's `GET /v1/tasks`. -> {"task_id"}"""
-    async with session.begin():
-        existing = await tasks_repo.get_by_idempotency_key(session, key)
-        if existing is not None:
-            return {"task_id": existing.id}
-        lead = await _in_stage(session, lead_id, stage_entry_id)
-        if lead is None:
-            return _left_stage()
-        context = context or await build_context(session, lead_id)
-        start = now or datetime.now(UTC)
-        due = config.due_at or (start + config.due_in if config.due_in else None)
-        task = await tasks.insert_task(
-            session,
-            {
-                "title": render_template(config.title, context)[:300],
-                "type": config.type,
-                "priority": config.priority,
-                "due_at": due,
-                "notes": render_template(config.notes, context) if config.notes else None,
-                "owner_id": config.assignee_id if config.assignee_id is not None else lead.owner_id,
-                "lead_id": lead.id,
-            },
-            idempotency_key=key,
-        )
-        return {"task_id": task.id}
-
-
-async def queue_email(
-    session: AsyncSession,
-    key: str,
-    lead_id: int,
-    config: SendEmailConfig,
-    *,
-    context: ChainContext | None = None,
-    stage_entry_id: int | None = None,
-) -> Result:
-    """Queue the rendered email in the outbox for EmailSender. -> {"email_id", "to"}, or
-    {"skipped"} when the recipient has no email address."""
-    async with session.begin():
-        existing = await chains_repo.email_by_key(session, key)
-        if existing is not None:
-            return {"email_id": existing.id, "to": existing.to_address}
-        if await _in_stage(session, lead_id, stage_entry_id) is None:
-            return _left_stage()
-        context = context or await build_context(session, lead_id)
-        record = context.contact if config.to == "contact" else context.owner
-        to = record.get("email")
-        if not isinstance(to, str) or not to:
-            return {"skipped": f"the {config.to} has no email address"}
-        email = await chains_repo.add_email(
-            session,
-            EmailOutboxMessage(
-                idempotency_key=key,
-                to_address=to,
-                subject=render_template(config.subject, context)[:500],
-                body=render_template(config.body, context),
-                lead_id=lead_id,
-            ),
-        )
-        return {"email_id": email.id, "to": to}
-
-
-async def _remembered(session: AsyncSession, key: str) -> Result | None:
-    row = await chains_repo.effect(session, key)
-    return None if row is None else dict(row.result)
-
-
-async def _remember(
-    session: AsyncSession, key: str, kind: str, lead_id: int, result: Result
-) -> Result:
-    await chains_repo.add_effect(
-        session, ChainEffect(idempotency_key=key, kind=kind, lead_id=lead_id, result=result)
-    )
-    return result
+__all__ = [
+    "CHAIN_SOURCE",
+    "CREATED_LEAD",
+    "EFFECTS",
+    "IDEMPOTENCY_HEADER",
+    "SIGNATURE_HEADER",
+    "Result",
+    "assign_owner",
+    "call_webhook",
+    "create_deal",
+    "create_task",
+    "notify_owner",
+    "perform",
+    "queue_email",
+    "set_property",
+    "signature",
+]
 
 
 async def set_property(
@@ -202,47 +105,18 @@ async def set_property(
     workflow's start is owed in the outbox), or {"skipped"} when the lead has no such
     record."""
     async with session.begin():
-        done = await _remembered(session, key)
+        done = await remembered(session, key)
         if done is not None:
             return done
-        lead = await _in_stage(session, lead_id, stage_entry_id)
+        lead = await in_stage(session, lead_id, stage_entry_id)
         if lead is None:
-            return _left_stage()
-        record_name, _, column = config.property.partition(".")
-        target: Lead | Contact | Company | None
-        if record_name == "lead":
-            target = lead
-        elif record_name == "contact":
-            target = (
-                await records.get(session, Contact, lead.contact_id, for_update=True)
-                if lead.contact_id
-                else None
-            )
-        else:
-            company_id = lead.company_id
-            if company_id is None and lead.contact_id is not None:
-                contact = await records.get(session, Contact, lead.contact_id)
-                company_id = contact.company_id if contact else None
-            target = (
-                await records.get(session, Company, company_id, for_update=True)
-                if company_id
-                else None
-            )
+            return left_stage()
+        record_name = config.property.partition(".")[0]
+        target = await record_of(session, lead, record_name, for_update=True)
         if target is None:
             return {"skipped": f"the lead has no {record_name}"}
-        previous = getattr(target, column)
-        result = {"property": config.property, "from": previous, "to": config.value}
-        if isinstance(target, Contact) and column == "lifecycle_stage":
-            value = config.value if isinstance(config.value, str) else None
-            # The same rule as a change through the API (SET-3): it may make a lead.
-            started = await contacts.change_lifecycle_stage(
-                session, target, value, CHAIN_SOURCE, actor_id=None
-            )
-            if started is not None:
-                result[CREATED_LEAD] = started.payload["lead_id"]
-        else:
-            setattr(target, column, config.value)
-        return await _remember(session, key, "set_property", lead_id, result)
+        result = await write_property(session, target, config.property, config.value)
+        return await remember(session, key, "set_property", lead_id, result)
 
 
 async def create_deal(
@@ -262,9 +136,9 @@ async def create_deal(
         existing = await chains_repo.deal_by_key(session, key)
         if existing is not None:
             return {"deal_id": existing.id}
-        lead = await _in_stage(session, lead_id, stage_entry_id)
+        lead = await in_stage(session, lead_id, stage_entry_id)
         if lead is None:
-            return _left_stage()
+            return left_stage()
         context = context or await build_context(session, lead_id)
         pipeline_id, stage_id = await _deal_stage(session, config)
         start = now or datetime.now(UTC)
@@ -323,12 +197,12 @@ async def assign_owner(
     -> {"owner_id", "previous_owner_id", "changed"}. The caller tells the lead workflow
     (`Orchestrator.refresh_lead`) after a change. Raises InvalidInput for an unknown user."""
     async with session.begin():
-        done = await _remembered(session, key)
+        done = await remembered(session, key)
         if done is not None:
             return done
-        lead = await _in_stage(session, lead_id, stage_entry_id)
+        lead = await in_stage(session, lead_id, stage_entry_id)
         if lead is None:
-            return _left_stage()
+            return left_stage()
         if await records.get(session, User, config.user_id) is None:
             raise invalid("config.user_id", "exists", f"user {config.user_id} does not exist")
         previous = lead.owner_id
@@ -341,176 +215,34 @@ async def assign_owner(
             "previous_owner_id": previous,
             "changed": change and previous != config.user_id,
         }
-        return await _remember(session, key, "assign_owner", lead_id, result)
+        return await remember(session, key, "assign_owner", lead_id, result)
 
 
-async def notify_owner(
-    session: AsyncSession,
-    key: str,
-    lead_id: int,
-    config: NotifyOwnerConfig,
-    *,
-    context: ChainContext | None = None,
-    now: datetime | None = None,
-    stage_entry_id: int | None = None,
-) -> Result:
-    """Tell the lead owner: a `todo` task due now (channel `task`) or an email (`email`).
-    -> {"task_id"} | {"email_id", "to"} | {"skipped"} when the lead has no owner."""
-    if config.channel == "email":
-        async with session.begin():
-            lead = await _lead(session, lead_id)
-            context = context or await build_context(session, lead_id)
-        if lead.owner_id is None:
-            return {"skipped": "the lead has no owner"}
-        message = render_template(config.message, context)
-        async with session.begin():
-            existing = await chains_repo.email_by_key(session, key)
-            if existing is not None:
-                return {"email_id": existing.id, "to": existing.to_address}
-            if await _in_stage(session, lead_id, stage_entry_id) is None:
-                return _left_stage()
-            to = context.owner.get("email")
-            if not isinstance(to, str) or not to:
-                return {"skipped": "the owner has no email address"}
-            row = await chains_repo.add_email(
-                session,
-                EmailOutboxMessage(
-                    idempotency_key=key,
-                    to_address=to,
-                    subject=message[:500],
-                    body=message,
-                    lead_id=lead_id,
-                ),
-            )
-            return {"email_id": row.id, "to": to}
-    async with session.begin():
-        existing_task = await tasks_repo.get_by_idempotency_key(session, key)
-        if existing_task is not None:
-            return {"task_id": existing_task.id}
-        in_stage = await _in_stage(session, lead_id, stage_entry_id)
-        if in_stage is None:
-            return _left_stage()
-        lead = in_stage
-        if lead.owner_id is None:
-            return {"skipped": "the lead has no owner"}
-        context = context or await build_context(session, lead_id)
-        task = await tasks.insert_task(
-            session,
-            {
-                "title": render_template(config.message, context)[:300],
-                "type": "todo",
-                "due_at": now or datetime.now(UTC),
-                "owner_id": lead.owner_id,
-                "lead_id": lead.id,
-            },
-            idempotency_key=key,
-        )
-        return {"task_id": task.id}
+class Effect(Protocol):
+    """The effect of a self-describing action type (domain.chains.EffectAction)."""
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        key: str,
+        lead_id: int,
+        config: Any,
+        *,
+        now: datetime | None = None,
+        stage_entry_id: int | None = None,
+    ) -> Awaitable[Result]: ...
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The `X-Leadpipe-Signature` value: `sha256=` + hex HMAC-SHA256 of the exact body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _transient(status_code: int) -> bool:
-    return status_code >= 500 or status_code in (408, 429)
-
-
-async def call_webhook(
-    session: AsyncSession,
-    key: str,
-    lead_id: int,
-    config: WebhookConfig,
-    *,
-    default_secret: str | None,
-    http: httpx.AsyncClient,
-    context: ChainContext | None = None,
-    backoff_seconds: float = 0.5,
-    stage_entry_id: int | None = None,
-) -> Result:
-    """POST the lead snapshot as JSON, signed, trying up to 1 + `retries` times on network
-    errors, 5xx, 408 and 429, through `http` (a `webhook_client`, which refuses non-public
-    targets). Once a call under `key` succeeded, later calls return its result without
-    POSTing. -> {"status_code", "attempts"}
-
-    Raises Conflict (no secret; the receiver refused with another 4xx), InvalidInput
-    (`public_address`: the host is or resolves to an address webhooks may not reach),
-    Unavailable (still failing after the retries: retry the activity later).
-    """
-    async with session.begin():
-        call = await chains_repo.webhook_call(session, key)
-        if call is not None and call.status == "succeeded":
-            return {"status_code": call.status_code, "attempts": call.attempts}
-        # Checked before the call goes out; the lock ends with this transaction, so a move
-        # made while the receiver answers does not wait for it.
-        if await _in_stage(session, lead_id, stage_entry_id) is None:
-            return _left_stage()
-        context = context or await build_context(session, lead_id)
-    secret = config.secret or default_secret
-    if not secret:
-        raise Conflict("set a secret on the webhook action or LEADPIPE_WEBHOOK_SECRET")
-    body = json.dumps(
-        {
-            "idempotency_key": key,
-            "lead_id": lead_id,
-            "lead": context.lead,
-            "contact": context.contact,
-            "company": context.company,
-            "owner": context.owner,
-            "data": config.payload or {},
-        },
-        separators=(",", ":"),
-        sort_keys=True,
-    ).encode()
-    headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature(secret, body),
-        IDEMPOTENCY_HEADER: key,
-        "User-Agent": "leadpipe-webhook",
-    }
-    status_code: int | None = None
-    excerpt: str | None = None
-    error: str | None = None
-    attempts = 0
-    refused: RefusedTarget | None = None
-    for attempt in range(config.retries + 1):
-        attempts += 1
-        try:
-            response = await http.post(
-                str(config.url), content=body, headers=headers, timeout=config.timeout_seconds
-            )
-            status_code, excerpt, error = response.status_code, response.text, None
-            if not _transient(status_code):
-                break
-            error = f"HTTP {status_code}"
-        except RefusedTarget as exc:
-            refused, status_code, excerpt, error = exc, None, None, str(exc)
-            break
-        except httpx.HTTPError as exc:
-            status_code, excerpt, error = None, None, f"{type(exc).__name__}: {exc}"
-        if attempt < config.retries:
-            await asyncio.sleep(backoff_seconds * 2**attempt)
-    succeeded = status_code is not None and 200 <= status_code < 300
-    async with session.begin():
-        call = await chains_repo.webhook_call(session, key, for_update=True)
-        if call is None:
-            call = await chains_repo.add_webhook_call(
-                session, WebhookCall(idempotency_key=key, url=str(config.url), status="failed")
-            )
-        call.status = "succeeded" if succeeded else "failed"
-        call.status_code = status_code
-        call.response_excerpt = excerpt[:RESPONSE_EXCERPT] if excerpt is not None else None
-        call.attempts += attempts
-        call.error = None if succeeded else (error or f"HTTP {status_code}")
-        total = call.attempts
-    if succeeded:
-        return {"status_code": status_code, "attempts": total}
-    if refused is not None:
-        raise invalid("config.url", "public_address", str(refused))
-    if status_code is not None and not _transient(status_code):
-        raise Conflict(f"the webhook answered HTTP {status_code}")
-    raise Unavailable(f"the webhook failed after {attempts} attempts: {error}")
+# One row per self-describing action type: the layer's one place that names its effect.
+EFFECTS: Mapping[type[EffectAction], Effect] = {
+    EnrollInSequenceAction: marketing_effects.enroll_in_sequence,
+    UnenrollFromSequenceAction: marketing_effects.unenroll_from_sequence,
+    AddToListAction: marketing_effects.add_to_list,
+    RemoveFromListAction: marketing_effects.remove_from_list,
+    UpdateDealAction: crm_effects.update_deal,
+    CopyPropertyAction: crm_effects.copy_property,
+    SetLeadLabelAction: crm_effects.set_lead_label,
+}
 
 
 async def perform(
@@ -529,6 +261,11 @@ async def perform(
     webhooks go out through `http`. With `stage_entry_id`, nothing happens once the lead has
     left that stage entry (see the module's docstring)."""
     entry = stage_entry_id
+    if isinstance(action, EffectAction):
+        effect = EFFECTS[type(action)]
+        return await effect(
+            session, key, lead_id, action.config, now=now, stage_entry_id=stage_entry_id
+        )
     if isinstance(action, CreateTaskAction):
         return await create_task(
             session, key, lead_id, action.config, context=context, now=now, stage_entry_id=entry

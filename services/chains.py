@@ -22,6 +22,7 @@ from domain.chains import Action, Branch, Chain, Comment, DeleteMode, PlannedSte
 from domain.errors import InvalidInput, NotFound, invalid
 from domain.roles import ADMINS, Role
 from domain.stages import PipelineObject
+from services import chain_references
 from services.auth import require_role
 from services.chain_context import build_context
 
@@ -146,7 +147,8 @@ async def _edit(
     webhook_targets: AllowList = NO_EXCEPTIONS,
 ) -> ChainView:
     """Apply `change` to the chain in force and save the result as the next version.
-    Raises InvalidInput when a new or changed webhook URL has a non-public host."""
+    Raises InvalidInput when a new or changed webhook URL has a non-public host, or a new or
+    changed action names a record that does not exist."""
     require_role(actor, ADMINS, "editing stage chains")  # PERM-2
     async with session.begin():
         # The stage row lock orders concurrent edits: each sees the version before it.
@@ -154,6 +156,7 @@ async def _edit(
         current = await chain_in_force(session, stage_id)
         actions, action_id = change(current.actions)
         errors = chains.webhook_target_errors(actions, webhook_targets, current.actions)
+        errors += await chain_references.reference_errors(session, actions, current.actions)
         if errors:
             raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
         row = await chains_repo.add_version(

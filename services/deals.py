@@ -58,49 +58,62 @@ async def update_deal(
     visibility), InvalidInput (a stage not in the pipeline, an unknown reference).
     """
     require_role(actor, RECORD_EDITORS, "editing deals")
-    at = now or datetime.now(UTC)
     async with session.begin():
         deal = visibility.visible_deal(
             actor, await records.get(session, Deal, deal_id, for_update=True), deal_id
         )
-        contact_before = deal.contact_id
-        if "pipeline_id" in values or "stage_id" in values:
-            values = {"pipeline_id": deal.pipeline_id, **values}
-            await _resolve_stage(session, values)
-        await check_references(session, values, DEAL_REFERENCES)
-        if "stage_id" in values and values["stage_id"] != deal.stage_id:
-            await deals_repo.add_stage_change(
-                session,
-                DealStageChange(
-                    deal_id=deal.id,
-                    at=at,
-                    from_stage_id=deal.stage_id,
-                    to_stage_id=values["stage_id"],
-                    seconds_in_from_stage=max(0.0, (at - deal.stage_entered_at).total_seconds()),
-                    actor_id=actor.id,
-                ),
-            )
-            deal.stage_entered_at = at
-        if "close_date" in values and values["close_date"] != deal.close_date:
-            await deals_repo.add_close_date_change(
-                session,
-                DealCloseDateChange(
-                    deal_id=deal.id,
-                    at=at,
-                    from_date=deal.close_date,
-                    to_date=values["close_date"],
-                    actor_id=actor.id,
-                ),
-            )
-        if "next_steps" in values and values["next_steps"] != deal.next_steps:
-            deal.next_steps_changed_at = at
-        for name, value in values.items():
-            setattr(deal, name, value)
-        # The contact it names before and after: GA-10 and GA-19 read a contact's deals.
-        await guided_actions.enqueue_evaluation(
-            session, [(ObjectKind.DEAL, deal.id), (ObjectKind.CONTACT, contact_before)]
-        )
+        await change_deal(session, deal, values, at=now or datetime.now(UTC), actor_id=actor.id)
     return deal
+
+
+async def change_deal(
+    session: AsyncSession,
+    deal: Deal,
+    values: dict[str, Any],
+    *,
+    at: datetime,
+    actor_id: int | None,
+) -> None:
+    """Apply `values` to a locked `deal` in the caller's transaction, keeping the stage and
+    close date history; a chain's change has no actor. Raises InvalidInput (a stage not in the
+    pipeline, an unknown reference)."""
+    contact_before = deal.contact_id
+    if "pipeline_id" in values or "stage_id" in values:
+        values = {"pipeline_id": deal.pipeline_id, **values}
+        await _resolve_stage(session, values)
+    await check_references(session, values, DEAL_REFERENCES)
+    if "stage_id" in values and values["stage_id"] != deal.stage_id:
+        await deals_repo.add_stage_change(
+            session,
+            DealStageChange(
+                deal_id=deal.id,
+                at=at,
+                from_stage_id=deal.stage_id,
+                to_stage_id=values["stage_id"],
+                seconds_in_from_stage=max(0.0, (at - deal.stage_entered_at).total_seconds()),
+                actor_id=actor_id,
+            ),
+        )
+        deal.stage_entered_at = at
+    if "close_date" in values and values["close_date"] != deal.close_date:
+        await deals_repo.add_close_date_change(
+            session,
+            DealCloseDateChange(
+                deal_id=deal.id,
+                at=at,
+                from_date=deal.close_date,
+                to_date=values["close_date"],
+                actor_id=actor_id,
+            ),
+        )
+    if "next_steps" in values and values["next_steps"] != deal.next_steps:
+        deal.next_steps_changed_at = at
+    for name, value in values.items():
+        setattr(deal, name, value)
+    # The contact it names before and after: GA-10 and GA-19 read a contact's deals.
+    await guided_actions.enqueue_evaluation(
+        session, [(ObjectKind.DEAL, deal.id), (ObjectKind.CONTACT, contact_before)]
+    )
 
 
 async def _resolve_stage(session: AsyncSession, values: dict[str, Any]) -> None:

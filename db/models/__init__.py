@@ -14,6 +14,7 @@ from db.models.chains import (
     WebhookCall,
 )
 from db.models.companies import Company
+from db.models.contact_lists import ContactList, ContactListMember
 from db.models.contacts import Contact, ContactLifecycleChange
 from db.models.deals import (
     Deal,
@@ -48,6 +49,8 @@ __all__ = [
     "Company",
     "Contact",
     "ContactLifecycleChange",
+    "ContactList",
+    "ContactListMember",
     "Deal",
     "DealCloseDateChange",
     "DealColumns",

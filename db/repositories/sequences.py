@@ -31,7 +31,7 @@ async def list_sequences(
 
 
 async def enroll(
-    session: AsyncSession, sequence_id: int, contact_id: int, user_id: int
+    session: AsyncSession, sequence_id: int, contact_id: int, user_id: int | None
 ) -> SequenceEnrollment | None:
     """Enroll the contact; None when it is enrolled already (a concurrent enrollment too)."""
     return await session.scalar(

@@ -10,19 +10,19 @@ so the stage-chain workflow can call `evaluate_condition`, `render_template`, `p
 
 Modules, each importing only those before it: `base` (the shared model), `properties` (the
 catalogue and the snapshot a run reads), `templates`, `conditions`, `delays`, `configs`,
-`actions` (the tree), `parsing` (and validation), `editing` (walks and edits), `webhooks`
-(masking and target checks), `planning`. Import from this package; its names are below.
+`effect_action` (what a self-describing action type declares), the group modules `marketing`
+and `crm`, `actions` (the tree, registering every type), `parsing` (and validation), `editing`
+(walks and edits), `webhooks` (masking and target checks), `planning`. Import from this
+package; its names are below.
 """
 
 from domain.chains.actions import (
-    ACTION_ID,
     ACTION_TYPES,
     Action,
     AssignOwnerAction,
     BranchAction,
     BranchConfig,
     Chain,
-    Comment,
     CreateDealAction,
     CreateTaskAction,
     DelayAction,
@@ -31,6 +31,7 @@ from domain.chains.actions import (
     SetPropertyAction,
     WebhookAction,
 )
+from domain.chains.base import ACTION_ID, Comment
 from domain.chains.conditions import Condition, Operator, describe_condition, evaluate_condition
 from domain.chains.configs import (
     MAX_CLOSE_IN,
@@ -42,6 +43,16 @@ from domain.chains.configs import (
     SendEmailConfig,
     SetPropertyConfig,
     WebhookConfig,
+)
+from domain.chains.crm import (
+    COPY_TARGETS,
+    CopyPropertyAction,
+    CopyPropertyConfig,
+    SetLeadLabelAction,
+    SetLeadLabelConfig,
+    UpdateDealAction,
+    UpdateDealConfig,
+    copy_problem,
 )
 from domain.chains.delays import (
     MAX_DELAY,
@@ -62,6 +73,16 @@ from domain.chains.editing import (
     patch_action,
     walk,
     with_comments,
+)
+from domain.chains.effect_action import EffectAction, Plan, RecordKind, Reference
+from domain.chains.marketing import (
+    AddToListAction,
+    ContactListConfig,
+    EnrollInSequenceAction,
+    EnrollInSequenceConfig,
+    RemoveFromListAction,
+    SequenceConfig,
+    UnenrollFromSequenceAction,
 )
 from domain.chains.parsing import (
     MAX_ACTIONS,
@@ -96,6 +117,7 @@ from domain.chains.webhooks import (
 __all__ = [
     "ACTION_ID",
     "ACTION_TYPES",
+    "COPY_TARGETS",
     "ENUM_VALUES",
     "MAX_ACTIONS",
     "MAX_CLOSE_IN",
@@ -109,6 +131,7 @@ __all__ = [
     "WRITABLE_LENGTHS",
     "WRITABLE_PROPERTIES",
     "Action",
+    "AddToListAction",
     "AssignOwnerAction",
     "AssignOwnerConfig",
     "Branch",
@@ -118,6 +141,9 @@ __all__ = [
     "ChainContext",
     "Comment",
     "Condition",
+    "ContactListConfig",
+    "CopyPropertyAction",
+    "CopyPropertyConfig",
     "CreateDealAction",
     "CreateDealConfig",
     "CreateTaskAction",
@@ -128,21 +154,35 @@ __all__ = [
     "DelayEvent",
     "DelayKind",
     "DeleteMode",
+    "EffectAction",
+    "EnrollInSequenceAction",
+    "EnrollInSequenceConfig",
     "JsonScalar",
     "NotifyOwnerAction",
     "NotifyOwnerConfig",
     "Operator",
+    "Plan",
     "PlannedStep",
     "PropertyKind",
+    "RecordKind",
+    "Reference",
+    "RemoveFromListAction",
     "SendEmailAction",
     "SendEmailConfig",
+    "SequenceConfig",
+    "SetLeadLabelAction",
+    "SetLeadLabelConfig",
     "SetPropertyAction",
     "SetPropertyConfig",
     "Template",
+    "UnenrollFromSequenceAction",
+    "UpdateDealAction",
+    "UpdateDealConfig",
     "WebhookAction",
     "WebhookConfig",
     "action_ids",
     "assign_ids",
+    "copy_problem",
     "delete_action",
     "describe_condition",
     "dump_actions",

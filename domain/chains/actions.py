@@ -1,13 +1,11 @@
 """The action tree: one model per action type, branches holding more actions, and a chain
 version."""
 
-import re
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
-from domain.chains.base import _Model
+from domain.chains.base import _Action, _Model
 from domain.chains.conditions import Condition
 from domain.chains.configs import (
     AssignOwnerConfig,
@@ -18,29 +16,20 @@ from domain.chains.configs import (
     SetPropertyConfig,
     WebhookConfig,
 )
+from domain.chains.crm import CopyPropertyAction, SetLeadLabelAction, UpdateDealAction
 from domain.chains.delays import DelayConfig
-
-ACTION_ID = re.compile(r"^a_[0-9a-f]{8}$")
+from domain.chains.marketing import (
+    AddToListAction,
+    EnrollInSequenceAction,
+    RemoveFromListAction,
+    UnenrollFromSequenceAction,
+)
 
 
 class BranchConfig(_Model):
     if_: Condition = Field(alias="if")
     then: list["Action"] = Field(default_factory=list)
     else_: list["Action"] | None = Field(default=None, alias="else")
-
-
-class Comment(_Model):
-    id: int
-    author_id: int | None
-    text: str
-    at: datetime
-
-
-class _Action(_Model):
-    id: str = Field(pattern=ACTION_ID.pattern, examples=["a_1f2e3d4c"])
-    comments: list[Comment] = Field(
-        default_factory=list, description="Read-only; post comments to .../comments"
-    )
 
 
 class CreateTaskAction(_Action):
@@ -97,23 +86,23 @@ Action = Annotated[
     | CreateDealAction
     | AssignOwnerAction
     | NotifyOwnerAction
-    | WebhookAction,
+    | WebhookAction
+    # Marketing (domain/chains/marketing.py)
+    | EnrollInSequenceAction
+    | UnenrollFromSequenceAction
+    | AddToListAction
+    | RemoveFromListAction
+    # CRM and data (domain/chains/crm.py)
+    | UpdateDealAction
+    | CopyPropertyAction
+    | SetLeadLabelAction,
     Field(discriminator="type"),
 ]
 BranchConfig.model_rebuild()
 
+# Read off the union, so a type is registered in one place.
 ACTION_TYPES: frozenset[str] = frozenset(
-    {
-        "create_task",
-        "send_email",
-        "delay",
-        "branch",
-        "set_property",
-        "create_deal",
-        "assign_owner",
-        "notify_owner",
-        "webhook",
-    }
+    get_args(member.model_fields["type"].annotation)[0] for member in get_args(get_args(Action)[0])
 )
 
 _ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])

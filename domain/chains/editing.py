@@ -4,7 +4,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
-from domain.chains.actions import Action, BranchAction, Comment
+from domain.chains.actions import Action, BranchAction
+from domain.chains.base import Comment
 from domain.chains.parsing import assign_ids, dump_actions, new_action_id, parse_actions
 from domain.errors import NotFound, invalid
 

@@ -21,6 +21,7 @@ from domain.chains.actions import (
 from domain.chains.base import _Model
 from domain.chains.conditions import describe_condition, evaluate_condition
 from domain.chains.delays import DelayKind, resolve_delay
+from domain.chains.effect_action import EffectAction
 from domain.chains.properties import ChainContext
 from domain.chains.templates import render_template
 
@@ -138,6 +139,10 @@ def plan_action(action: Action, context: ChainContext, now: datetime) -> Planned
         summary = f"POST the lead as JSON to {c_w.url}"
         reason = f"signed with HMAC-SHA256, up to {c_w.retries} retries"
         details = {"url": str(c_w.url)}
+    elif isinstance(action, EffectAction):
+        # Types that describe themselves (the marketing and CRM-and-data groups).
+        plan = action.plan(context, now)
+        summary, reason, details = plan.summary, plan.reason, plan.details
     else:
         raise TypeError(f"plan a branch with plan_steps, not {action.type}")
     return PlannedStep(

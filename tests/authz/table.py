@@ -186,6 +186,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/v1/sequences/{sequence_id}/enrollments/{contact_id}"): Row(
         editors(204), World.enrollment
     ),
+    # Static contact lists: admins make them, everyone reads them; chains change members.
+    ("POST", "/v1/lists"): Row(admins(201), body=lambda c: {"name": unique("List")}),
+    ("GET", "/v1/lists"): Row(everyone(200)),
+    ("GET", "/v1/lists/{list_id}"): Row(everyone(200), World.contact_list),
+    ("GET", "/v1/lists/{list_id}/members"): Row(everyone(200), World.contact_list),
     # The workspace switch (PERM-9): everyone reads it, admins flip it.
     ("GET", "/v1/settings/workspace"): Row(everyone(200)),
     ("PUT", "/v1/settings/workspace"): Row(admins(200), body=lambda c: {"enabled": True}),

@@ -169,6 +169,10 @@ class World:
         made = await self.admin.ok("post", "/sequences", {"name": unique("Sequence")}, status=201)
         return {**ctx, "sequence_id": made["id"]}
 
+    async def contact_list(self) -> Context:
+        made = await self.admin.ok("post", "/lists", {"name": unique("List")}, status=201)
+        return {"list_id": made["id"]}
+
     async def enrollment(self) -> Context:
         ctx = await self.sequence()
         await self.admin.ok(

@@ -35,7 +35,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config import Settings
 from db.engine import SessionFactory
-from db.models import Deal, EmailOutboxMessage, Lead, Task
+from db.models import ChainEffect, Deal, DealStageChange, EmailOutboxMessage, Lead, Task
 from services.email import message_id
 from services.orchestrator import Orchestrator
 from tests.integration.eventually import eventually
@@ -317,6 +317,76 @@ async def test_a_worker_killed_inside_a_webhook_call_leaves_one_effect_per_actio
     assert await task_titles(session_factory, lead_id) == ["first", "last"]
     assert await count(session_factory, EmailOutboxMessage, lead_id) == 1
     assert await count(session_factory, Deal, lead_id) == 1
+
+
+async def effect_kinds(session_factory: SessionFactory, lead_id: int) -> list[str]:
+    """The kinds of the effects recorded under a key for the lead, one entry per key."""
+    async with session_factory() as session:
+        rows = await session.scalars(select(ChainEffect.kind).where(ChainEffect.lead_id == lead_id))
+        return sorted(rows.all())
+
+
+async def test_a_worker_killed_inside_a_chain_of_the_new_action_types_acts_once_each_act_2(
+    crash_api: Api, worker: WorkerProcess, receiver: SlowReceiver, session_factory
+) -> None:
+    """Marketing and CRM-and-data actions before and after the action the worker dies in."""
+    worker.start()
+    await worker.ready()
+    unique = uuid.uuid4().hex[:8]
+    sequence = await crash_api.ok("post", "/sequences", {"name": f"Seq {unique}"}, status=201)
+    contact_list = await crash_api.ok("post", "/lists", {"name": f"List {unique}"}, status=201)
+    stages = [
+        {"label": "Open", "kind": "open"},
+        {"label": "Won", "kind": "won"},
+        {"label": "Lost", "kind": "lost"},
+    ]
+    deals = await crash_api.ok(
+        "post",
+        "/pipelines",
+        {"object": "deal", "label": f"D {unique}", "stages": stages},
+        status=201,
+    )
+    won = deals["stages"][1]["id"]
+    in_sequence = {"sequence_id": sequence["id"]}
+    in_list = {"list_id": contact_list["id"]}
+    hook = {"type": "webhook", "config": {"url": receiver.url, "secret": SECRET}}
+    lead_id, saved = await lead_entering_a_chain(
+        crash_api,
+        [
+            DEAL,
+            {"type": "enroll_in_sequence", "config": in_sequence},
+            {"type": "add_to_list", "config": in_list},
+            {"type": "set_lead_label", "config": {"label": "hot"}},
+            {"type": "copy_property", "config": {"from": "contact.first_name", "to": "lead.name"}},
+            hook,
+            {"type": "update_deal", "config": {"stage_id": won, "amount": "750"}},
+            {"type": "unenroll_from_sequence", "config": in_sequence},
+            {"type": "remove_from_list", "config": in_list},
+        ],
+    )
+    await eventually(lambda: _calls(receiver), lambda n: n >= 1, timeout=20)
+    worker.kill()
+
+    worker.start()
+    await worker.ready()
+    run = await wait_for_run(crash_api, lead_id, "completed", RECOVERY_SECONDS)
+    assert [(s["action_id"], s["status"]) for s in run["steps"]] == [
+        (a["id"], "completed") for a in saved["actions"]
+    ]
+    results = [s["result"] for s in run["steps"]]
+    assert results[1]["enrolled"] and results[2]["added"]
+    assert results[7]["unenrolled"] and results[8]["removed"]
+    assert await effect_kinds(session_factory, lead_id) == sorted(
+        a["type"] for a in saved["actions"] if a["type"] not in ("create_deal", "webhook")
+    )
+    async with session_factory() as session:
+        lead = await session.get(Lead, lead_id)
+        assert lead is not None and lead.label == "hot" and lead.name == "Kim"
+        deal = await session.get(Deal, lead.deal_id)
+        assert deal is not None and deal.stage_id == won and str(deal.amount) == "750.00"
+        moves = await session.scalar(select(func.count()).where(DealStageChange.deal_id == deal.id))
+    assert moves == 1
+    assert (await crash_api.ok("get", f"/lists/{contact_list['id']}/members"))["items"] == []
 
 
 async def test_a_worker_killed_while_a_chain_waits_leaves_one_effect_per_action(

@@ -43,6 +43,16 @@ def reply() -> LeadEvent:
     )
 
 
+# The marketing and CRM-and-data groups (ACT-2).
+NEW_EFFECTS = (
+    {"type": "enroll_in_sequence", "config": {"sequence_id": 4}},
+    {"type": "unenroll_from_sequence", "config": {"sequence_id": 4}},
+    {"type": "add_to_list", "config": {"list_id": 5}},
+    {"type": "remove_from_list", "config": {"list_id": 5}},
+    {"type": "update_deal", "config": {"stage_id": 6, "close_in": "P7D"}},
+    {"type": "copy_property", "config": {"from": "contact.first_name", "to": "lead.name"}},
+    {"type": "set_lead_label", "config": {"label": "hot"}},
+)
 EVERY_EFFECT = (
     {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}},
     {"type": "send_email", "config": {"subject": "Hi", "body": "Hi {{contact.first_name}}"}},
@@ -51,6 +61,7 @@ EVERY_EFFECT = (
     {"type": "assign_owner", "config": {"user_id": 3}},
     {"type": "notify_owner", "config": {"message": "New lead {{lead.name}}"}},
     {"type": "webhook", "config": {"url": "http://127.0.0.1:9/hook", "secret": "s3cret-key"}},
+    *NEW_EFFECTS,
 )
 
 
@@ -412,6 +423,25 @@ class TestFailures:
         await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
         assert await stack.finished(stack.entry) == "completed"
         assert [len(calls) for calls in stack.chains.effects.values()] == [1]
+
+    @pytest.mark.parametrize("raw", NEW_EFFECTS, ids=lambda raw: raw["type"])
+    async def test_each_new_action_type_retried_after_failures_acts_once_act_2(
+        self, stack, raw
+    ) -> None:
+        chain = actions(raw, {"type": "create_task", "config": {"title": "After it"}})
+        stack.chains.chains[ATTEMPTING] = [chain]
+        stack.chains.failures[chain[0].id] = 2
+        lead = await stack.start_lead()
+        await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=ATTEMPTING))
+        entry = stack.entry
+        assert await stack.finished(entry) == "completed"
+        run_id = chain_workflow_id(stack.lead_id, entry, 1)
+        assert stack.chains.attempts[chain[0].id] == 3
+        # Every attempt carried the one key, and the effect happened under it once.
+        assert {c.key for c in stack.chains.calls if c.action.id == chain[0].id} == {
+            f"{run_id}/{chain[0].id}/1"
+        }
+        assert stack.chains.effects[f"{run_id}/{chain[0].id}/1"] == [raw["type"]]
 
     async def test_a_non_retryable_failure_fails_the_step_and_run_not_the_lead(self, stack) -> None:
         chain = actions(
