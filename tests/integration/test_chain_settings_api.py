@@ -246,3 +246,22 @@ class TestEnrollmentRules:
             (False, "the lead ran this chain less than 7 days ago"),
             (True, None),
         ]
+
+
+class TestOnLeave:
+    async def test_finish_makes_the_rest_of_the_run_happen_after_the_lead_left(
+        self, admin: Api, make_pipeline: MakePipeline, make_lead
+    ) -> None:
+        pipeline = await make_pipeline()
+        path = chain_path(pipeline)
+        await admin.ok(
+            "put", path, {"actions": [{"type": "delay", "config": {"duration": "PT2S"}}, TASK]}
+        )
+        await admin.ok("patch", f"{path}/settings", {"on_leave": "finish"})
+        lead = await make_lead(pipeline_id=pipeline["id"])
+        await move(admin, lead["id"], stage_id(pipeline, "Working"))
+        await move(admin, lead["id"], stage_id(pipeline, "Talking"))
+        (run,) = await wait_for_runs(admin, lead["id"], ["completed"])
+        task_step = run["steps"][-1]
+        assert (task_step["type"], task_step["status"]) == ("create_task", "completed")
+        assert "skipped" not in task_step["result"], task_step["result"]
