@@ -23,6 +23,7 @@ class WindowWrite(WriteModel):
         max_length=7,
         examples=[[1, 2, 3, 4, 5]],
         description="ISO weekdays, 1 (Monday) to 7 (Sunday); at least one, each once",
+        json_schema_extra={"uniqueItems": True},
     )
     start: time = Field(examples=["09:00"], description="Opening time on the wall clock")
     end: time = Field(examples=["17:00"], description="Closing time, later than start")
