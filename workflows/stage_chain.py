@@ -13,6 +13,7 @@ hears no more lead events once the lead has left, so a wait for an event then en
 
 Execution window (ACT-7): a step due outside the settings' window waits on a durable timer for
 the window's next opening (recorded as `waiting` with `until` and `for: window`).
+
 Infrastructure errors (database, worker) retry for as long as they last; a business refusal
 (a non-retryable ApplicationError) fails its step and ends the run as `failed`.
 """
