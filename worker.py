@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.chain_enrollment import ChainEnrollmentActivities
 from activities.chains import ChainActivities
 from activities.guided import GuidedActivities
 from activities.leads import LeadActivities
@@ -44,6 +45,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
     http = webhook_client(settings.webhook_allow_list)
     chain_activities = ChainActivities(session_factory, orchestrator, settings, http)
     guided_activities = GuidedActivities(session_factory)
+    enrollment = ChainEnrollmentActivities(session_factory)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -53,7 +55,9 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             lead_activities.change_lead_stage,
             lead_activities.load_progression,
             lead_activities.is_default_pipeline,
+            # Kept for lead workflows recorded before enrollment (chain-settings-enrollment).
             chain_activities.chain_in_force,
+            enrollment.enroll_in_chain,
             chain_activities.load_chain_context,
             chain_activities.start_chain_run,
             chain_activities.record_chain_step,

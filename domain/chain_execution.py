@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from domain.chains import Action
+from domain.chains.settings import ChainSettings
 
 
 class _Message(BaseModel):
@@ -29,6 +30,27 @@ class StageChainInput(_Message):
     stage_entry_id: int
     version: int
     actions: list[Action]
+    # The version's workflow-level settings (ACT-7); runs started before them had defaults.
+    settings: ChainSettings = ChainSettings()
+
+
+class ChainEnrollmentRequest(_Message):
+    """A stage entry asking to run the stage's chain."""
+
+    lead_id: int
+    stage_id: int
+    stage_entry_id: int
+
+
+class ChainEnrollment(_Message):
+    """The run an entry reserved (`workflow_id`, the version and its settings), or why it
+    starts none (`refusal`; no `workflow_id`). An empty chain starts nothing either."""
+
+    version: int
+    actions: list[Action]
+    settings: ChainSettings = ChainSettings()
+    workflow_id: str | None = None
+    refusal: str | None = None
 
 
 def chain_workflow_id(lead_id: int, stage_entry_id: int, version: int) -> str:

@@ -92,9 +92,12 @@ async def start_run(
     *,
     now: datetime | None = None,
 ) -> ChainRun:
-    """Record that a chain run started (status `running`); a repeat returns the first row."""
+    """Record that a chain run started (status `running`); a run its enrollment reserved
+    (`pending`) becomes `running`; a repeat returns the first row."""
     async with session.begin():
-        run = await chains_repo.get_run(session, workflow_id)
+        run = await chains_repo.get_run(session, workflow_id, for_update=True)
+        if run is not None and run.status == RunStatus.PENDING:
+            run.status = RunStatus.RUNNING.value
         if run is None:
             run = await chains_repo.add_run(
                 session,

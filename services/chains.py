@@ -154,6 +154,8 @@ async def _edit(
         # The stage row lock orders concurrent edits: each sees the version before it.
         await _stage(session, pipeline_id, stage_id, for_update=True)
         current = await chain_in_force(session, stage_id)
+        # Settings are versioned with the actions (ACT-7): an action edit keeps them.
+        in_force = await chains_repo.latest_version(session, stage_id)
         actions, action_id = change(current.actions)
         errors = chains.webhook_target_errors(actions, webhook_targets, current.actions)
         errors += await chain_references.reference_errors(session, actions, current.actions)
@@ -166,6 +168,7 @@ async def _edit(
                 stage_id=stage_id,
                 version=current.version + 1,
                 actions=chains.dump_actions(actions),
+                settings=in_force.settings if in_force else None,
                 created_by_id=actor.id,
             ),
         )

@@ -19,11 +19,14 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from domain.activities import LeadEvent
     from domain.chain_execution import (
+        ChainEnrollment,
+        ChainEnrollmentRequest,
         ChainInForce,
         ChainLookup,
         StageChainInput,
         chain_workflow_id,
     )
+    from domain.chains.settings import ChainSettings
     from domain.leads import (
         LeadSnapshot,
         LeadWorkflowInput,
@@ -61,6 +64,9 @@ FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
 # Marks the histories that apply a late event in its place in time (moves that arrival order
 # would not make); older ones applied it as it came.
 EVENTS_IN_TIME_ORDER_PATCH = "events-in-time-order"
+# Marks the histories whose stage entries enroll through the chain's settings (enabled,
+# re-enrollment) and pin them for the run (ACT-7); older ones started every non-empty chain.
+ENROLLMENT_PATCH = "chain-settings-enrollment"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 # Infrastructure errors (database down, worker gone) retry for as long as they last; business
@@ -329,7 +335,8 @@ class LeadWorkflow:
             await self._enter_stage()
 
     async def _enter_stage(self) -> None:
-        """Start the chain in force for this stage entry as a child (ACT-1).
+        """Start the chain in force for this stage entry as a child (ACT-1), if its settings
+        let the entry in (ACT-7: enabled, re-enrollment); the run keeps those settings.
 
         ABANDON: the chain outlives this run's continue-as-new and the lead's closing; its id
         comes from the stage entry and version, so no entry ever runs it twice.
@@ -339,16 +346,39 @@ class LeadWorkflow:
         lead = self.snapshot
         if lead.stage_entry_id is None:
             return
-        chain: ChainInForce = await workflow.execute_local_activity(
-            "chain_in_force",
-            ChainLookup(stage_id=lead.stage_id),
-            result_type=ChainInForce,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        if not chain.actions:
-            return
-        child_id = chain_workflow_id(lead.lead_id, lead.stage_entry_id, chain.version)
+        settings = ChainSettings()
+        if workflow.patched(ENROLLMENT_PATCH):
+            # The activity decides and reserves the run in one transaction (re-enrollment
+            # needs the lead's earlier runs; see services/chain_settings.py).
+            enrollment: ChainEnrollment = await workflow.execute_local_activity(
+                "enroll_in_chain",
+                ChainEnrollmentRequest(
+                    lead_id=lead.lead_id,
+                    stage_id=lead.stage_id,
+                    stage_entry_id=lead.stage_entry_id,
+                ),
+                result_type=ChainEnrollment,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            if enrollment.workflow_id is None:
+                if enrollment.refusal is not None:
+                    workflow.logger.info("stage chain not started: %s", enrollment.refusal)
+                return
+            chain = ChainInForce(version=enrollment.version, actions=enrollment.actions)
+            settings = enrollment.settings
+            child_id = enrollment.workflow_id
+        else:
+            chain = await workflow.execute_local_activity(
+                "chain_in_force",
+                ChainLookup(stage_id=lead.stage_id),
+                result_type=ChainInForce,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            if not chain.actions:
+                return
+            child_id = chain_workflow_id(lead.lead_id, lead.stage_entry_id, chain.version)
         # An entry whose chain already ran or runs (same id) starts nothing.
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
@@ -360,6 +390,7 @@ class LeadWorkflow:
                     stage_entry_id=lead.stage_entry_id,
                     version=chain.version,
                     actions=chain.actions,
+                    settings=settings,
                 ),
                 id=child_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,

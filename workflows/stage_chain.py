@@ -8,6 +8,12 @@ Leaving the stage: the lead workflow signals `stop`; a waiting delay ends at onc
 stops before its next step (an effect already running completes), recorded as `stopped`; a run
 whose every action had its turn reads `completed` even if the lead left afterwards. An effect
 that starts after the lead left (the stop was still on its way) does nothing, and the run stops.
+A run whose settings say `on_leave: finish` (ACT-7) ignores the stop and runs to its end; it
+hears no more lead events once the lead has left, so a wait for an event then ends by timeout.
+
+Execution window (ACT-7): a step due outside the settings' window waits on a durable timer for
+the window's next opening (recorded as `waiting` with `until` and `for: window`).
+
 Infrastructure errors (database, worker) retry for as long as they last; a business refusal
 (a non-retryable ApplicationError) fails its step and ends the run as `failed`.
 """
@@ -39,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         evaluate_condition,
         resolve_delay,
     )
+    from domain.chains.settings import OnLeave
+    from domain.chains.windows import next_opening
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(
@@ -77,7 +85,7 @@ class ChainFailed(Exception):
 @workflow.defn
 class StageChainWorkflow:
     def __init__(self) -> None:
-        self._is_stopped = False
+        self._lead_left = False
         self._seen_event_types: set[str] = set()
 
     @workflow.run
@@ -106,11 +114,20 @@ class StageChainWorkflow:
     @workflow.signal
     def stop(self) -> None:
         """The lead left the stage."""
-        self._is_stopped = True
+        self._lead_left = True
+
+    @property
+    def _is_stopped(self) -> bool:
+        # Signals can be handled before `run` has the input: read the setting only here.
+        return self._lead_left and self._input.settings.on_leave == OnLeave.STOP
 
     @workflow.signal
     def lead_event(self, event: LeadEvent) -> None:
         self._seen_event_types.add(event.type)
+
+    @property
+    def _finishes(self) -> bool:
+        return self._input.settings.on_leave == OnLeave.FINISH
 
     @property
     def _workflow_id(self) -> str:
@@ -134,9 +151,27 @@ class StageChainWorkflow:
                     action.config.then if took_then else (action.config.else_ or [])
                 ):
                     return False
-            elif not await self._effect(action):
+            elif not await self._in_window(action) or not await self._effect(action):
                 return False
         return True
+
+    async def _in_window(self, action: Action) -> bool:
+        """Wait for the execution window to open; False when a stop came first."""
+        window = self._input.settings.window
+        if window is None:
+            return True
+        now = workflow.now()
+        opens_at = next_opening(now, window)
+        if opens_at <= now:
+            return True
+        until = opens_at.isoformat()
+        await self._step(action, "waiting", result={"until": until, "for": "window"})
+        try:
+            await workflow.wait_condition(lambda: self._is_stopped, timeout=opens_at - now)
+        except TimeoutError:
+            return True
+        await self._step(action, "skipped", result={"until": until, "ended_by": "stop"})
+        return False
 
     async def _delay(self, action: DelayAction) -> bool:
         """Wait out the delay; False when a stop ended it early."""
@@ -183,7 +218,8 @@ class StageChainWorkflow:
                     lead_id=self._input.lead_id,
                     key=effect_key(self._workflow_id, action.id),
                     action=action,
-                    stage_entry_id=self._input.stage_entry_id,
+                    # A run that finishes after its lead left acts wherever the lead is.
+                    stage_entry_id=None if self._finishes else self._input.stage_entry_id,
                 ),
                 start_to_close_timeout=EFFECT_TIMEOUT,
                 heartbeat_timeout=EFFECT_HEARTBEAT,

@@ -4,7 +4,7 @@ records that make each chain side effect happen once (emails, webhook calls, oth
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +26,9 @@ class ChainVersion(Base):
     version: Mapped[int]
     # The action tree as `domain.chains.dump_actions` writes it (no comments).
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    # Workflow-level settings as `domain.chains.settings.dump_settings` writes them (ACT-7);
+    # null for the defaults.
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
 
@@ -46,9 +49,19 @@ class ChainComment(Base):
 
 
 class ChainRun(Base):
-    """One run of a stage chain for a lead: a StageChainWorkflow execution."""
+    """One run of a stage chain for a lead: a StageChainWorkflow execution. A run is reserved
+    (`pending`) when its stage entry enrolls, at most one per entry."""
 
     __tablename__ = "chain_runs"
+    __table_args__ = (
+        Index(
+            "uq_chain_runs_lead_stage_entry",
+            "lead_id",
+            "stage_entry_id",
+            unique=True,
+            postgresql_where=text("stage_entry_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
@@ -56,6 +69,8 @@ class ChainRun(Base):
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
     version: Mapped[int]
     workflow_id: Mapped[str] = mapped_column(String(200), unique=True)
+    # The lead stage change that started it; null for runs older than reservations.
+    stage_entry_id: Mapped[int | None]
     # pending | running | completed | failed | stopped
     status: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = created_at_column()

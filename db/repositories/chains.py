@@ -81,6 +81,19 @@ async def runs_for_lead(
     return (await session.scalars(query)).all()
 
 
+async def lead_runs_of_stage(
+    session: AsyncSession, lead_id: int, stage_id: int
+) -> Sequence[ChainRun]:
+    """A lead's runs of one stage's chain, every version, oldest first."""
+    return (
+        await session.scalars(
+            select(ChainRun)
+            .where(ChainRun.lead_id == lead_id, ChainRun.stage_id == stage_id)
+            .order_by(ChainRun.id)
+        )
+    ).all()
+
+
 async def steps_for_runs(session: AsyncSession, run_ids: Sequence[int]) -> Sequence[ChainStep]:
     if not run_ids:
         return []

@@ -277,6 +277,11 @@ TABLE: dict[tuple[str, str], Row] = {
         everyone(200), World.lead, body=lambda c: {"lead_id": c["lead_id"]}
     ),
     ("GET", "/v1/leads/{lead_id}/chains"): Row(everyone(200), World.lead),
+    # Chain settings (ACT-7): read like the chain, changed by admins.
+    ("GET", f"{CHAIN}/settings"): Row(everyone(200), World.chain),
+    ("PATCH", f"{CHAIN}/settings"): Row(
+        admins(200), World.chain, body=lambda c: {"name": unique("Chain")}
+    ),
     # The sales workspace (PERM-3, PERM-4, PERM-8).
     ("GET", "/v1/tasks"): Row(
         # Another rep may not list the owner's tasks; only a super admin may.

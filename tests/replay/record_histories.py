@@ -3,7 +3,8 @@
 `--config` for an event outside the default pipeline, a refused automatic move and a chain
 step that finds the lead gone, `--order` for a reply delivered before the older email it
 answers, `--guided` for a record's guided-action workflow: a creation delay, a window cut
-short by a change, and a hand-over by continue-as-new).
+short by a change, and a hand-over by continue-as-new, `--settings` for a step waiting for its
+chain's execution window and a run that finishes after its lead left).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are scenarios recorded
@@ -31,7 +32,9 @@ from temporalio.worker import Worker
 
 from devstack.temporal import test_server_binary
 from domain.activities import LeadEvent
-from domain.chain_execution import ActionEffect, chain_workflow_id
+from domain.chain_execution import ActionEffect, StageChainInput, chain_workflow_id
+from domain.chains.settings import ChainSettings, OnLeave
+from domain.chains.windows import ExecutionWindow
 from domain.guided import ObjectKind
 from domain.guided_evaluation import (
     EvaluateObjectInput,
@@ -103,6 +106,9 @@ async def main() -> None:
             await record_other_pipeline(env.client, store)
             await record_refused_move(env.client, store)
             await record_step_after_lead_left(env.client, store, chains)
+        elif "--settings" in sys.argv:
+            await record_window_wait(env, chains)
+            await record_finish_after_leaving(env, store, chains)
         elif "--order" in sys.argv:
             await record_out_of_order(env.client, store)
         elif "--faults" in sys.argv:
@@ -429,6 +435,80 @@ async def record_out_of_order(client: Client, store: FakeLeadStore) -> None:
     while "note-4" not in str((await lead.query("__temporal_workflow_metadata")).current_details):
         await asyncio.sleep(0.05)
     (HISTORIES / "lead_event_out_of_order.json").write_text((await lead.fetch_history()).to_json())
+
+
+async def record_window_wait(env: WorkflowEnvironment, chains: FakeChainStore) -> None:
+    """A chain whose task falls due on a Saturday and waits for Monday's opening (ACT-7)."""
+    now = await env.get_current_time()
+    saturday = (now + timedelta(days=(5 - now.weekday()) % 7 or 7)).replace(hour=10, minute=0)
+    chain = actions(
+        {"type": "delay", "config": {"until": saturday.isoformat()}},
+        {"type": "create_task", "config": {"title": "Monday call"}},
+    )
+    window = ExecutionWindow.model_validate(
+        {
+            "weekdays": [1, 2, 3, 4, 5],
+            "start": "09:00",
+            "end": "17:00",
+            "time_zone": "Europe/Helsinki",
+        }
+    )
+    handle = await env.client.start_workflow(
+        StageChainWorkflow.run,
+        StageChainInput(
+            lead_id=8,
+            pipeline_id=1,
+            stage_id=2,
+            stage_entry_id=1,
+            version=1,
+            actions=chain,
+            settings=ChainSettings(window=window),
+        ),
+        id=f"chain-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await handle.result()
+    (HISTORIES / "stage_chain_waits_for_its_window.json").write_text(
+        (await handle.fetch_history()).to_json()
+    )
+
+
+async def record_finish_after_leaving(
+    env: WorkflowEnvironment, store: FakeLeadStore, chains: FakeChainStore
+) -> None:
+    """A lead leaving the stage while its `on_leave: finish` chain waits: the chain goes on."""
+    chains.chains[2] = [
+        actions(
+            {"type": "create_task", "config": {"title": "Call"}},
+            {"type": "delay", "config": {"duration": "P3D"}},
+            {"type": "create_task", "config": {"title": "Call again"}},
+        )
+    ]
+    chains.settings[2] = ChainSettings(on_leave=OnLeave.FINISH)
+    chains.steps.clear()
+    store.leads[9] = snapshot(9, 1, stage_entry_id=1)
+    lead = await env.client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=9),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2, actor_id=7))
+    chain = env.client.get_workflow_handle(chain_workflow_id(9, store.entries or 0, 1))
+    while not any(s.type == "delay" and s.status == "waiting" for s in chains.steps):
+        await asyncio.sleep(0.05)
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=3, actor_id=7))
+    await env.sleep(timedelta(days=4))
+    while chains.runs.get(chain.id) != "completed":
+        await asyncio.sleep(0.05)
+    chains.settings.pop(2)
+    await lead.query(LeadWorkflow.current)
+    (HISTORIES / "lead_leaves_a_finishing_chain.json").write_text(
+        (await lead.fetch_history()).to_json()
+    )
+    (HISTORIES / "stage_chain_finishes_after_lead_left.json").write_text(
+        (await chain.fetch_history()).to_json()
+    )
 
 
 if __name__ == "__main__":

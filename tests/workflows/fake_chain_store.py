@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
@@ -10,13 +11,17 @@ from temporalio.exceptions import ApplicationError
 from domain.chain_execution import (
     ActionEffect,
     ChainContextRequest,
+    ChainEnrollment,
+    ChainEnrollmentRequest,
     ChainInForce,
     ChainLookup,
     ChainRunEnd,
     ChainRunStart,
     ChainStepRecord,
+    chain_workflow_id,
 )
 from domain.chains import Action, ChainContext, assign_ids, parse_actions
+from domain.chains.settings import ChainSettings, enrollment_refusal
 
 
 def actions(*raw: dict[str, Any]) -> list[Action]:
@@ -44,6 +49,12 @@ class FakeChainStore:
     left_stage: set[str] = field(default_factory=set)
     # Every call of perform_chain_action, retries included.
     calls: list[ActionEffect] = field(default_factory=list)
+    # stage id -> the settings of the version in force (defaults if absent)
+    settings: dict[int, ChainSettings] = field(default_factory=dict)
+    # (lead id, stage id) -> the runs enrollment reserved: (stage entry, workflow id, when)
+    enrolled: dict[tuple[int, int], list[tuple[int, str, datetime]]] = field(default_factory=dict)
+    # action id -> the (server, so skipped) time its effect's first attempt was scheduled
+    effect_times: dict[str, datetime] = field(default_factory=dict)
 
     def performed(self) -> list[str]:
         """Effect keys in the order they first happened."""
@@ -54,6 +65,29 @@ class FakeChainStore:
         async def chain_in_force(input: ChainLookup) -> ChainInForce:
             versions = self.chains.get(input.stage_id, [])
             return ChainInForce(version=len(versions), actions=versions[-1] if versions else [])
+
+        @activity.defn(name="enroll_in_chain")
+        async def enroll_in_chain(input: ChainEnrollmentRequest) -> ChainEnrollment:
+            versions = self.chains.get(input.stage_id, [])
+            settings = self.settings.get(input.stage_id, ChainSettings())
+            chain = ChainEnrollment(
+                version=len(versions),
+                actions=versions[-1] if versions else [],
+                settings=settings,
+            )
+            runs = self.enrolled.setdefault((input.lead_id, input.stage_id), [])
+            for entry, workflow_id, _ in runs:
+                if entry == input.stage_entry_id:
+                    return chain.model_copy(update={"workflow_id": workflow_id})
+            if not chain.actions:
+                return chain
+            now = datetime.now(UTC)
+            refusal = enrollment_refusal(settings, [at for _, _, at in runs], now)
+            if refusal is not None:
+                return chain.model_copy(update={"refusal": refusal})
+            workflow_id = chain_workflow_id(input.lead_id, input.stage_entry_id, chain.version)
+            runs.append((input.stage_entry_id, workflow_id, now))
+            return chain.model_copy(update={"workflow_id": workflow_id})
 
         @activity.defn(name="load_chain_context")
         async def load_chain_context(input: ChainContextRequest) -> ChainContext:
@@ -76,6 +110,7 @@ class FakeChainStore:
         @activity.defn(name="perform_chain_action")
         async def perform_chain_action(input: ActionEffect) -> dict[str, Any]:
             self.attempts[input.action.id] = self.attempts.get(input.action.id, 0) + 1
+            self.effect_times.setdefault(input.action.id, activity.info().scheduled_time)
             self.calls.append(input)
             if self.before_effect is not None:
                 await self.before_effect(input)
@@ -94,6 +129,7 @@ class FakeChainStore:
 
         return [
             chain_in_force,
+            enroll_in_chain,
             load_chain_context,
             start_chain_run,
             record_chain_step,
