@@ -44,6 +44,7 @@ from domain.chains.configs import (
     WebhookConfig,
 )
 from domain.chains.delays import (
+    DELAY_EVENT_TYPES,
     MAX_DELAY,
     Delay,
     DelayConfig,
@@ -96,6 +97,7 @@ from domain.chains.webhooks import (
 __all__ = [
     "ACTION_ID",
     "ACTION_TYPES",
+    "DELAY_EVENT_TYPES",
     "ENUM_VALUES",
     "MAX_ACTIONS",
     "MAX_CLOSE_IN",
