@@ -17,6 +17,7 @@ from api.routers import (
     activities,
     ai_settings,
     audit,
+    backtests,
     chains,
     contacts,
     deals,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workspace_settings,
         deals_tab,
         ai_settings,
+        backtests,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

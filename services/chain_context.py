@@ -43,6 +43,13 @@ async def build_context(session: AsyncSession, lead_id: int) -> ChainContext:
     company_id = lead.company_id or (contact.company_id if contact else None)
     company = await records.get(session, Company, company_id) if company_id else None
     owner = await records.get(session, User, lead.owner_id) if lead.owner_id else None
+    return context_of(lead, contact, company, owner)
+
+
+def context_of(
+    lead: Lead, contact: Contact | None, company: Company | None, owner: User | None
+) -> ChainContext:
+    """The context of rows already read."""
     return ChainContext(
         lead=_properties(lead, "lead"),
         contact=_properties(contact, "contact"),
