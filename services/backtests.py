@@ -263,9 +263,17 @@ async def _replay(
             return
 
 
+# Events of a type other than call and meeting depend on the type alone.
+_KINDS_BY_TYPE: dict[str, tuple[str, ...]] = {}
+
+
 def _event(row: Any) -> StoredEvent:
-    details = {"call": row.call or {}, "meeting": row.meeting or {}}
-    kinds = tuple(sorted(k.value for k in event_kinds(row.type, details)))
+    kinds = _KINDS_BY_TYPE.get(row.type)
+    if kinds is None:
+        details = {"call": row.call or {}, "meeting": row.meeting or {}}
+        kinds = tuple(sorted(k.value for k in event_kinds(row.type, details)))
+        if row.type not in ("call", "meeting"):
+            _KINDS_BY_TYPE[row.type] = kinds
     return StoredEvent(row.id, row.event_id, row.type, row.occurred_at, row.created_at, kinds)
 
 

@@ -7,16 +7,22 @@ automation off, AUT-8); automatic moves of the past left out, since the rules un
 their own. Pure: the caller reads the rows.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
+from heapq import merge
+from itertools import pairwise
 
 from domain.activities import LeadEvent
 from domain.automation import FollowUpRule
 from domain.backtests.windows import Window
 from domain.leads import EventWindow, LeadSnapshot, MoveCause
-from domain.progression import ProgressionConfig, replay_in_order
+from domain.progression import (
+    ProgressionConfig,
+    ProgressionRuleView,
+    choose_rule,
+    replay_in_order,
+)
 from domain.stages import StageKind, is_backward
 
 AUTOMATION_PREFIX = MoveCause.automation("")
@@ -88,7 +94,6 @@ class AutomaticMove:
     from_stage_id: int
     to_stage_id: int
     at: datetime
-    event_id: str
 
 
 @dataclass
@@ -180,12 +185,13 @@ def replay_timeline(
     timeline.existed = lead is not None
     event_window = EventWindow()
     stored = [m for m in record.moves if window.holds(m.at) and not m.is_automatic]
+    # Events that all arrived in time order are placed where they arrive: `replay_in_order`
+    # then plans exactly what `choose_rule` picks, which is the cheaper call.
+    in_order = all(a.occurred_at <= b.occurred_at for a, b in pairwise(record.events))
     # Arrival order; a stage change written in the same instant as an event goes first.
-    items: list[tuple[datetime, int, int, StoredMove | StoredEvent]] = sorted(
-        chain(
-            ((m.at, 0, i, m) for i, m in enumerate(stored)),
-            ((e.arrived_at, 1, i, e) for i, e in enumerate(record.events)),
-        ),
+    items: Iterable[tuple[datetime, int, int, StoredMove | StoredEvent]] = merge(
+        ((m.at, 0, i, m) for i, m in enumerate(stored)),
+        ((e.arrived_at, 1, i, e) for i, e in enumerate(record.events)),
         key=lambda item: item[:3],
     )
     for _, _, _, item in items:
@@ -197,23 +203,26 @@ def replay_timeline(
             continue
         if not lead.is_default_pipeline:
             continue
-        event = LeadEvent(
-            event_id=item.event_id,
-            activity_id=item.activity_id,
-            type=item.type,
-            occurred_at=item.occurred_at,
-            kinds=item.kinds,
-        )
-        replay = replay_in_order(config, lead, event_window, event)
-        event_window = replay.window
-        for planned in replay.moves:
-            rule = planned.rule
+        planned: Sequence[ProgressionRuleView]
+        if in_order:
+            rule = choose_rule(config, lead, item.kinds, item.occurred_at)
+            planned = (rule,) if rule is not None else ()
+        else:
+            event = LeadEvent(
+                event_id=item.event_id,
+                activity_id=item.activity_id,
+                type=item.type,
+                occurred_at=item.occurred_at,
+                kinds=item.kinds,
+            )
+            replay = replay_in_order(config, lead, event_window, event)
+            event_window = replay.window
+            planned = [move.rule for move in replay.moves]
+        for rule in planned:
             if lead.stage_id != rule.from_stage_id or rule.to_stage_id is None:
                 break
             timeline.moves.append(
-                AutomaticMove(
-                    rule.name, lead.stage_id, rule.to_stage_id, item.arrived_at, planned.event_id
-                )
+                AutomaticMove(rule.name, lead.stage_id, rule.to_stage_id, item.arrived_at)
             )
             lead = _moved(lead, rule.to_stage_id, stages)
             _enter(
