@@ -2,6 +2,7 @@
 AUT-12, ACT-1): pure replays with known outcomes."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from domain.backtests import (
     resolve_window,
 )
 from domain.backtests.outcomes import ChainVersionAt
-from domain.chains import ChainContext, parse_actions
+from domain.chains import Action, ChainContext, parse_actions
 from domain.errors import InvalidInput
 from domain.progression import ProgressionConfig, ProgressionRuleView
 
@@ -38,8 +39,12 @@ T0 = datetime(2024, 3, 1, tzinfo=UTC)
 WINDOW = Window(T0, T0 + timedelta(days=30))
 
 
-def config(*, outreach: bool = True, connect: bool = True, default: bool = True):
-    def rule(name, enabled, start, end, events):
+def config(
+    *, outreach: bool = True, connect: bool = True, default: bool = True
+) -> ProgressionConfig:
+    def rule(
+        name: str, enabled: bool, start: int, end: int, events: tuple[str, ...]
+    ) -> ProgressionRuleView:
         return ProgressionRuleView(
             name=name,
             enabled=enabled,
@@ -190,7 +195,7 @@ class TestTimeline:
         assert replay_timeline(record, WINDOW, config(), other, STAGES).follow_ups == []
 
 
-def chain(*raw):
+def chain(*raw: dict[str, Any]) -> list[Action]:
     return parse_actions([{"id": f"a_0000000{i}", **a} for i, a in enumerate(raw)])
 
 
