@@ -35,7 +35,7 @@ from devstack.postgres import create_database, drop_database
 from domain.backtests import Outcome
 from services import automation as automation_service
 from services import backtests
-from services.backtests import WindowAsked
+from services.backtests import Limits, WindowAsked
 
 SEED = """
 SELECT setseed(0.42);
@@ -159,23 +159,24 @@ async def run(url: str, args: argparse.Namespace) -> None:
         {"type": "send_email", "config": {"subject": "Hi", "body": "Hello"}},
     ]
     asked = WindowAsked(days=30)
+    limits = Limits(seconds=args.seconds)
 
     async def automation_in_force() -> Outcome:
         async with factory() as session:
             return await backtests.backtest_automation(
-                session, actor, pipeline_id, in_force, asked=asked
+                session, actor, pipeline_id, in_force, asked=asked, limits=limits
             )
 
     async def outreach_off() -> Outcome:
         async with factory() as session:
             return await backtests.backtest_automation(
-                session, actor, pipeline_id, off, asked=asked
+                session, actor, pipeline_id, off, asked=asked, limits=limits
             )
 
     async def chain_on_attempting() -> Outcome:
         async with factory() as session:
             return await backtests.backtest_chain(
-                session, actor, pipeline_id, attempting, chain, asked
+                session, actor, pipeline_id, attempting, chain, asked, limits=limits
             )
 
     kinds: dict[str, Callable[[], Awaitable[Outcome]]] = {
@@ -225,6 +226,12 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--activities", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=Limits().seconds,
+        help="the services' bound on seconds of work (past it they answer truncated)",
+    )
     args = parser.parse_args()
     if not args.reuse:
         drop_database(args.server, args.name)

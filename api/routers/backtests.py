@@ -20,19 +20,21 @@ from services.backtests import WindowAsked
 router = APIRouter(route_class=AuthFirstRoute, tags=["backtests"], responses=PROBLEM_RESPONSES)
 
 _REPLAY = (
-    "Replays the stored activity and stage history of the pipeline's leads in the window "
-    "(the last 30 days unless told; at most 90) through the same rules the workflows apply, "
-    "and compares with what was stored: per key the proposed and actual counts, what the "
-    "proposal adds and prevents lead by lead, and up to 20 example leads each. Changes "
-    "nothing. `approximate` lists what the replay cannot know; `truncated` says the replay "
-    "stopped at its bounds. The body is checked as saving checks it (same 422s)."
+    "Replays the stored activity and stage history of the pipeline's leads over the last "
+    "`days` (default 30, at most 90) through the same rules the workflows apply. Answers "
+    "`leads` replayed, `moves` per rule, `runs_started`, `effects` per action type and up to "
+    "20 `examples` per counted thing, with `actual`: the same counts for what was stored. "
+    "Beside them: `differences` per key (what the proposal adds and prevents lead by lead), "
+    "`approximate_reasons` (what the replay cannot know), `activities` replayed and "
+    "`truncated` (the replay stopped at its bounds). Changes nothing. The body is checked as "
+    "saving checks it (same 422s)."
 )
 
 
 def _asked(body: AutomationBacktestIn | ChainBacktestIn) -> WindowAsked:
     if body.window is None:
         return WindowAsked(days=body.days)
-    return WindowAsked(days=body.days, start=body.window.from_, end=body.window.to)
+    return WindowAsked(days=body.days, start=body.window.start, end=body.window.end)
 
 
 @router.post(

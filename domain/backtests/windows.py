@@ -30,7 +30,7 @@ def resolve_window(
 ) -> Window:
     """The window asked for: `days` ending now (30 when nothing is given), or `start`..`end`.
 
-    Raises InvalidInput naming `days`, `window.from` or `window.to`: both forms at once, an
+    Raises InvalidInput naming `days`, `window.start` or `window.end`: both forms at once, an
     end in the future (nothing happened there yet), a start not before the end, a window
     longer than 90 days (the replay reads every activity in it).
     """
@@ -46,20 +46,20 @@ def resolve_window(
             raise InvalidInput("; ".join(e.message for e in errors), errors)
         return Window(now - span, now)
     if start is None:
-        errors.append(FieldError("window.from", "required", "a window needs from"))
+        errors.append(FieldError("window.start", "required", "a window needs start"))
     if end is None:
-        errors.append(FieldError("window.to", "required", "a window needs to"))
+        errors.append(FieldError("window.end", "required", "a window needs end"))
     if start is not None and end is not None:
         if end > now:
             errors.append(
-                FieldError("window.to", "not_future", "a backtest replays the past: to <= now")
+                FieldError("window.end", "not_future", "a backtest replays the past: end <= now")
             )
         if start >= end:
-            errors.append(FieldError("window.from", "before_to", "from must come before to"))
+            errors.append(FieldError("window.start", "before_end", "start must come before end"))
         elif end - start > MAX_WINDOW:
             errors.append(
                 FieldError(
-                    "window.from", "at_most_90_days", f"a window spans at most {MAX_DAYS} days"
+                    "window.start", "at_most_90_days", f"a window spans at most {MAX_DAYS} days"
                 )
             )
     if errors:

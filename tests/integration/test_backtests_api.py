@@ -23,7 +23,7 @@ def past_window() -> tuple[datetime, datetime]:
 
 
 def window_body(start: datetime, end: datetime) -> dict[str, str]:
-    return {"from": start.isoformat(), "to": end.isoformat()}
+    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
 class Past:
@@ -111,8 +111,8 @@ class Past:
                 )
 
 
-def by_key(counts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {c["key"]: c for c in counts}
+def examples(result: dict[str, Any], what: str) -> list[int]:
+    return [e["lead_id"] for e in result["examples"] if e["what"] == what]
 
 
 async def default_pipeline(admin) -> tuple[int, dict[str, Any]]:
@@ -152,30 +152,37 @@ class TestAutomationBacktest:
         pipeline_id, rules = await default_pipeline(admin)
         body = {**rules, "window": window_body(past.start, past.at(24 * 30))}
         result = await admin.ok("post", f"/pipelines/{pipeline_id}/automation:backtest", body)
-        moves = by_key(result["moves"])
-        assert moves["advance_on_outreach"] | {"examples": None} == {
-            "key": "advance_on_outreach",
+        # The contract's counts, proposed beside actual (API.md).
+        assert result["moves"] == {"advance_on_outreach": 2, "advance_on_connect": 1}
+        assert result["actual"]["moves"] == result["moves"]
+        assert examples(result, "moves.advance_on_outreach") == sorted([replied, called])
+        assert examples(result, "moves.advance_on_connect") == [replied]
+        assert result["differences"]["moves"]["advance_on_outreach"] == {
             "proposed": 2,
             "actual": 2,
             "difference": 0,
             "added": 0,
             "prevented": 0,
-            "examples": None,
             "added_examples": [],
             "prevented_examples": [],
         }
-        assert moves["advance_on_outreach"]["examples"] == sorted([replied, called])
-        assert (moves["advance_on_connect"]["proposed"], moves["advance_on_connect"]["actual"]) == (
-            1,
-            1,
-        )
-        assert result["activities_considered"] == 4
+        assert result["leads"] >= 3
+        assert result["activities"] == 4
+        assert (result["runs_started"], result["actual"]["runs_started"]) == (0, 0)
         assert result["approximate"] is False
         assert result["truncated"] is False
         assert result["window"] == {
-            "from": past.start.isoformat().replace("+00:00", "Z"),
-            "to": past.at(24 * 30).isoformat().replace("+00:00", "Z"),
+            "start": past.start.isoformat().replace("+00:00", "Z"),
+            "end": past.at(24 * 30).isoformat().replace("+00:00", "Z"),
         }
+
+    async def test_days_default_to_the_last_30_days(self, admin) -> None:
+        pipeline_id, rules = await default_pipeline(admin)
+        result = await admin.ok("post", f"/pipelines/{pipeline_id}/automation:backtest", rules)
+        start = datetime.fromisoformat(result["window"]["start"])
+        end = datetime.fromisoformat(result["window"]["end"])
+        assert end - start == timedelta(days=30)
+        assert abs(end - datetime.now(UTC)) < timedelta(minutes=5)
 
     async def test_switching_outreach_off_shows_the_moves_it_would_have_prevented_aut_7(
         self, admin, session_factory, lead_stages
@@ -187,11 +194,15 @@ class TestAutomationBacktest:
         rules["advance_on_outreach"]["enabled"] = False
         body = {**rules, "window": window_body(past.start, past.at(24 * 30))}
         result = await admin.ok("post", f"/pipelines/{pipeline_id}/automation:backtest", body)
-        outreach = by_key(result["moves"])["advance_on_outreach"]
-        assert (outreach["proposed"], outreach["actual"], outreach["difference"]) == (0, 2, -2)
+        assert (result["moves"]["advance_on_outreach"], result["actual"]["moves"]) == (
+            0,
+            {"advance_on_outreach": 2, "advance_on_connect": 1},
+        )
+        outreach = result["differences"]["moves"]["advance_on_outreach"]
+        assert (outreach["difference"], outreach["prevented"]) == (-2, 2)
         assert outreach["prevented_examples"] == sorted([replied, called])
         # Never reaching Attempting, the replied lead is not connected either.
-        connect = by_key(result["moves"])["advance_on_connect"]
+        connect = result["differences"]["moves"]["advance_on_connect"]
         assert (connect["proposed"], connect["prevented_examples"]) == (0, [replied])
         # Nothing changed: the stored rules and the leads are as they were.
         assert (await admin.ok("get", f"/pipelines/{pipeline_id}/automation"))[
@@ -212,8 +223,8 @@ class TestAutomationBacktest:
         pipeline_id, rules = await default_pipeline(admin)
         now = datetime.now(UTC)
         for window, field in (
-            (window_body(now - timedelta(days=100), now - timedelta(days=1)), "window.from"),
-            (window_body(now - timedelta(days=1), now + timedelta(days=1)), "window.to"),
+            (window_body(now - timedelta(days=100), now - timedelta(days=1)), "window.start"),
+            (window_body(now - timedelta(days=1), now + timedelta(days=1)), "window.end"),
         ):
             problem = await admin.ok(
                 "post",
@@ -275,12 +286,15 @@ class TestChainBacktest:
             f"/pipelines/{pipeline['id']}/stages/{working}/chain:backtest",
             {"actions": chain, "window": window_body(start, end)},
         )
-        runs = by_key(result["runs_started"])[str(working)]
-        assert (runs["proposed"], runs["actual"], runs["added_examples"]) == (2, 1, [leaves])
-        effects = by_key(result["effects"])
-        assert (effects["create_task"]["proposed"], effects["create_task"]["actual"]) == (2, 1)
-        assert effects["send_email"]["examples"] == [stays]
-        assert result["leads_considered"] == 2
+        assert (result["runs_started"], result["actual"]["runs_started"]) == (2, 1)
+        assert result["runs_by_stage"] == {str(working): 2}
+        assert result["differences"]["runs_started"][str(working)]["added_examples"] == [leaves]
+        assert result["effects"] == {"create_task": 2, "send_email": 1}
+        assert result["actual"]["effects"] == {"create_task": 1, "send_email": 0}
+        assert examples(result, "effects.send_email") == [stays]
+        assert examples(result, f"runs_started.{working}") == sorted([stays, leaves])
+        assert result["moves"] == {} and result["actual"]["moves"] == {}
+        assert result["leads"] == 2
         assert result["approximate"] is False
         # Nothing was saved: the stage still has no chain.
         saved = await admin.ok("get", f"/pipelines/{pipeline['id']}/stages/{working}/chain")
@@ -306,7 +320,7 @@ class TestChainBacktest:
             f"/pipelines/{pipeline['id']}/stages/{working}/chain:backtest",
             {"actions": chain, "window": window_body(start, end)},
         )
-        assert by_key(result["effects"])["create_task"]["examples"] == [replied]
+        assert examples(result, "effects.create_task") == [replied]
         assert result["approximate"] is True
         assert [r["code"] for r in result["approximate_reasons"]] == ["replies_unknown"]
 

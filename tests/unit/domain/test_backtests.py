@@ -97,10 +97,10 @@ class TestWindow:
     @pytest.mark.parametrize(
         ("start", "end", "field", "rule"),
         [
-            (now - timedelta(days=91), now, "window.from", "at_most_90_days"),
-            (now, now - timedelta(days=1), "window.from", "before_to"),
-            (now, now + timedelta(days=1), "window.to", "not_future"),
-            (None, now, "window.from", "required"),
+            (now - timedelta(days=91), now, "window.start", "at_most_90_days"),
+            (now, now - timedelta(days=1), "window.start", "before_end"),
+            (now, now + timedelta(days=1), "window.end", "not_future"),
+            (None, now, "window.start", "required"),
         ],
     )
     def test_a_bad_window_names_its_field_and_rule(self, start, end, field, rule) -> None:
