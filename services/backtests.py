@@ -8,6 +8,7 @@ memory holds one batch; the replay itself is `domain.backtests`. Bounded: at mos
 which the answer covers the leads replayed so far and says `truncated`.
 """
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -43,7 +44,7 @@ from domain.roles import ADMINS
 from services import automation
 from services import chains as chain_service
 from services.auth import require_role
-from services.chain_context import context_of
+from services.chain_context import CONTEXT_COLUMNS, context_of_values
 from services.progression import progression_of
 
 LEAD_BATCH = 500
@@ -130,7 +131,7 @@ async def backtest_automation(
             outcome,
             limits,
             add,
-            with_context=bool(stage_chains),
+            needs_context=lambda _moves: bool(stage_chains),
             activity_types=None,
             run_stage_id=None,
         )
@@ -176,13 +177,17 @@ async def backtest_chain(
         def add(record: LeadRecord, context: ChainContext | None) -> bool:
             return outcome.add_chain_lead(record, stage_id, actions, context)
 
+        def enters(moves: Sequence[StoredMove]) -> bool:
+            # Only a lead entering the stage in the window has a run, hence needs a context.
+            return any(m.to_stage_id == stage_id and window.holds(m.at) for m in moves)
+
         await _replay(
             session,
             pipeline_id,
             outcome,
             limits,
             add,
-            with_context=bool(actions),
+            needs_context=enters if actions else lambda _moves: False,
             activity_types=wanted if traits.waits_for_events else [],
             run_stage_id=stage_id,
         )
@@ -215,72 +220,75 @@ async def _replay(
     limits: Limits,
     add: Callable[[LeadRecord, ChainContext | None], bool],
     *,
-    with_context: bool,
+    needs_context: Callable[[Sequence[StoredMove]], bool],
     activity_types: Sequence[str] | None,
     run_stage_id: int | None,
 ) -> None:
     """Replay the pipeline's leads batch by batch into `outcome`, with the stored runs,
-    steps and effects of each lead replayed; stop at the limits."""
+    steps and effects of each lead replayed; stop at the limits. Chain contexts are read
+    for the leads `needs_context` picks by their stage history."""
     window = outcome.window
     started = time.monotonic()
     after = 0
+    kinds: dict[tuple[str, str | None, str | None], tuple[str, ...]] = {}
     while True:
         leads = await repo.leads(session, pipeline_id, after, LEAD_BATCH)
         if not leads:
             return
-        after = leads[-1].id
-        ids = [lead.id for lead in leads]
+        after = leads[-1][0]
+        ids = [lead_id for lead_id, _, _ in leads]
         moves: dict[int, list[StoredMove]] = defaultdict(list)
-        for h in await repo.history(session, ids, window.end):
-            moves[h.lead_id].append(
-                StoredMove(
-                    h.at, h.from_stage_id, h.to_stage_id, h.cause, h.disqualification_reason_id
-                )
-            )
+        for lead_id, at, from_id, to_id, cause, reason_id in await repo.history(
+            session, ids, window.end
+        ):
+            moves[lead_id].append(StoredMove(at, from_id, to_id, cause, reason_id))
         events: dict[int, list[StoredEvent]] = defaultdict(list)
         if activity_types is None or activity_types:
-            contact_ids = sorted({lead.contact_id for lead in leads if lead.contact_id})
-            for a in await repo.activities(
+            contact_ids = sorted({contact_id for _, _, contact_id in leads if contact_id})
+            for row in await repo.activities(
                 session, ids, contact_ids, window.start, window.end, activity_types
             ):
-                events[a.lead_id].append(_event(a))
-        contexts = await _contexts(session, ids) if with_context else {}
+                events[row[0]].append(_event(row, kinds))
+        wanted = [lead_id for lead_id in ids if needs_context(moves[lead_id])]
+        contexts = await _contexts(session, wanted) if wanted else {}
         replayed: list[int] = []
         truncated: str | None = None
-        for lead in leads:
+        for lead_id, auto_progression, _ in leads:
             record = LeadRecord(
-                lead.id, pipeline_id, lead.auto_progression, moves[lead.id], events[lead.id]
+                lead_id, pipeline_id, auto_progression, moves[lead_id], events[lead_id]
             )
-            if add(record, contexts.get(lead.id)):
-                replayed.append(lead.id)
+            if add(record, contexts.get(lead_id)):
+                replayed.append(lead_id)
             truncated = _past_limits(outcome, limits, time.monotonic() - started)
             if truncated is not None:
                 break
-        session.expunge_all()
         await _add_stored_runs(session, outcome, replayed, run_stage_id)
         if truncated is not None:
             outcome.truncated = truncated
             return
 
 
-# Events of a type other than call and meeting depend on the type alone.
-_KINDS_BY_TYPE: dict[str, tuple[str, ...]] = {}
-
-
-def _event(row: Any) -> StoredEvent:
-    kinds = _KINDS_BY_TYPE.get(row.type)
-    if kinds is None:
-        details = {"call": row.call or {}, "meeting": row.meeting or {}}
-        kinds = tuple(sorted(k.value for k in event_kinds(row.type, details)))
-        if row.type not in ("call", "meeting"):
-            _KINDS_BY_TYPE[row.type] = kinds
-    return StoredEvent(row.id, row.event_id, row.type, row.occurred_at, row.created_at, kinds)
+def _event(
+    row: Sequence[Any], kinds: dict[tuple[str, str | None, str | None], tuple[str, ...]]
+) -> StoredEvent:
+    """The stored activity as the replay takes it; its automation events depend on its type
+    and call and meeting details alone, so they are worked out once per such triple."""
+    _, activity_id, event_id, type_, occurred_at, created_at, call, meeting = row
+    key = (type_, call, meeting)
+    found = kinds.get(key)
+    if found is None:
+        details = {
+            "call": json.loads(call) if call else {},
+            "meeting": json.loads(meeting) if meeting else {},
+        }
+        found = kinds[key] = tuple(sorted(k.value for k in event_kinds(type_, details)))
+    return StoredEvent(activity_id, event_id, type_, occurred_at, created_at, found)
 
 
 async def _contexts(session: AsyncSession, lead_ids: Sequence[int]) -> dict[int, ChainContext]:
     return {
-        lead.id: context_of(lead, contact, company, owner)
-        for lead, contact, company, owner in await repo.lead_records(session, lead_ids)
+        lead_id: context_of_values(values)
+        for lead_id, values in await repo.context_values(session, lead_ids, CONTEXT_COLUMNS)
     }
 
 

@@ -121,11 +121,13 @@ class Outcome:
                 self.moves.add_actual(stored.rule, lead_id)
         for _ in timeline.follow_ups:
             self.follow_ups.add_proposed(FOLLOW_UP, lead_id)
+        heard: list[LeadActivity] | None = None
         for entry in timeline.entries:
             stage_chains = chains.get(entry.stage_id)
             actions = stage_chains.in_force(entry.at) if stage_chains else ()
             if actions:
-                self._run(record, entry, actions, context, str(entry.stage_id), steps=False)
+                heard = heard if heard is not None else _heard(record)
+                self._run(record, entry, actions, context, heard, str(entry.stage_id), steps=False)
         return True
 
     def add_chain_lead(
@@ -140,9 +142,11 @@ class Outcome:
         if not entries and not any(m.at < self.window.start for m in record.moves):
             return False
         self._considered(record)
+        heard: list[LeadActivity] | None = None
         for entry in entries:
             if entry.stage_id == stage_id and actions:
-                self._run(record, entry, actions, context, str(stage_id), steps=True)
+                heard = heard if heard is not None else _heard(record)
+                self._run(record, entry, actions, context, heard, str(stage_id), steps=True)
         return True
 
     def _considered(self, record: LeadRecord) -> None:
@@ -155,13 +159,12 @@ class Outcome:
         entry: Entry,
         actions: Sequence[Action],
         context: ChainContext | None,
+        heard: Sequence[LeadActivity],
         run_key: str,
         *,
         steps: bool,
     ) -> RunReplay:
         self._note(chain_traits(actions))
-        heard = [LeadActivity(e.arrived_at, e.type) for e in record.events]
-        heard.sort(key=lambda a: a.at)
         run = replay_run(
             actions,
             context or ChainContext(),
@@ -187,6 +190,11 @@ class Outcome:
             self.traits.add("replies_unknown")
         if traits.calls_webhooks:
             self.traits.add("webhooks_assumed_accepted")
+
+
+def _heard(record: LeadRecord) -> list[LeadActivity]:
+    """The lead's activities as its chain runs hear of them, in time order; once per lead."""
+    return sorted((LeadActivity(e.arrived_at, e.type) for e in record.events), key=lambda a: a.at)
 
 
 _REASONS = {

@@ -10,10 +10,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.models import Activity, ChainRun, ChainStep, Contact, Lead, LeadStageChange, User
+from db.models import (
+    Activity,
+    ChainRun,
+    ChainStep,
+    Company,
+    Contact,
+    Lead,
+    LeadStageChange,
+    User,
+)
+from db.repositories import backtests as repo
 from domain.automation import AutomationConfig
 from services import backtests
 from services.backtests import Limits, WindowAsked
+from services.chain_context import CONTEXT_COLUMNS, build_context, context_of_values
 
 
 def past_window() -> tuple[datetime, datetime]:
@@ -336,3 +347,40 @@ class TestChainBacktest:
             status=422,
         )
         assert problem["errors"][0]["field"].startswith("actions.0.config")
+
+
+async def test_a_replayed_run_sees_the_lead_contact_company_and_owner_as_a_run_does_act_1(
+    session_factory, lead_stages
+) -> None:
+    """Backtests read chain contexts as plain columns, thousands at a time; what a branch or
+    an email decides on must be what the chain workflow's context activity gives it."""
+    async with session_factory() as session, session.begin():
+        owner = await session.scalar(select(User).where(User.role == "super_admin").limit(1))
+        assert owner is not None
+        company = Company(name="Acme", domain="acme.example")
+        session.add(company)
+        await session.flush()
+        contact = Contact(first_name="Jo", email="jo@acme.example", company_id=company.id)
+        session.add(contact)
+        await session.flush()
+        pipeline_id = await session.scalar(select(Lead.pipeline_id).limit(1))
+        with_all = Lead(
+            name="Jo at Acme",
+            pipeline_id=pipeline_id,
+            stage_id=lead_stages["New"],
+            contact_id=contact.id,
+            owner_id=owner.id,
+            label="hot",
+        )
+        bare = Lead(name="Nobody", pipeline_id=pipeline_id, stage_id=lead_stages["New"])
+        session.add_all([with_all, bare])
+        await session.flush()
+        ids = [with_all.id, bare.id]
+    async with session_factory() as session:
+        read = {
+            lead_id: context_of_values(values)
+            for lead_id, values in await repo.context_values(session, ids, CONTEXT_COLUMNS)
+        }
+        assert read == {lead_id: await build_context(session, lead_id) for lead_id in ids}
+    assert read[ids[0]].value("company.name") == "Acme"
+    assert read[ids[1]].contact == {}
