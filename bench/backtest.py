@@ -13,8 +13,9 @@ send_email) on Attempting since 60 days ago.
 
 It then calls the backtest services in this process (no HTTP, no Temporal), one after the
 other, each `--rounds` times: the automation in force, the same with the outreach rule
-switched off, and the chain on Attempting. It prints seconds per backtest (median and range)
-and activities replayed per second. See bench/README.md.
+switched off, and the chain on Attempting. It prints seconds per backtest (median and range),
+the CPU seconds of this process and activities replayed per second. `--seconds` lifts the
+services' bound on work (60 s), which a crowded machine reaches. See bench/README.md.
 """
 
 import argparse

@@ -47,7 +47,7 @@ from services.auth import require_role
 from services.chain_context import CONTEXT_COLUMNS, context_of_values
 from services.progression import progression_of
 
-LEAD_BATCH = 500
+LEAD_BATCH = 1000
 
 
 @dataclass(frozen=True)
