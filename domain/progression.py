@@ -154,9 +154,7 @@ def replay_in_order(
 def _window(
     events: tuple[AppliedEvent, ...], stage_id: int | None, lead: LeadSnapshot
 ) -> EventWindow:
-    # Built from values already validated: checking every kept event again on every event
-    # is most of a backtest's time (the window serializes the same either way).
-    return EventWindow.model_construct(
+    return EventWindow(
         events=events[-EVENTS_KEPT:],
         stage_id=stage_id if stage_id is not None else lead.stage_id,
         last_manual_move_at=lead.last_manual_move_at,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Row, and_, func, select, text
+from sqlalchemy import ARRAY, Integer, Row, and_, any_, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -21,6 +21,12 @@ from db.models import (
     Stage,
     User,
 )
+
+
+def _any_of(ids: Collection[int]) -> Any:
+    """`= ANY(array)` with the ids as one parameter: `IN` would send a thousand, and the
+    driver would parse a statement that long again for every batch."""
+    return any_(literal(list(ids), ARRAY(Integer)))
 
 
 async def begin_read_only(session: AsyncSession, statement_timeout_ms: int) -> None:
@@ -85,7 +91,7 @@ async def context_values(
             .outerjoin(Contact, Contact.id == Lead.contact_id)
             .outerjoin(Company, Company.id == func.coalesce(Lead.company_id, Contact.company_id))
             .outerjoin(User, User.id == Lead.owner_id)
-            .where(Lead.id.in_(lead_ids))
+            .where(Lead.id == _any_of(lead_ids))
         )
     ).tuples()
     found: list[tuple[int, dict[str, tuple[Any, ...] | None]]] = []
@@ -115,7 +121,7 @@ async def history(
                 h.cause,
                 h.disqualification_reason_id,
             )
-            .where(h.lead_id.in_(lead_ids), h.at < before)
+            .where(h.lead_id == _any_of(lead_ids), h.at < before)
             .order_by(h.lead_id, h.at, h.id)
         )
     ).all()
@@ -207,7 +213,9 @@ async def runs(
 ) -> Sequence[Row[int, int]]:
     """(lead_id, stage_id) of each chain run of the leads started in [start, end)."""
     query = select(ChainRun.lead_id, ChainRun.stage_id).where(
-        ChainRun.lead_id.in_(lead_ids), ChainRun.started_at >= start, ChainRun.started_at < end
+        ChainRun.lead_id == _any_of(lead_ids),
+        ChainRun.started_at >= start,
+        ChainRun.started_at < end,
     )
     if stage_id is not None:
         query = query.where(ChainRun.stage_id == stage_id)
@@ -235,7 +243,7 @@ async def steps(
         )
         .join(ChainStep, ChainStep.run_id == ChainRun.id)
         .where(
-            ChainRun.lead_id.in_(lead_ids),
+            ChainRun.lead_id == _any_of(lead_ids),
             ChainRun.started_at >= start,
             ChainRun.started_at < end,
             ChainStep.started_at < end,

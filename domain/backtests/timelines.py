@@ -208,8 +208,7 @@ def replay_timeline(
             rule = choose_rule(config, lead, item.kinds, item.occurred_at)
             planned = (rule,) if rule is not None else ()
         else:
-            # Typed columns already: validating each of 200k events again costs seconds.
-            event = LeadEvent.model_construct(
+            event = LeadEvent(
                 event_id=item.event_id,
                 activity_id=item.activity_id,
                 type=item.type,
