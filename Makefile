@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall only when these change: the stamps below are newer than them after an install.
 DEPS := pyproject.toml constraints.txt
 
-.PHONY: run test chaos lint demo bench bench-chains bench-workspace bench-guided
+.PHONY: run test chaos lint demo bench bench-chains bench-workspace bench-guided bench-backtest
 
 run: $(VENV)/.installed-dev
 	$(BIN)/python -m devstack run
@@ -31,6 +31,10 @@ bench-workspace: $(VENV)/.installed-dev
 # actions by default; ARGS="--count 20000" for fewer.
 bench-guided: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.guided $(ARGS)
+
+# No stack needed: seeds 10,000 leads and 200k activities, then times 30-day backtests.
+bench-backtest: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.backtest $(ARGS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

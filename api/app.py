@@ -17,6 +17,7 @@ from api.routers import (
     activities,
     ai_settings,
     audit,
+    backtests,
     chain_settings,
     chains,
     contact_lists,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deals_tab,
         ai_settings,
         guided_actions,
+        backtests,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

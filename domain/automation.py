@@ -78,6 +78,10 @@ class FollowUpRule(_Rule):
     lead_type: str | None = None
     reason_ids: tuple[int, ...] = ()
 
+    def creates_follow_up(self, reason_id: int | None) -> bool:
+        """Whether disqualifying a lead with `reason_id` creates a follow-up lead (AUT-12)."""
+        return self.enabled and reason_id is not None and reason_id in self.reason_ids
+
 
 class AutomationConfig(_Rule):
     """The templated rules of one lead pipeline."""

@@ -74,19 +74,10 @@ async def save_automation(
     require_role(actor, ADMINS, "changing pipeline automation")
     async with session.begin():
         pipeline = await _lead_pipeline(session, pipeline_id, for_update=True)
-        lead_types = {t.key for t in await config_repo.active_lead_types(session)}
-        reasons = {r.id for r in await config_repo.active_reasons(session)}
-        errors = validate_config(config, stage_refs(pipeline.stages), lead_types, reasons)
-        if create_lead_on_lifecycle is not None:
-            current = (await load_settings(session)).create_lead_on_lifecycle
-            if not pipeline.is_default or create_lead_on_lifecycle != current:
-                message = (
-                    "create_lead_on_lifecycle is read-only here: change it with "
-                    "PUT /v1/settings/leads (it applies to the default pipeline)"
-                )
-                errors.append(FieldError("create_lead_on_lifecycle", "read_only", message))
+        errors = await config_errors(session, pipeline, config, create_lead_on_lifecycle)
         if errors:
             raise InvalidInput("; ".join(e.message for e in errors), errors)
+        reasons = {r.id for r in await config_repo.active_reasons(session)}
         row = await automation_repo.get(session, pipeline_id, for_update=True)
         if row is None:
             row = await automation_repo.add(session, _new_row(pipeline_id, config))
@@ -104,6 +95,33 @@ async def save_automation(
             after=config.model_dump(mode="json"),
         )
         return await _view(session, pipeline, config)
+
+
+async def config_errors(
+    session: AsyncSession,
+    pipeline: Pipeline,
+    config: AutomationConfig,
+    create_lead_on_lifecycle: CreateLeadOnLifecycle | None = None,
+) -> list[FieldError]:
+    """Every broken rule of `config` for the pipeline as saving it checks them (AUT-6,
+    AUT-10), read in the caller's transaction."""
+    lead_types = {t.key for t in await config_repo.active_lead_types(session)}
+    reasons = {r.id for r in await config_repo.active_reasons(session)}
+    errors = validate_config(config, stage_refs(pipeline.stages), lead_types, reasons)
+    if create_lead_on_lifecycle is not None:
+        current = (await load_settings(session)).create_lead_on_lifecycle
+        if not pipeline.is_default or create_lead_on_lifecycle != current:
+            message = (
+                "create_lead_on_lifecycle is read-only here: change it with "
+                "PUT /v1/settings/leads (it applies to the default pipeline)"
+            )
+            errors.append(FieldError("create_lead_on_lifecycle", "read_only", message))
+    return errors
+
+
+async def lead_pipeline(session: AsyncSession, pipeline_id: int) -> Pipeline:
+    """The lead pipeline, read in the caller's transaction. Raises NotFound."""
+    return await _lead_pipeline(session, pipeline_id)
 
 
 async def add_defaults(session: AsyncSession, pipeline_id: int, stages: Iterable[Stage]) -> None:

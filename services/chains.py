@@ -331,3 +331,23 @@ async def dry_run(
         at=at,
         steps=chains.plan_steps(_visible(chain.actions, reader), context, at),
     )
+
+
+async def proposed_chain(
+    session: AsyncSession,
+    pipeline_id: int,
+    stage_id: int,
+    raw_actions: Any,
+    *,
+    webhook_targets: AllowList = NO_EXCEPTIONS,
+) -> list[Action]:
+    """The actions `put_chain` would save for this body, checked as it checks them, in the
+    caller's transaction; nothing is saved. Raises NotFound, InvalidInput (each broken field
+    by path)."""
+    await _stage(session, pipeline_id, stage_id)
+    current = await chain_in_force(session, stage_id)
+    actions = chains.parse_actions(chains.assign_ids(raw_actions))
+    errors = chains.webhook_target_errors(actions, webhook_targets, current.actions)
+    if errors:
+        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+    return actions

@@ -33,7 +33,7 @@ async def create_follow_up_lead(
         if lead is None or stage is None or stage.kind != StageKind.DISQUALIFIED:
             return None
         rule = (await get_automation(session, lead.pipeline_id)).follow_up_on_disqualify
-        if not rule.enabled or lead.disqualification_reason_id not in rule.reason_ids:
+        if not rule.creates_follow_up(lead.disqualification_reason_id):
             return None
         transition = await leads_repo.get_stage_change_by_key(session, transition_key)
         follow_up = await insert_lead(

@@ -1,9 +1,11 @@
 """The progression rules of a pipeline as the lead workflow applies them."""
 
+from collections.abc import Mapping
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import pipelines as pipelines_repo
-from domain.automation import RuleName
+from domain.automation import AutomationConfig, RuleName
 from domain.progression import ProgressionConfig, ProgressionRuleView
 from services.automation import get_automation
 
@@ -13,6 +15,16 @@ async def load_progression(session: AsyncSession, pipeline_id: int) -> Progressi
     config = await get_automation(session, pipeline_id)
     pipeline = await pipelines_repo.get(session, pipeline_id)
     positions = {s.id: s.position for s in pipeline.stages} if pipeline else {}
+    return progression_of(pipeline_id, config, positions, pipeline.is_default if pipeline else None)
+
+
+def progression_of(
+    pipeline_id: int,
+    config: AutomationConfig,
+    positions: Mapping[int, int],
+    is_default: bool | None,
+) -> ProgressionConfig:
+    """The progression rules of `config` as the lead workflow applies them."""
     rules = []
     for name, rule in (
         (RuleName.ADVANCE_ON_OUTREACH, config.advance_on_outreach),
@@ -29,11 +41,7 @@ async def load_progression(session: AsyncSession, pipeline_id: int) -> Progressi
                 events=tuple(e.value for e in rule.events),
             )
         )
-    return ProgressionConfig(
-        pipeline_id=pipeline_id,
-        rules=tuple(rules),
-        is_default=pipeline.is_default if pipeline else None,
-    )
+    return ProgressionConfig(pipeline_id=pipeline_id, rules=tuple(rules), is_default=is_default)
 
 
 async def is_default_pipeline(session: AsyncSession, pipeline_id: int) -> bool:

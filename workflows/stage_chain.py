@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         effect_key,
     )
     from domain.chains import (
+        DELAY_EVENT_TYPES,
         Action,
         BranchAction,
         ChainContext,
@@ -70,12 +71,6 @@ EVENTS_FROM_DELAY_START_PATCH = "events-from-delay-start"
 # Marks the histories whose run stops when an effect finds the lead gone from the stage;
 # older ones went on to the next action.
 LEFT_STAGE_PATCH = "stop-when-lead-left"
-# What an `until_event` delay waits for, as activity types of the lead.
-DELAY_EVENTS = {
-    "email_reply": {"email_reply"},
-    "email_open": {"email_open"},
-    "meeting_booked": {"meeting"},
-}
 
 
 class ChainFailed(Exception):
@@ -178,7 +173,7 @@ class StageChainWorkflow:
         config = action.config
         now = workflow.now()
         ends_at = resolve_delay(config, now)
-        wanted = DELAY_EVENTS.get(config.until_event or "", set())
+        wanted = DELAY_EVENT_TYPES.get(config.until_event or "", frozenset())
         # The wait counts events from the delay's start: cleared before the step is recorded,
         # so an event arriving while that record is written is not lost.
         waits_for_event = config.kind == DelayKind.UNTIL_EVENT

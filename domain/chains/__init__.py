@@ -55,6 +55,7 @@ from domain.chains.crm import (
     copy_problem,
 )
 from domain.chains.delays import (
+    DELAY_EVENT_TYPES,
     MAX_DELAY,
     Delay,
     DelayConfig,
@@ -118,6 +119,7 @@ __all__ = [
     "ACTION_ID",
     "ACTION_TYPES",
     "COPY_TARGETS",
+    "DELAY_EVENT_TYPES",
     "ENUM_VALUES",
     "MAX_ACTIONS",
     "MAX_CLOSE_IN",

@@ -18,6 +18,13 @@ Delay = Annotated[timedelta, bounded_duration(MAX_DELAY)]
 
 DelayEvent = Literal["email_reply", "email_open", "meeting_booked"]
 
+DELAY_EVENT_TYPES: dict[str, frozenset[str]] = {
+    "email_reply": frozenset({"email_reply"}),
+    "email_open": frozenset({"email_open"}),
+    "meeting_booked": frozenset({"meeting"}),
+}
+"""What an `until_event` delay waits for, as the lead's activity types."""
+
 
 class DelayKind(StrEnum):
     DURATION = "duration"

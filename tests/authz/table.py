@@ -236,6 +236,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "/v1/pipelines/{pipeline_id}/automation"): Row(
         admins(200), World.automation, body=lambda c: c["automation"]
     ),
+    # Backtests need what saving needs (PERM-2), and the same body.
+    ("POST", "/v1/pipelines/{pipeline_id}/automation:backtest"): Row(
+        admins(200), World.automation, body=lambda c: {**c["automation"], "days": 1}
+    ),
+    ("POST", f"{CHAIN}:backtest"): Row(
+        admins(200), World.pipeline, body=lambda c: {"actions": [ACTION], "days": 1}
+    ),
     ("GET", "/v1/disqualification-reasons"): Row(everyone(200)),
     ("POST", "/v1/disqualification-reasons"): Row(
         admins(201), body=lambda c: {"label": unique("Reason")}
