@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # suggestion also triggers it); small values exist for tests.
     lead_history_limit: int = 2000
     worker_shutdown_seconds: float = 30.0
+    # Lead and chain workflows one worker keeps in memory (the SDK's default); one past it is
+    # evicted and replays from its history at its next event (bench/leads_scale.py).
+    worker_cached_workflows: int = Field(default=1000, ge=0)
     # Chain emails: SMTP when set (smtp://user:pass@host:port, smtps://..., ?starttls=true),
     # else appended to <data_dir>/mail.log.
     smtp_url: str | None = None
