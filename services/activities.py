@@ -15,7 +15,7 @@ from db.errors import domain_error
 from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
 from db.repositories import activities as activities_repo
 from db.repositories.activities import ActivityFilter
-from domain.activities import LeadEvent, event_kinds
+from domain.activities import LeadEvent, event_kinds, wakes_lead
 from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
 from domain.idempotency import fingerprint
 from domain.leads import workflow_id_for
@@ -199,6 +199,9 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         given=data.given,
     )
     kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
+    if not wakes_lead(activity.type, kinds):
+        # Kept on the lead's record; its workflow would have nothing to do with it.
+        return Recorded(activity, True, tuple(lead_ids)), []
     event = LeadEvent(
         event_id=activity.event_id,
         activity_id=activity.id,
