@@ -108,7 +108,8 @@ async def record_batch(
     second answers the first's result, or IdempotencyKeyReused if its body differs. Raises
     Unavailable (the whole batch: nothing is kept) when the database itself fails.
 
-    The deliveries owed are queued together at the end, in one statement.
+    The deliveries owed are queued together at the end, in one statement, one message per
+    lead carrying all of that lead's events in order (one signal instead of one per event).
     """
     require_role(actor, EVERYONE, "posting activities")
     results: list[BatchItem] = []
@@ -128,7 +129,7 @@ async def record_batch(
                     raise
                 log.info("batch item refused by the database", event_id=item.event_id)
                 results.append(BatchItem(error=error))
-        messages = await outbox.enqueue_all(session, owed)
+        messages = await outbox.enqueue_all(session, outbox.coalesce_events(owed))
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return results
 
