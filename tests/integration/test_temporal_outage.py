@@ -134,13 +134,20 @@ async def make_leads(api: Api, count: int) -> list[dict[str, Any]]:
 
 
 async def outbox_rows(sessions: SessionFactory, event_ids: list[str]) -> list[OutboxMessage]:
+    """The messages still owed that carry any of these events (alone or in a batch's list)."""
+    wanted = set(event_ids)
     async with sessions() as session:
         rows = await session.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.payload["event"]["event_id"].astext.in_(event_ids)
+                OutboxMessage.kind.in_([outbox.LEAD_EVENT, outbox.LEAD_EVENTS])
             )
         )
-        return list(rows.all())
+        return [
+            row
+            for row in rows.all()
+            if wanted
+            & {e["event_id"] for e in row.payload.get("events", [row.payload.get("event")]) if e}
+        ]
 
 
 async def drain(sessions: SessionFactory, orchestrator: Orchestrator, event_ids: list[str]) -> None:
