@@ -13,11 +13,7 @@ HEARTBEAT_EVERY_SECONDS = 2.0
 
 async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
     """Await `work`, heartbeating meanwhile: a worker killed mid-call is noticed within the
-    caller's heartbeat timeout, not after the whole start-to-close timeout.
-
-    A local activity has no heartbeat: its workflow task's timeout watches it instead."""
-    if activity.info().is_local:
-        return await work
+    caller's heartbeat timeout, not after the whole start-to-close timeout."""
     task = asyncio.ensure_future(work)
     try:
         while True:

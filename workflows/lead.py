@@ -61,10 +61,6 @@ FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
 # Marks the histories that apply a late event in its place in time (moves that arrival order
 # would not make); older ones applied it as it came.
 EVENTS_IN_TIME_ORDER_PATCH = "events-in-time-order"
-# Marks the histories whose stage writes and lead loads run as local activities, inside the
-# workflow task that asks for them; older ones scheduled activity tasks.
-LOCAL_STAGE_WRITE_PATCH = "perf-local-stage-write"
-LOCAL_LEAD_LOAD_PATCH = "perf-local-lead-load"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
 # Infrastructure errors (database down, worker gone) retry for as long as they last; business
@@ -186,7 +182,8 @@ class LeadWorkflow:
         self._move_seq += 1
         key = f"{workflow.info().workflow_id}/{workflow.info().run_id}/move/{self._move_seq}"
         try:
-            result = await self._write_stage(
+            result: StageChangeResult = await workflow.execute_activity(
+                "change_lead_stage",
                 StageChangeInput(
                     lead_id=self.snapshot.lead_id,
                     to_stage_id=request.stage_id,
@@ -195,7 +192,11 @@ class LeadWorkflow:
                     disqualification_reason_id=request.disqualification_reason_id,
                     deal=request.deal,
                     transition_key=key,
-                )
+                ),
+                result_type=StageChangeResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=ACTIVITY_HEARTBEAT,
+                retry_policy=DB_RETRY,
             )
         except ActivityError as err:
             # A refused move fails the update, never the workflow; the caller sees the reason.
@@ -409,7 +410,8 @@ class LeadWorkflow:
         after = event.event_id if replayed is not None else None
         key = event_transition_key(workflow.info().workflow_id, event_id, after)
         try:
-            result = await self._write_stage(
+            result: StageChangeResult = await workflow.execute_activity(
+                "change_lead_stage",
                 StageChangeInput(
                     lead_id=lead.lead_id,
                     to_stage_id=rule.to_stage_id or lead.stage_id,
@@ -417,7 +419,11 @@ class LeadWorkflow:
                     event_id=event_id,
                     transition_key=key,
                     expected_from_stage_id=lead.stage_id,
-                )
+                ),
+                result_type=StageChangeResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=ACTIVITY_HEARTBEAT,
+                retry_policy=DB_RETRY,
             )
         except ActivityError as err:
             # Only business refusals end the activity (DB_RETRY retries everything else).
@@ -437,55 +443,15 @@ class LeadWorkflow:
             workflow.logger.info("lead moved by %s on event %s", rule.name, event_id)
         return None
 
-    async def _write_stage(self, change: StageChangeInput) -> StageChangeResult:
-        """Write one transition (raises ActivityError when it is refused or fails).
-
-        As a local activity it runs inside the workflow task that decided the move: no
-        activity task to schedule, poll and complete, and no second workflow task to take
-        the result, so a move costs the server half the calls and shows a round trip
-        sooner. A repeat is harmless: the write is idempotent on `transition_key`, which
-        every attempt of this decision carries (services/lead_transitions.py).
-        """
-        result: StageChangeResult
-        if workflow.patched(LOCAL_STAGE_WRITE_PATCH):
-            result = await workflow.execute_local_activity(
-                "change_lead_stage",
-                change,
-                result_type=StageChangeResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-        else:
-            result = await workflow.execute_activity(
-                "change_lead_stage",
-                change,
-                result_type=StageChangeResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                heartbeat_timeout=ACTIVITY_HEARTBEAT,
-                retry_policy=DB_RETRY,
-            )
-        return result
-
     async def _load(self, lead_id: int) -> LeadSnapshot:
-        """The lead as the database has it: a read, a local activity like the writes."""
-        snapshot: LeadSnapshot
-        if workflow.patched(LOCAL_LEAD_LOAD_PATCH):
-            snapshot = await workflow.execute_local_activity(
-                "load_lead",
-                LoadLeadInput(lead_id=lead_id),
-                result_type=LeadSnapshot,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-        else:
-            snapshot = await workflow.execute_activity(
-                "load_lead",
-                LoadLeadInput(lead_id=lead_id),
-                result_type=LeadSnapshot,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                heartbeat_timeout=ACTIVITY_HEARTBEAT,
-                retry_policy=DB_RETRY,
-            )
+        snapshot: LeadSnapshot = await workflow.execute_activity(
+            "load_lead",
+            LoadLeadInput(lead_id=lead_id),
+            result_type=LeadSnapshot,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=ACTIVITY_HEARTBEAT,
+            retry_policy=DB_RETRY,
+        )
         return snapshot
 
     def _should_close(self) -> bool:
