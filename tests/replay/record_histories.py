@@ -2,7 +2,7 @@
 (`--chains` for the stage-chain scenario, `--faults` for the redelivery and late-stop ones,
 `--config` for an event outside the default pipeline, a refused automatic move and a chain
 step that finds the lead gone, `--order` for a reply delivered before the older email it
-answers).
+answers, `--batch` for a batch's events in one signal).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are scenarios recorded
@@ -92,6 +92,8 @@ async def main() -> None:
             await record_step_after_lead_left(env.client, store, chains)
         elif "--order" in sys.argv:
             await record_out_of_order(env.client, store)
+        elif "--batch" in sys.argv:
+            await record_batch(env.client, store)
         elif "--faults" in sys.argv:
             await record_redelivery(env.client, store, chains)
             await record_late_stop(env.client, store, chains)
@@ -350,6 +352,24 @@ async def record_out_of_order(client: Client, store: FakeLeadStore) -> None:
     while "note-4" not in str((await lead.query("__temporal_workflow_metadata")).current_details):
         await asyncio.sleep(0.05)
     (HISTORIES / "lead_event_out_of_order.json").write_text((await lead.fetch_history()).to_json())
+
+
+async def record_batch(client: Client, store: FakeLeadStore) -> None:
+    """A batch of events in one `activities` signal that moves the lead, then a manual move."""
+    store.leads[7] = snapshot(7, 1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=7),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    batch = [_event("sent-7", ("email_sent",)), _event("note-7")]
+    await lead.signal(LeadWorkflow.activities, batch)
+    await _until_applied(lead, "note-7")
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=3, actor_id=7))
+    (HISTORIES / "lead_events_in_one_batch_signal.json").write_text(
+        (await lead.fetch_history()).to_json()
+    )
 
 
 if __name__ == "__main__":
