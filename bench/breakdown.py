@@ -3,7 +3,8 @@
 CPU: `/proc/<pid>/stat` user + system time of each of the stack's processes (and their
 children, e.g. PostgreSQL's backends), read before and after a run; steadier than throughput on
 a shared machine. The processes are the children of `python -m devstack run` (`--stack-pid`),
-named by their command line.
+named by their command line. bench/ingest.py takes off what each burns idle (polls, the
+outbox relay, timers) over as long, measured for 5 s before the run.
 
 Temporal work: the lead workflows' histories, counted by event type from their first signal
 on, so what the lead's creation cost is left out. Each workflow task is a poll and a completion
@@ -79,7 +80,7 @@ def cpu_line(before: dict[str, float], after: dict[str, float], per: int, what: 
         for role in ("api", "worker", "temporal", "pg", "bench")
         if role in after
     ]
-    return f"CPU ms per {what:<17} " + "  ".join(parts)
+    return f"CPU ms over idle per {what:<8} " + "  ".join(parts)
 
 
 async def history_counts(client: Client, workflow_ids: Iterable[str]) -> Counter[str]:

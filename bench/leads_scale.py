@@ -66,7 +66,7 @@ def ok(response: httpx.Response) -> Any:
 
 
 async def open_leads(
-    api: httpx.AsyncClient, count: int, concurrency: int
+    api: httpx.AsyncClient, count: int, concurrency: int, worker: int
 ) -> tuple[list[int], int, int]:
     """`count` leads of one new company and owner, in creation order
     -> (ids, owner id, pipeline id)."""
@@ -101,7 +101,10 @@ async def open_leads(
             done += 1
             if done % 1000 == 0:
                 rate = done / (time.perf_counter() - started)
-                print(f"  {done} leads created ({rate:.0f}/s)", flush=True)
+                rss, _ = memory_mib(worker)
+                print(
+                    f"  {done} leads created ({rate:.0f}/s), worker RSS {rss:.0f} MiB", flush=True
+                )
 
     await asyncio.gather(*(one_at_a_time() for _ in range(concurrency)))
     return ids, rep["id"], pipeline[0]
@@ -180,7 +183,7 @@ async def main() -> None:
         rss0, _ = memory_mib(worker)
         print(f"worker pid {worker}, RSS before {rss0:.0f} MiB")
         started = time.perf_counter()
-        lead_ids, owner, pipeline_id = await open_leads(api, args.leads, args.concurrency)
+        lead_ids, owner, pipeline_id = await open_leads(api, args.leads, args.concurrency, worker)
         created = time.perf_counter() - started
         lagging = await wait_until_loaded(client, owner, args.leads)
         total = created + lagging
