@@ -32,9 +32,10 @@ class Settings(BaseSettings):
     # suggestion also triggers it); small values exist for tests.
     lead_history_limit: int = 2000
     worker_shutdown_seconds: float = 30.0
-    # Workflows a worker keeps in memory between their tasks (the SDK's default); the rest are
-    # replayed from history when a task comes. Sleeping guided workflows need none cached.
-    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    # Workflows one worker keeps in memory between their tasks (the SDK's default); one past it
+    # is evicted and replays from its history at its next task (bench/leads_scale.py). Sleeping
+    # guided workflows need none cached.
+    worker_cached_workflows: int = Field(default=1000, ge=0)
     # Chain emails: SMTP when set (smtp://user:pass@host:port, smtps://..., ?starttls=true),
     # else appended to <data_dir>/mail.log.
     smtp_url: str | None = None

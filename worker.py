@@ -65,9 +65,9 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             chain_activities.perform_chain_action,
             guided_activities.evaluate_guided_object,
         ],
-        max_cached_workflows=settings.worker_max_cached_workflows,
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+        max_cached_workflows=settings.worker_cached_workflows,
         # A killed worker's cached workflows go to the shared queue after this (default 10 s):
         # with heartbeats noticing its activities in 5 s, this bounds how long a lead waits.
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),

@@ -195,7 +195,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyError, on_database_error)
     app.add_exception_handler(RPCError, on_rpc_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    # Only reached by an error outside `observe_request` (api/app.py), which answers the rest
+    # Only reached by an error outside `ObserveRequests` (api/app.py), which answers the rest
     # with the request id; Starlette runs this one in its outermost middleware.
     app.add_exception_handler(Exception, on_unexpected_error)
 

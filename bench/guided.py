@@ -23,7 +23,7 @@ its outbox relay), then:
 5. prints the worker's RSS (idle, after creation, at the end), the history of one pending
    workflow (events, bytes) and its timers.
 
-`--cache` sets the worker's max_cached_workflows (LEADPIPE_WORKER_MAX_CACHED_WORKFLOWS):
+`--cache` sets the worker's max_cached_workflows (LEADPIPE_WORKER_CACHED_WORKFLOWS):
 compare RSS with a cache that holds every pending workflow and with the default 1000.
 """
 
@@ -231,7 +231,7 @@ async def main() -> None:
             "DATABASE_URL": url,
             "LEADPIPE_TEMPORAL_ADDRESS": address,
             "LEADPIPE_TASK_QUEUE": QUEUE,
-            "LEADPIPE_WORKER_MAX_CACHED_WORKFLOWS": str(args.cache),
+            "LEADPIPE_WORKER_CACHED_WORKFLOWS": str(args.cache),
             "LEADPIPE_LOG_LEVEL": "WARNING",
             "LEADPIPE_DATA_DIR": str(data),
         }

@@ -10,7 +10,13 @@ notes, and finally one `email_reply` (Attempting -> Connected). It prints
 - the raw ceiling: the same number of signals sent straight from a client to a minimal
   workflow on the same Temporal server (as many workflows as leads, as many signals each as
   activities per lead, as many in flight), measured right before and right after the peak
-  run and averaged, and the ratio between end to end and ceiling.
+  run and averaged, and the ratio between end to end and ceiling;
+- batch ingestion: the same activities on fresh leads through `POST /activities:batch`
+  (`--batch-size` items a call, each lead's activities in one call, `--batch-concurrency`
+  calls in flight), first post until every lead shows Connected, and its ratio to the ceiling;
+- the Temporal work per activity (bench/breakdown.py): the peak run's lead histories by event
+  type, and a probe lead's for one moving activity and one note; with `--stack-pid` (the
+  `python -m devstack run` process), CPU ms per activity of each process during the peak run.
 
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
@@ -28,6 +34,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench import breakdown
 from bench.ceiling import SignalSink
 from bench.stack import admin_headers, stack_arguments
 
@@ -168,9 +175,17 @@ async def visible_latencies(
     return latencies
 
 
+@dataclass(frozen=True)
+class StackRun:
+    rate: float  # activities/s
+    latencies: list[float]
+    count: int
+    lead_ids: list[int]
+
+
 async def measure_stack(
     api: httpx.AsyncClient, leads_n: int, total: int, concurrency: int, rate: float | None
-) -> tuple[float, list[float], int]:
+) -> StackRun:
     leads = await setup_leads(api, leads_n)
     stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
     plans = plan_activities(leads, total)
@@ -178,7 +193,79 @@ async def measure_stack(
     run = await post_all(api, plans, concurrency, rate)
     await wait_until_connected(api, leads, stages["Connected"], run)
     latencies = await visible_latencies(api, leads, run)
-    return count / (run.finished - run.started), latencies, count
+    return StackRun(
+        count / (run.finished - run.started), latencies, count, [lead["id"] for lead in leads]
+    )
+
+
+async def measure_batches(
+    api: httpx.AsyncClient, leads_n: int, total: int, batch_size: int, concurrency: int
+) -> float:
+    """Activities/s through `POST /activities:batch`: each lead's activities in one call (so
+    in order), whole leads per call up to `batch_size` items, `concurrency` calls in flight."""
+    leads = await setup_leads(api, leads_n)
+    stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
+    plans = plan_activities(leads, total)
+    if len(plans[0]) > batch_size:
+        raise SystemExit(f"--batch-size must hold one lead's {len(plans[0])} activities")
+    batches: list[list[dict[str, Any]]] = [[]]
+    for plan in plans:
+        if len(batches[-1]) + len(plan) > batch_size:
+            batches.append([])
+        batches[-1].extend(plan)
+    sem = asyncio.Semaphore(concurrency)
+    run = Run()
+
+    async def post(items: list[dict[str, Any]]) -> None:
+        async with sem:
+            response = await api.post("/v1/activities:batch", json={"activities": items})
+            response.raise_for_status()
+            refused = [r for r in response.json()["results"] if r["status"] != 202]
+            if refused:
+                raise RuntimeError(f"batch items refused: {refused[:3]}")
+
+    run.started = time.perf_counter()
+    await asyncio.gather(*(post(b) for b in batches))
+    await wait_until_connected(api, leads, stages["Connected"], run)
+    return sum(len(p) for p in plans) / (run.finished - run.started)
+
+
+async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
+    """The Temporal work of one moving activity (New -> Attempting) and of one note, on a
+    fresh lead, each counted once the lead's workflow has settled."""
+    (lead,) = await setup_leads(api, 1)
+    stages = {s["label"]: s["id"] for s in await pipeline_stages(api, lead["pipeline_id"])}
+    workflow_id = f"lead-{lead['id']}"
+    now = datetime.now(UTC).isoformat()
+
+    async def post(type_: str) -> None:
+        item = {"event_id": f"bench-{uuid.uuid4().hex}", "lead_id": lead["id"], "type": type_}
+        (await api.post("/v1/activities", json={**item, "occurred_at": now})).raise_for_status()
+
+    async def settled() -> Any:
+        # The count holds still once the workflow task that answered the event completed.
+        last: Any = None
+        while True:
+            counts = await breakdown.history_counts(client, [workflow_id])
+            if counts == last:
+                return counts
+            last = counts
+            await asyncio.sleep(0.5)
+
+    length = -1
+    while length != (
+        length := (await client.get_workflow_handle(workflow_id).describe()).history_length
+    ):
+        await asyncio.sleep(0.5)  # the lead's start settles first: its events are not counted
+    await post("email_sent")
+    run = Run()
+    await wait_until_connected(api, [lead], stages["Attempting"], run)
+    moved = await settled()
+    await post("note")
+    await asyncio.sleep(0.5)
+    noted = await settled()
+    print(breakdown.history_line(moved, 1, "moving activity"))
+    print(breakdown.history_line(noted - moved, 1, "note"))
 
 
 async def pipeline_stages(api: httpx.AsyncClient, pipeline_id: int) -> list[dict[str, Any]]:
@@ -217,9 +304,24 @@ async def measure_ceiling(client: Client, workflows: int, total: int, concurrenc
         return per * workflows / (time.perf_counter() - started)
 
 
+async def idle_cpu(args: Any, seconds: float = 5.0) -> dict[str, float]:
+    """CPU seconds per second of each stack process while nothing is posted."""
+    if not args.stack_pid:
+        return {}
+    before = breakdown.stack_cpu(args.stack_pid, args.data_dir)
+    await asyncio.sleep(seconds)
+    after = breakdown.stack_cpu(args.stack_pid, args.data_dir)
+    return {k: (after[k] - before.get(k, 0.0)) / seconds for k in after}
+
+
 async def main() -> None:
     parser = stack_arguments(__doc__, concurrency=32)
     parser.add_argument("--activities", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-concurrency", type=int, default=4)
+    parser.add_argument(
+        "--stack-pid", type=int, help="the devstack process: CPU per activity of its children"
+    )
     args = parser.parse_args()
 
     headers = admin_headers(args.data_dir)
@@ -231,28 +333,57 @@ async def main() -> None:
             # The ceiling right before and right after the peak run, averaged: on a shared
             # machine the load drifts, and the ratio should compare like with like.
             before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
-            peak, peak_latencies, count = await measure_stack(
-                api, args.leads, args.activities, args.concurrency, None
+            idle = await idle_cpu(args)
+            cpu_before = (
+                breakdown.stack_cpu(args.stack_pid, args.data_dir) if args.stack_pid else {}
             )
+            cpu_before["bench"] = breakdown.own_cpu()
+            started = time.perf_counter()
+            peak = await measure_stack(api, args.leads, args.activities, args.concurrency, None)
+            cpu_after = breakdown.stack_cpu(args.stack_pid, args.data_dir) if args.stack_pid else {}
+            cpu_after["bench"] = breakdown.own_cpu()
+            # What the processes burn when idle (polls, the relay, timers) is not the work's.
+            took = time.perf_counter() - started
+            cpu_before = {k: v + idle.get(k, 0.0) * took for k, v in cpu_before.items()}
             after = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
             ceiling = (before + after) / 2
-            _, half_latencies, _ = await measure_stack(
-                api, args.leads, args.activities, args.concurrency, peak / 2
+            half = await measure_stack(
+                api, args.leads, args.activities, args.concurrency, peak.rate / 2
+            )
+            batch = await measure_batches(
+                api, args.leads, args.activities, args.batch_size, args.batch_concurrency
             )
             rounds.append(
-                Round(ceiling, peak, Latency.of(peak_latencies), Latency.of(half_latencies))
+                Round(
+                    ceiling,
+                    peak.rate,
+                    Latency.of(peak.latencies),
+                    Latency.of(half.latencies),
+                    batch,
+                )
             )
             if number == 1:
                 print(
-                    f"activities per run            {count}, {args.leads} leads, "
-                    f"{args.concurrency} at once"
+                    f"activities per run            {peak.count}, {args.leads} leads, "
+                    f"{args.concurrency} at once; batches of {args.batch_size}, "
+                    f"{args.batch_concurrency} at once"
                 )
             if args.rounds > 1:
                 print(f"-- round {number} of {args.rounds}")
             print_round(rounds[-1])
+            print(breakdown.cpu_line(cpu_before, cpu_after, peak.count, "activity (peak)"))
+            counts = await breakdown.history_counts(client, (f"lead-{i}" for i in peak.lead_ids))
+            print(breakdown.history_line(counts, peak.count, "activity (peak)"))
+        await probe_breakdown(api, client)
     if args.rounds > 1:
         ratios = sorted(r.ratio for r in rounds)
-        print(f"-- median of {args.rounds} rounds (ratios {ratios[0]:.2f} to {ratios[-1]:.2f})")
+        batch_ratios = sorted(r.batch_ratio for r in rounds)
+        p99s = sorted(r.at_half_peak.p99 for r in rounds)
+        print(
+            f"-- median of {args.rounds} rounds (ratios {ratios[0]:.2f} to {ratios[-1]:.2f}, "
+            f"batch {batch_ratios[0]:.2f} to {batch_ratios[-1]:.2f}, "
+            f"half-peak p99 {p99s[0]:.0f} to {p99s[-1]:.0f} ms)"
+        )
         print_round(Round.median(rounds))
 
 
@@ -281,10 +412,15 @@ class Round:
     peak: float
     at_peak: Latency
     at_half_peak: Latency
+    batch: float
 
     @property
     def ratio(self) -> float:
         return self.peak / self.ceiling
+
+    @property
+    def batch_ratio(self) -> float:
+        return self.batch / self.ceiling
 
     @staticmethod
     def median(rounds: list["Round"]) -> "Round":
@@ -303,6 +439,7 @@ class Round:
             statistics.median(r.peak for r in rounds),
             latency(lambda r: r.at_peak),
             latency(lambda r: r.at_half_peak),
+            statistics.median(r.batch for r in rounds),
         )
 
 
@@ -312,6 +449,8 @@ def print_round(r: Round) -> None:
     print(f"ratio end-to-end / ceiling    {r.ratio:8.2f}")
     print(r.at_peak.line("latency at peak rate"))
     print(r.at_half_peak.line(f"latency at {r.peak / 2:.0f}/s (half peak)"))
+    print(f"batch end to end (activities/s) {r.batch:6.1f}")
+    print(f"ratio batch / ceiling         {r.batch_ratio:8.2f}")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,21 @@ def event_kinds(activity_type: str, details: dict[str, Any]) -> frozenset[Progre
     return frozenset(kinds)
 
 
+# Activity types a stage chain's `until_event` delay waits for (domain/chains/delays.py
+# DELAY_EVENT_TYPES): the lead's workflow forwards them to its running chain.
+CHAIN_AWAITED_TYPES = frozenset(
+    {ActivityType.EMAIL_REPLY, ActivityType.EMAIL_OPEN, ActivityType.MEETING}
+)
+
+
+def wakes_lead(activity_type: str, kinds: frozenset[ProgressionEvent] | tuple[str, ...]) -> bool:
+    """Whether the lead's workflow has anything to do with this activity: it can move the lead
+    (an automation event), or a chain may be waiting for its type. The rest (notes, calls
+    not held yet, ...) stays on the lead's record and timeline only and costs the
+    workflow engine nothing: no signal, no workflow task."""
+    return bool(kinds) or activity_type in CHAIN_AWAITED_TYPES
+
+
 class LeadEvent(BaseModel):
     """An activity as delivered to a lead's workflow (signal `activity`)."""
 

@@ -15,7 +15,7 @@ from db.errors import domain_error
 from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
 from db.repositories import activities as activities_repo
 from db.repositories.activities import ActivityFilter
-from domain.activities import LeadEvent, event_kinds
+from domain.activities import LeadEvent, event_kinds, wakes_lead
 from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
 from domain.guided import ObjectKind
 from domain.idempotency import fingerprint
@@ -109,7 +109,8 @@ async def record_batch(
     second answers the first's result, or IdempotencyKeyReused if its body differs. Raises
     Unavailable (the whole batch: nothing is kept) when the database itself fails.
 
-    The deliveries owed are queued together at the end, in one statement.
+    The deliveries owed are queued together at the end, in one statement, one message per
+    lead carrying all of that lead's events in order (one signal instead of one per event).
     """
     require_role(actor, EVERYONE, "posting activities")
     results: list[BatchItem] = []
@@ -129,7 +130,7 @@ async def record_batch(
                     raise
                 log.info("batch item refused by the database", event_id=item.event_id)
                 results.append(BatchItem(error=error))
-        messages = await outbox.enqueue_all(session, owed)
+        messages = await outbox.enqueue_all(session, outbox.coalesce_events(owed))
     await outbox.deliver_committed(session_factory, orchestrator, messages)
     return results
 
@@ -200,6 +201,9 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         given=data.given,
     )
     kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
+    if not wakes_lead(activity.type, kinds):
+        # Kept on the lead's record; its workflow would have nothing to do with it.
+        return Recorded(activity, True, tuple(lead_ids)), []
     event = LeadEvent(
         event_id=activity.event_id,
         activity_id=activity.id,

@@ -146,9 +146,16 @@ class Orchestrator:
 
         Raises Unavailable when the server does not answer within `call_timeout` (per call).
         """
+        return await self._signal_lead(lead_id, "activity", event)
+
+    async def deliver_events(self, lead_id: int, events: list[LeadEvent]) -> bool:
+        """Several events for one lead in one signal (`activities`), as `deliver_event`."""
+        return await self._signal_lead(lead_id, "activities", events)
+
+    async def _signal_lead(self, lead_id: int, signal: str, arg: object) -> bool:
         try:
             await self._bounded(
-                self.client.get_workflow_handle(workflow_id_for(lead_id)).signal("activity", event)
+                self.client.get_workflow_handle(workflow_id_for(lead_id)).signal(signal, arg)
             )
             return True
         except RPCError as err:
@@ -163,8 +170,8 @@ class Orchestrator:
                     task_queue=self.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    start_signal="activity",
-                    start_signal_args=[event],
+                    start_signal=signal,
+                    start_signal_args=[arg],
                     static_summary=f"Lead {lead_id}",
                 )
             )

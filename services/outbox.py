@@ -38,6 +38,8 @@ log = structlog.get_logger(__name__)
 
 START_LEAD = "start_lead"
 LEAD_EVENT = "lead_event"
+# Several events for one lead, in order, delivered as one signal (a batch of activities).
+LEAD_EVENTS = "lead_events"
 # The lead or its configuration changed outside its workflow (a lead edit, the default
 # pipeline, a label): a running workflow reloads it.
 REFRESH_LEAD = "refresh_lead"
@@ -76,6 +78,29 @@ async def enqueue(
     return await outbox_repo.add(
         session, OutboxMessage(kind=kind, workflow_id=workflow_id, payload=payload)
     )
+
+
+def coalesce_events(owed: Sequence[Owed]) -> list[Owed]:
+    """One LEAD_EVENTS message per lead for the lead events owed to it, its events in order,
+    where the first of them stood; a lead owed one event keeps its LEAD_EVENT message.
+
+    One signal and one workflow task for a lead's share of a batch, instead of one each per
+    event; the workflow applies them one by one as before.
+    """
+    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for o in owed:
+        if o.kind == LEAD_EVENT:
+            events[o.workflow_id].append(o.payload["event"])
+    merged: list[Owed] = []
+    merged_leads: set[str] = set()
+    for o in owed:
+        if o.kind != LEAD_EVENT or len(events[o.workflow_id]) == 1:
+            merged.append(o)
+        elif o.workflow_id not in merged_leads:
+            merged_leads.add(o.workflow_id)
+            lead = {"lead_id": o.payload["lead_id"], "events": events[o.workflow_id]}
+            merged.append(Owed(LEAD_EVENTS, o.workflow_id, lead))
+    return merged
 
 
 # Why a message was handed to the relay without a try (counted as the fast path's attempt).
@@ -174,6 +199,12 @@ async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
         if not await orchestrator.deliver_event(message.payload["lead_id"], event):
             log.info(
                 "lead closed; activity kept, not delivered", lead_id=message.payload["lead_id"]
+            )
+    elif message.kind == LEAD_EVENTS:
+        events = [LeadEvent.model_validate(e) for e in message.payload["events"]]
+        if not await orchestrator.deliver_events(message.payload["lead_id"], events):
+            log.info(
+                "lead closed; activities kept, not delivered", lead_id=message.payload["lead_id"]
             )
     elif message.kind == REFRESH_LEAD:
         await orchestrator.refresh_lead(message.payload["lead_id"])

@@ -3,7 +3,26 @@
 import json
 from collections import Counter
 
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
+
+# A batch delivers a lead's events as one `activities` signal (a list): counted as `activity`.
+BATCHED = {"activity": "activities"}
+
+
+def event_ids_of(event: HistoryEvent, signal: str) -> list[str]:
+    """The event ids one history event brought by `signal` (or its batched form)."""
+    if not event.HasField("workflow_execution_signaled_event_attributes"):
+        return []
+    signalled = event.workflow_execution_signaled_event_attributes
+    if not signalled.input.payloads:
+        return []
+    body = json.loads(signalled.input.payloads[0].data)
+    if signalled.signal_name == signal:
+        return [str(body["event_id"])]
+    if signalled.signal_name == BATCHED.get(signal):
+        return [str(item["event_id"]) for item in body]
+    return []
 
 
 async def signalled_event_ids(client: Client, workflow_id: str, signal: str) -> Counter[str]:
@@ -18,12 +37,7 @@ async def signalled_event_ids(client: Client, workflow_id: str, signal: str) -> 
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         first = history.events[0].workflow_execution_started_event_attributes
         for event in history.events:
-            if not event.HasField("workflow_execution_signaled_event_attributes"):
-                continue
-            signalled = event.workflow_execution_signaled_event_attributes
-            if signalled.signal_name == signal and signalled.input.payloads:
-                body = json.loads(signalled.input.payloads[0].data)
-                counts[str(body["event_id"])] += 1
+            counts.update(event_ids_of(event, signal))
         if not first.continued_execution_run_id:
             break
         run_id = first.continued_execution_run_id
@@ -40,11 +54,7 @@ async def signalled_in_order(client: Client, workflow_id: str, signal: str) -> l
         first = history.events[0].workflow_execution_started_event_attributes
         ids: list[str] = []
         for event in history.events:
-            if not event.HasField("workflow_execution_signaled_event_attributes"):
-                continue
-            signalled = event.workflow_execution_signaled_event_attributes
-            if signalled.signal_name == signal and signalled.input.payloads:
-                ids.append(str(json.loads(signalled.input.payloads[0].data)["event_id"]))
+            ids.extend(event_ids_of(event, signal))
         runs.append(ids)
         if not first.continued_execution_run_id:
             break

@@ -161,6 +161,12 @@ class LeadWorkflow:
         self._pending.append(event)
 
     @workflow.signal
+    def activities(self, events: list[LeadEvent]) -> None:
+        """Several activities for this lead in one signal (a batch), each as `activity`."""
+        for event in events:
+            self.activity(event)
+
+    @workflow.signal
     def refresh(self) -> None:
         """The lead was edited outside the workflow (owner, type), or configuration it caches
         changed (its pipeline's default flag, a pipeline or stage label): reload it."""

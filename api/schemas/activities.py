@@ -204,7 +204,8 @@ class ActivityRead(ReadModel):
     )
     call_id: int | None = Field(default=None, description="The call this activity made or is about")
     delivered_lead_ids: list[int] | None = Field(
-        description="Open leads the activity was delivered to"
+        description="Open leads the activity was recorded for; their workflows hear of it "
+        "when it can move them or a stage chain waits for its type (not a note)"
     )
     created_at: datetime
 

@@ -53,6 +53,11 @@ class Script:
         return [self.sent, self.note, *self.opens]
 
     @property
+    def signalled_ids(self) -> list[str]:
+        """The events its workflow hears of: the note stays on the lead's record only."""
+        return [self.sent, *self.opens]
+
+    @property
     def opens_maybe_accepted(self) -> list[str]:
         """The opens accepted, and one posted without an answer, which may have been: an API
         killed after its commit ends its chain's wait all the same."""

@@ -262,9 +262,10 @@ async def verify(
         else:
             counts["stage moves"] += 1
         delivered = await signalled_event_ids(stack.client, f"lead-{s.lead_id}", "activity")
-        counts["signals to lead workflows"] += sum(delivered[e] for e in s.event_ids)
-        counts["activities delivered more than once"] += sum(delivered[e] > 1 for e in s.event_ids)
-        if missing := [e for e in s.event_ids if delivered[e] == 0]:
+        signalled = s.signalled_ids
+        counts["signals to lead workflows"] += sum(delivered[e] for e in signalled)
+        counts["activities delivered more than once"] += sum(delivered[e] > 1 for e in signalled)
+        if missing := [e for e in signalled if delivered[e] == 0]:
             problems.append(f"{lead}: never delivered {missing}")
         lead_run = await stack.client.get_workflow_handle(f"lead-{s.lead_id}").describe()
         if lead_run.status != WorkflowExecutionStatus.RUNNING:

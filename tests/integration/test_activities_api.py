@@ -180,7 +180,9 @@ class TestRulesEndToEnd:
             ),
         )
         await admin.ok("post", "/activities", activity("email_sent", lead_id=lead["id"]))
-        probe = await admin.ok("post", "/activities", activity("note", lead_id=lead["id"]))
+        # An open moves no lead but reaches its workflow (a chain may wait for it); a note
+        # does not reach it at all.
+        probe = await admin.ok("post", "/activities", activity("email_open", lead_id=lead["id"]))
         await wait_until_applied(dev_server_env, lead["id"], probe["event_id"])
         assert await stage_of(admin, lead["id"]) == lead_stages["New"]
         causes = [h["cause"] for h in await admin.ok("get", f"/leads/{lead['id']}/history")]

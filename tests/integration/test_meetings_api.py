@@ -455,7 +455,7 @@ class TestCalls:
         # Events apply in order: once the one after it is applied, the outcome was too.
         marker = {
             "event_id": f"n-{uuid.uuid4().hex}",
-            "type": "note",
+            "type": "email_open",  # reaches the workflow (a note would not) and moves nothing
             "occurred_at": at(0),
             "lead_id": lead["id"],
         }

@@ -134,13 +134,20 @@ async def make_leads(api: Api, count: int) -> list[dict[str, Any]]:
 
 
 async def outbox_rows(sessions: SessionFactory, event_ids: list[str]) -> list[OutboxMessage]:
+    """The messages still owed that carry any of these events (alone or in a batch's list)."""
+    wanted = set(event_ids)
     async with sessions() as session:
         rows = await session.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.payload["event"]["event_id"].astext.in_(event_ids)
+                OutboxMessage.kind.in_([outbox.LEAD_EVENT, outbox.LEAD_EVENTS])
             )
         )
-        return list(rows.all())
+        return [
+            row
+            for row in rows.all()
+            if wanted
+            & {e["event_id"] for e in row.payload.get("events", [row.payload.get("event")]) if e}
+        ]
 
 
 async def drain(sessions: SessionFactory, orchestrator: Orchestrator, event_ids: list[str]) -> None:
@@ -217,6 +224,10 @@ class SlowOrchestrator(Orchestrator):
         await asyncio.sleep(self.delay)
         return await super().deliver_event(lead_id, event)
 
+    async def deliver_events(self, lead_id: int, events: list[LeadEvent]) -> bool:
+        await asyncio.sleep(self.delay)
+        return await super().deliver_events(lead_id, events)
+
 
 class TestSlowDelivery:
     async def test_a_batch_slower_than_the_relay_window_reaches_its_workflow_once(
@@ -224,7 +235,10 @@ class TestSlowDelivery:
     ) -> None:
         """The old relay took messages 5 s old, even those the API was still delivering."""
         (lead,) = await make_leads(outage_api, 1)
-        slow = SlowOrchestrator(temporal_client, outage_settings.task_queue, delay=1.5)
+        # A batch owes each lead one signal; this one answers past the API's whole window.
+        slow = SlowOrchestrator(
+            temporal_client, outage_settings.task_queue, delay=outbox.FAST_PATH_SECONDS + 1.0
+        )
         application = api_for(outage_settings, outage_sessions, slow)
         relay = asyncio.create_task(
             relay_outbox(outage_sessions, Orchestrator(temporal_client, outage_settings.task_queue))
@@ -233,8 +247,9 @@ class TestSlowDelivery:
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=application), base_url="http://leadpipe"
             ) as http:
-                # One lead's messages go one after another: 4 x 1.5 s, past the old window.
-                items = [activity(t, lead["id"]) for t in ("email_sent", "note", "note", "note")]
+                items = [
+                    activity(t, lead["id"]) for t in ("email_sent", "email_open", "email_reply")
+                ]
                 started = time.monotonic()
                 await Api(http, outage_token).ok(
                     "post", "/activities:batch", {"activities": items}, status=202

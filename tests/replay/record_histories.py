@@ -4,7 +4,8 @@
 step that finds the lead gone, `--order` for a reply delivered before the older email it
 answers, `--guided` for a record's guided-action workflow: a creation delay, a window cut
 short by a change, and a hand-over by continue-as-new, `--settings` for a step waiting for its
-chain's execution window and a run that finishes after its lead left).
+chain's execution window and a run that finishes after its lead left, `--batch` for a batch's
+events in one signal).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are scenarios recorded
@@ -111,6 +112,8 @@ async def main() -> None:
             await record_finish_after_leaving(env, store, chains)
         elif "--order" in sys.argv:
             await record_out_of_order(env.client, store)
+        elif "--batch" in sys.argv:
+            await record_batch(env.client, store)
         elif "--faults" in sys.argv:
             await record_redelivery(env.client, store, chains)
             await record_late_stop(env.client, store, chains)
@@ -508,6 +511,24 @@ async def record_finish_after_leaving(
     )
     (HISTORIES / "stage_chain_finishes_after_lead_left.json").write_text(
         (await chain.fetch_history()).to_json()
+    )
+
+
+async def record_batch(client: Client, store: FakeLeadStore) -> None:
+    """A batch of events in one `activities` signal that moves the lead, then a manual move."""
+    store.leads[7] = snapshot(7, 1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=7),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    batch = [_event("sent-7", ("email_sent",)), _event("note-7")]
+    await lead.signal(LeadWorkflow.activities, batch)
+    await _until_applied(lead, "note-7")
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=3, actor_id=7))
+    (HISTORIES / "lead_events_in_one_batch_signal.json").write_text(
+        (await lead.fetch_history()).to_json()
     )
 
 

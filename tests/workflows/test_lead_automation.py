@@ -103,6 +103,23 @@ async def applied(handle: WorkflowHandle[Any, Any]) -> None:
     raise AssertionError("events were not applied")
 
 
+class TestBatchedEvents:
+    async def test_a_batch_applies_each_event_in_order_once_aut_3_aut_4(
+        self, started, store
+    ) -> None:
+        """`POST /activities:batch` delivers a lead's events as one `activities` signal."""
+        handle = await started(stage_id=1)
+        batch = [event("email_sent"), event("note"), event("email_reply")]
+        await handle.signal(LeadWorkflow.activities, batch)
+        await handle.signal(LeadWorkflow.activities, batch)  # a relay's redelivery
+        assert await settle(handle, store, 2) == 3
+        await applied(handle)
+        assert [c.cause for c in store.changes] == [
+            "automation:advance_on_outreach",
+            "automation:advance_on_connect",
+        ]
+
+
 class TestOutreachAndConnect:
     @pytest.mark.parametrize(
         "kind", ["email_sent", "linkedin_message", "call", "meeting_scheduled"]

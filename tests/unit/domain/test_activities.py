@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.activities import event_kinds
+from domain.activities import CHAIN_AWAITED_TYPES, event_kinds, wakes_lead
 from domain.automation import ProgressionEvent as E
 
 
@@ -58,3 +58,36 @@ class TestMeetings:
     def test_a_busy_block_is_nobodys_outreach_or_connection(self, booked: bool) -> None:
         details = {"meeting": {"kind": "busy", "outcome": "scheduled", "booked_by_contact": booked}}
         assert event_kinds("meeting", details) == set()
+
+
+class TestWhatWakesTheLeadWorkflow:
+    @pytest.mark.parametrize(
+        ("activity_type", "details"),
+        [
+            ("email_sent", {}),
+            ("call", {"call": {"status": "completed"}}),
+            # Move nothing, but a chain's `until_event` delay may be waiting for them.
+            ("email_open", {}),
+            ("email_reply", {}),
+            ("meeting", {"meeting": {"kind": "busy"}}),
+        ],
+    )
+    def test_events_that_can_move_a_lead_or_end_a_chain_delay_reach_it(
+        self, activity_type, details
+    ) -> None:
+        assert wakes_lead(activity_type, event_kinds(activity_type, details))
+
+    @pytest.mark.parametrize(
+        ("activity_type", "details"),
+        [("note", {}), ("call", {"call": {"status": "scheduled"}})],
+    )
+    def test_a_note_or_a_call_not_held_stays_on_the_record_only(
+        self, activity_type, details
+    ) -> None:
+        assert not wakes_lead(activity_type, event_kinds(activity_type, details))
+
+    def test_every_type_a_chain_delay_waits_for_reaches_the_lead(self) -> None:
+        from domain.chains.delays import DELAY_EVENT_TYPES
+
+        awaited = set().union(*DELAY_EVENT_TYPES.values())
+        assert awaited <= CHAIN_AWAITED_TYPES
