@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall only when these change: the stamps below are newer than them after an install.
 DEPS := pyproject.toml constraints.txt
 
-.PHONY: run test chaos lint demo bench bench-chains bench-workspace
+.PHONY: run test chaos lint demo bench bench-chains bench-workspace bench-guided
 
 run: $(VENV)/.installed-dev
 	$(BIN)/python -m devstack run
@@ -26,6 +26,11 @@ bench-chains: $(VENV)/.installed-dev
 # every workspace endpoint in-process. ARGS="--reuse --plans" passes options.
 bench-workspace: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.workspace $(ARGS)
+
+# No stack needed: its own database, Temporal dev server and worker. 100k pending guided
+# actions by default; ARGS="--count 20000" for fewer.
+bench-guided: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.guided $(ARGS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

@@ -1,6 +1,8 @@
 """The guided-action workflow's (local) activity: evaluate one record's types in the
 database."""
 
+from datetime import UTC, datetime
+
 from temporalio import activity
 
 from db.engine import SessionFactory
@@ -24,4 +26,5 @@ class GuidedActivities:
             wake_at=evaluation.wake_at,
             wake_reason=evaluation.wake_reason,
             open_items=evaluation.open_items,
+            evaluated_at=datetime.now(UTC),
         )

@@ -52,3 +52,7 @@ class EvaluationResult(_Message):
     wake_reason: str = ""
     # Open items listing the record after this evaluation, for the workflow's details pane.
     open_items: int = 0
+    # The activity's clock when it finished. The workflow's clock stands still during the
+    # workflow task the (local) evaluation runs in, so a timer measured from it alone would
+    # fire late by the evaluation's duration.
+    evaluated_at: datetime | None = None

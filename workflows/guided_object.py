@@ -64,7 +64,9 @@ class GuidedObjectWorkflow:
                 if self._changes == seen:
                     return  # only a change can alter a verdict now, and it starts a new run
                 continue
-            delay = result.wake_at - workflow.now()
+            # Recorded in history with the result: replay computes the same delay.
+            clock = max(workflow.now(), result.evaluated_at or workflow.now())
+            delay = result.wake_at - clock
             if delay > timedelta(0) and self._changes == seen:
                 # A change cancels the timer: the item it would have expired may be gone.
                 with contextlib.suppress(TimeoutError):

@@ -165,11 +165,14 @@ _DESCRIBE = {
           array_remove(ARRAY[m.lead_id], NULL) AS leads
         FROM meetings m WHERE m.id = :id""",
     "call": """
-        SELECT 'Call ' || c.id AS name, array_remove(ARRAY[c.contact_id], NULL) AS contacts,
+        SELECT coalesce('Call with ' || coalesce(
+                 nullif(trim(concat_ws(' ', ct.first_name, ct.last_name)), ''), ct.email),
+               'Call ' || c.id) AS name,
+          array_remove(ARRAY[c.contact_id], NULL) AS contacts,
           array_remove(ARRAY[c.company_id], NULL) AS companies,
           array_remove(ARRAY[c.deal_id], NULL) AS deals,
           array_remove(ARRAY[c.lead_id], NULL) AS leads
-        FROM calls c WHERE c.id = :id""",
+        FROM calls c LEFT JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = :id""",
     "task": """
         SELECT t.title AS name, array_remove(ARRAY[t.contact_id], NULL) AS contacts,
           array_remove(ARRAY[t.company_id], NULL) AS companies,

@@ -2,37 +2,15 @@
 time-skipping server. Each type is created exactly when its criteria hold (not a minute
 before a creation delay ends) and ended by its window, the 30-day one in test time."""
 
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
-
-import pytest
 from sqlalchemy import update
-from temporalio.testing import WorkflowEnvironment
 
-from db.engine import SessionFactory
 from db.models import Call, Contact, Deal, Meeting, Task
 from domain.guided import GuidedType, ObjectKind
 from domain.workspace import ScheduleRange, calendar_window, local_today
-from tests.workflows.guided_stack import GuidedStack, guided_stack
+from tests.workflows.guided_stack import DAY, HOUR, MINUTE, GuidedStack, near
 from workflows.guided_object import GuidedObjectWorkflow
 
-MINUTE = timedelta(minutes=1)
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 T = GuidedType
-
-
-@pytest.fixture
-async def stack(
-    own_time_skipping_env: WorkflowEnvironment, session_factory: SessionFactory
-) -> AsyncIterator[GuidedStack]:
-    async with guided_stack(own_time_skipping_env, session_factory) as stack:
-        yield stack
-
-
-def near(at: datetime, expected: datetime) -> bool:
-    """At the expected instant, not before it and within the minute (timers fire at it)."""
-    return expected <= at < expected + MINUTE
 
 
 async def test_log_meeting_outcome_waits_an_hour_after_the_end_and_expires_7_days_after_ga_15(
