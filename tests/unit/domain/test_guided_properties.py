@@ -28,6 +28,10 @@ FAR = timedelta(days=400)
 offsets = st.timedeltas(min_value=-timedelta(days=40), max_value=timedelta(days=40))
 instants = offsets.map(lambda d: NOW + d)
 maybe_instants = st.none() | instants
+# What the records say happened (an email, a reply, an activity) lies at or before the
+# evaluation: a fact from after it would be a change after the item's creation.
+past = offsets.map(lambda d: NOW - abs(d))
+maybe_past = st.none() | past
 owners = st.none() | st.sampled_from([7, 9])
 domains = st.none() | st.sampled_from(["buyer.example", "leadpipe.example"])
 
@@ -57,15 +61,15 @@ SNAPSHOTS: dict[ObjectKind, st.SearchStrategy[Snapshot]] = {
         owner_email_domain=domains,
         has_deal=st.booleans(),
         has_open_lead=st.booleans(),
-        latest_lead_disqualified_at=maybe_instants,
+        latest_lead_disqualified_at=maybe_past,
         is_target_account=st.booleans(),
-        last_email_sent_at=maybe_instants,
-        last_owner_email_sent_at=maybe_instants,
-        last_reply_at=maybe_instants,
-        last_reply_to_owner_at=maybe_instants,
-        last_engaged_at=maybe_instants,
+        last_email_sent_at=maybe_past,
+        last_owner_email_sent_at=maybe_past,
+        last_reply_at=maybe_past,
+        last_reply_to_owner_at=maybe_past,
+        last_engaged_at=maybe_past,
         last_reply_user_id=owners,
-        reply_user_last_email_sent_at=maybe_instants,
+        reply_user_last_email_sent_at=maybe_past,
         open_deal_owner_ids=st.frozensets(st.sampled_from([7, 9])),
     ),
     ObjectKind.LEAD: st.builds(
@@ -76,10 +80,10 @@ SNAPSHOTS: dict[ObjectKind, st.SearchStrategy[Snapshot]] = {
         is_first_stage=st.booleans(),
         email_domain=domains,
         owner_email_domain=domains,
-        last_owner_activity_at=maybe_instants,
-        last_owner_email_sent_at=maybe_instants,
-        last_reply_to_owner_at=maybe_instants,
-        last_engaged_at=maybe_instants,
+        last_owner_activity_at=maybe_past,
+        last_owner_email_sent_at=maybe_past,
+        last_reply_to_owner_at=maybe_past,
+        last_engaged_at=maybe_past,
     ),
     ObjectKind.MEETING: meetings(),
     ObjectKind.CALL: st.builds(
@@ -105,15 +109,15 @@ SNAPSHOTS: dict[ObjectKind, st.SearchStrategy[Snapshot]] = {
         DealSnapshot,
         deal_id=st.just(1),
         owner_id=owners,
-        created_at=instants,
+        created_at=past,
         stage_kind=st.sampled_from(["open", "won"]),
-        stage_entered_at=instants,
+        stage_entered_at=past,
         is_first_stage=st.booleans(),
         contact_id=st.none() | st.just(5),
         last_engagement_end_at=maybe_instants,
-        next_steps_changed_at=maybe_instants,
-        contact_last_open_at=maybe_instants,
-        contact_last_reply_at=maybe_instants,
+        next_steps_changed_at=maybe_past,
+        contact_last_open_at=maybe_past,
+        contact_last_reply_at=maybe_past,
     ),
 }
 
