@@ -200,6 +200,20 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         call_id=data.call_record_id,
         given=data.given,
     )
+    # Guided actions read activities through every record they name (and the meeting or
+    # call they made or changed): those records' workflows evaluate them again, owed here and
+    # delivered by the relay, so the request pays one insert for them.
+    await guided_actions.enqueue_evaluation(
+        session,
+        [
+            (ObjectKind.CONTACT, activity.contact_id),
+            (ObjectKind.DEAL, activity.deal_id),
+            (ObjectKind.MEETING, activity.meeting_id),
+            (ObjectKind.CALL, activity.call_id),
+            (ObjectKind.LEAD, activity.lead_id),
+            *((ObjectKind.LEAD, lead_id) for lead_id in lead_ids),
+        ],
+    )
     kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
     if not wakes_lead(activity.type, kinds):
         # Kept on the lead's record; its workflow would have nothing to do with it.
@@ -219,20 +233,6 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         )
         for lead_id in lead_ids
     ]
-    # Guided actions read activities through every record they name (and the meeting or
-    # call they made or changed): those records' workflows evaluate them again, owed here and
-    # delivered by the relay, so the request pays one insert for them.
-    await guided_actions.enqueue_evaluation(
-        session,
-        [
-            (ObjectKind.CONTACT, activity.contact_id),
-            (ObjectKind.DEAL, activity.deal_id),
-            (ObjectKind.MEETING, activity.meeting_id),
-            (ObjectKind.CALL, activity.call_id),
-            (ObjectKind.LEAD, activity.lead_id),
-            *((ObjectKind.LEAD, lead_id) for lead_id in lead_ids),
-        ],
-    )
     return Recorded(activity, True, tuple(lead_ids)), owed
 
 
