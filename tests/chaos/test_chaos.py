@@ -318,8 +318,10 @@ async def run_scenario(stack: Stack, scenario: Scenario) -> None:
     ]
     await asyncio.gather(run_faults(stack, scenario.faults), *clients)
     stack.check_alive()
+    # On a crowded machine the posting itself can run up to the deadline: the last leads'
+    # chains still get time for their few steps.
     final = await wait_until_settled(
-        stack, scripts, attempting, max(10.0, deadline - time.monotonic())
+        stack, scripts, attempting, max(30.0, deadline - time.monotonic())
     )
     took = time.monotonic() - started
     counts, problems = await verify(stack, scripts, attempting, effect_actions)
