@@ -1,5 +1,5 @@
 """The deals tab and deal insights at scale: latency of each view, of search, of the overview
-and of insights over 100 engagements, on a database seeded to the size of a large sales team's account.
+and of insights over 100 engagements, on a database seeded to a large sales team's size.
 
     .venv/bin/python -m bench.deals --server postgresql://postgres@127.0.0.1:5432/postgres
 
