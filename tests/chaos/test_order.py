@@ -175,16 +175,23 @@ async def run_round(stack: Stack, number: int, spec: Round, stages: dict[str, in
     )
     connected, attempting = stages["Connected"], stages["Attempting"]
     histories: dict[int, list[dict[str, Any]]] = {}
+    outbox = 0
     while time.monotonic() < deadline:
         try:
             histories = await stages_of(stack, pairs)
         except httpx.HTTPError:
             histories = {}
-        if histories and all(h and h[-1]["to_stage_id"] == connected for h in histories.values()):
+        # The outbox also owes other workflows (guided-action evaluations), relayed beside
+        # the leads' events: settled is every lead connected and nothing left to relay.
+        async with stack.sessions() as session:
+            outbox = await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+        if (
+            histories
+            and all(h and h[-1]["to_stage_id"] == connected for h in histories.values())
+            and not outbox
+        ):
             break
         await asyncio.sleep(1.0)
-    async with stack.sessions() as session:
-        outbox = await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
     problems: list[str] = []
     wrong_stage = out_of_order = twice = 0
     for p in pairs:

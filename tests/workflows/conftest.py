@@ -1,10 +1,12 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from db.engine import SessionFactory
-from tests.conftest import time_skipping_server
+from config import to_sqlalchemy_url
+from db.engine import SessionFactory, create_engine, create_session_factory
+from tests.conftest import migrated_database, time_skipping_server
 from tests.workflows.guided_stack import GuidedStack, guided_stack
 
 
@@ -16,10 +18,27 @@ async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+@pytest.fixture(scope="session")
+def guided_database_url(database_server: str) -> Iterator[str]:
+    """A database of the guided-action workflow tests' own: on the shared one, the in-process
+    stack's outbox relay would take their owed evaluations first, to its own server."""
+    with migrated_database(database_server) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def guided_session_factory(guided_database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(to_sqlalchemy_url(guided_database_url))
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def stack(
-    own_time_skipping_env: WorkflowEnvironment, session_factory: SessionFactory
+    own_time_skipping_env: WorkflowEnvironment, guided_session_factory: SessionFactory
 ) -> AsyncIterator[GuidedStack]:
     """The guided-action workflow's worker on its own time-skipping server (guided_stack.py)."""
-    async with guided_stack(own_time_skipping_env, session_factory) as stack:
+    async with guided_stack(own_time_skipping_env, guided_session_factory) as stack:
         yield stack

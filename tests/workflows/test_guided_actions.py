@@ -112,8 +112,9 @@ class Guided:
 
 @pytest.fixture
 async def guided(
-    own_time_skipping_env: WorkflowEnvironment, session_factory: SessionFactory
+    own_time_skipping_env: WorkflowEnvironment, guided_session_factory: SessionFactory
 ) -> AsyncIterator[Guided]:
+    session_factory = guided_session_factory
     env = own_time_skipping_env
     queue = f"guided-{uuid.uuid4()}"
     async with Worker(
