@@ -17,9 +17,10 @@ from api.schemas.pipelines import (
 from domain.automation import AutomationConfig
 from domain.lead_settings import CreateLeadOnLifecycle
 from domain.stages import PipelineObject, StageSpec
-from services import automation, pipelines
+from services import automation, pipelines, stages
 from services.automation import AutomationView
-from services.pipelines import NewPipeline, NewStage, PipelineChanges, StageEdit
+from services.pipelines import NewPipeline, PipelineChanges
+from services.stages import NewStage, StageEdit
 
 router = APIRouter(
     route_class=AuthFirstRoute, prefix="/pipelines", tags=["pipelines"], responses=PROBLEM_RESPONSES
@@ -88,7 +89,7 @@ async def add_stage(
     pipeline_id: PathId, body: StageCreate, session: SessionDep, actor: Admin
 ) -> StageRead:
     data = NewStage(label=body.label, kind=body.kind, position=body.position)
-    return StageRead.model_validate(await pipelines.add_stage(session, actor, pipeline_id, data))
+    return StageRead.model_validate(await stages.add_stage(session, actor, pipeline_id, data))
 
 
 @router.put(
@@ -106,9 +107,7 @@ async def save_stages(
     pipeline_id: PathId, body: StagesSave, session: SessionDep, actor: Admin
 ) -> PipelineRead:
     edits = [StageEdit(label=s.label, id=s.id, kind=s.kind) for s in body.stages]
-    return PipelineRead.model_validate(
-        await pipelines.save_stages(session, actor, pipeline_id, edits)
-    )
+    return PipelineRead.model_validate(await stages.save_stages(session, actor, pipeline_id, edits))
 
 
 @router.put(
@@ -119,7 +118,7 @@ async def save_stages(
 async def reorder_stages(
     pipeline_id: PathId, body: OrderIn, session: SessionDep, actor: Admin
 ) -> PipelineRead:
-    pipeline = await pipelines.reorder_stages(session, actor, pipeline_id, body.ids)
+    pipeline = await stages.reorder_stages(session, actor, pipeline_id, body.ids)
     return PipelineRead.model_validate(pipeline)
 
 
@@ -135,7 +134,7 @@ async def rename_stage(
     session: SessionDep,
     actor: Admin,
 ) -> StageRead:
-    stage = await pipelines.rename_stage(session, actor, pipeline_id, stage_id, body.label)
+    stage = await stages.rename_stage(session, actor, pipeline_id, stage_id, body.label)
     return StageRead.model_validate(stage)
 
 
@@ -149,7 +148,7 @@ async def rename_stage(
 async def delete_stage(
     pipeline_id: PathId, stage_id: PathId, session: SessionDep, actor: Admin
 ) -> Response:
-    await pipelines.delete_stage(session, actor, pipeline_id, stage_id)
+    await stages.delete_stage(session, actor, pipeline_id, stage_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
