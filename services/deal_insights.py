@@ -23,8 +23,10 @@ from domain.engagements import INSIGHT_ENGAGEMENTS
 from domain.insights import Insights, build_insights
 from services import visibility
 from services.ai_settings import require_customer_analysis
-from services.deals_tab import admit_deal, follow_up, stage_norms, visible_engagements
+from services.deal_engagements import follow_up, visible_engagements
+from services.deals_tab import admit_deal
 from services.insight_text import NO_SUMMARY, Summary, SummaryWriter, summarize
+from services.stage_norms import stage_norms
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The deals tab (DEAL-1 to DEAL-5): the caller's open deals by view, quick and advanced
-filters, saved columns, and a deal's overview.
+"""The deals tab (DEAL-1 to DEAL-4): the caller's open deals by view, quick and advanced
+filters, and saved columns; who may read the tab and one deal of it. A deal's overview is in
+services/deal_overviews.py.
 
 PERM-3: the tab needs a current sales seat; a super admin looks at other users' deals without
 one (as in the workspace, PERM-4). PERM-7: what is listed and counted comes from
@@ -7,25 +8,17 @@ services/visibility.py: another owner's deals need `deals: all`, and only the me
 tasks the caller may see count as scheduled.
 """
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Activity, Call, Contact, Deal, Meeting, Pipeline, Stage, User
+from db.models import Deal, User
 from db.repositories import deals as deals_repo
-from db.repositories import insights as insights_repo
-from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
-from domain.bounds import INT_MAX
 from domain.deal_properties import (
-    CATALOGUE,
     DEFAULT_COLUMNS,
     DealFilter,
     DealProperty,
@@ -34,27 +27,14 @@ from domain.deal_properties import (
     parse_columns,
     parse_filter,
     parse_sort,
-    parse_value,
 )
-from domain.deal_risks import FollowUp
-from domain.deals import (
-    NORM_DEFAULT,
-    NORM_MAX_AGE,
-    NORM_WINDOW,
-    DealStageKind,
-    DealView,
-    StageNorm,
-    days_between,
-    is_stalled,
-    month_of,
-    stage_norm,
-)
-from domain.engagements import ENGAGEMENT_TYPES, Engagement, EngagementType
-from domain.errors import InvalidInput, invalid
+from domain.deals import NORM_DEFAULT, DealView, StageNorm, month_of
 from domain.roles import WORKSPACE_ROLES, Role, may_view_workspace_of_others
 from services import visibility
 from services.auth import require_role, require_workspace
+from services.deal_cursors import decode_cursor, encode_cursor
 from services.pagination import Page
+from services.stage_norms import stage_norms
 
 
 @dataclass(frozen=True)
@@ -202,71 +182,6 @@ async def search_deals(
     return await list_deals(session, actor, request, limit=limit, cursor=cursor, now=now)
 
 
-# -- Stage norms -------------------------------------------------------------------------------
-
-
-async def stage_norms(
-    session: AsyncSession, stage_ids: Sequence[int], now: datetime
-) -> dict[int, StageNorm]:
-    """Each stage's norm (domain/deals.py), from the kept figures while they are younger than
-    NORM_MAX_AGE; older or missing ones are computed again from the history and kept."""
-    stored = await deals_repo.stored_norms(session, stage_ids)
-    stale = [s for s in stage_ids if s not in stored or now - stored[s].computed_at > NORM_MAX_AGE]
-    fresh = await deals_repo.stage_exits(session, stale, now - NORM_WINDOW) if stale else {}
-    await deals_repo.save_norms(session, fresh, now)
-    figures = {s: (n.samples, n.median_seconds) for s, n in stored.items()} | fresh
-    return {s: stage_norm(*figures[s]) for s in stage_ids}
-
-
-# -- Cursors -----------------------------------------------------------------------------------
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def encode_cursor(sort: DealSort, deal: Deal) -> str:
-    """The position after `deal` in `sort` order: the sort, its value and the deal's id."""
-    raw = {
-        "p": sort.property.value,
-        "d": sort.direction.value,
-        "v": _json_value(deals_repo.sort_value(deal, sort)),
-        "i": deal.id,
-    }
-    text = json.dumps(raw, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, sort: DealSort) -> tuple[Any, int] | None:
-    """The (value, id) a cursor holds. Raises InvalidInput (`cursor`: `format` for anything
-    this API did not hand out, `sort` for a cursor of another sort order)."""
-    if cursor is None:
-        return None
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-        if not isinstance(raw, dict) or set(raw) != {"p", "d", "v", "i"}:
-            raise ValueError(raw)
-        last_id = raw["i"]
-        if not isinstance(last_id, int) or isinstance(last_id, bool):
-            raise ValueError(raw)
-        if not 0 <= last_id <= INT_MAX:
-            raise ValueError(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid("cursor", "format", "cursor is not one this API returned") from None
-    if (raw["p"], raw["d"]) != (sort.property.value, sort.direction.value):
-        raise invalid("cursor", "sort", "the cursor was handed out for another sort order")
-    if raw["v"] is None:
-        return None, last_id
-    try:
-        return parse_value(CATALOGUE[sort.property].type, raw["v"], "cursor"), last_id
-    except InvalidInput:
-        raise invalid("cursor", "format", "cursor is not one this API returned") from None
-
-
 # -- Columns (DEAL-4) --------------------------------------------------------------------------
 
 
@@ -296,141 +211,3 @@ async def save_deal_columns(
     async with session.begin():
         await deals_repo.save_columns(session, actor.id, [c.value for c in columns])
     return columns
-
-
-# -- One deal ----------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def engagement_of(activity: Activity, meeting: Meeting | None, call: Call | None) -> Engagement:
-    """An activity as insights read it, with its meeting's or call's current state."""
-    kind = EngagementType(activity.type)
-    details = activity.details or {}
-    subject = body = outcome = status = None
-    start = None
-    booked = False
-    if kind in (EngagementType.EMAIL_SENT, EngagementType.EMAIL_REPLY):
-        email = details.get("email") or {}
-        subject, body = _text(email.get("subject")), _text(email.get("body"))
-    elif kind == EngagementType.NOTE:
-        body = _text((details.get("note") or {}).get("body"))
-    elif kind == EngagementType.MEETING and meeting is not None:
-        subject, body, outcome = meeting.title, meeting.notes, meeting.outcome
-        start, booked = meeting.start, meeting.booked_by_contact
-    elif kind == EngagementType.CALL and call is not None:
-        outcome, status = call.outcome, call.status
-    return Engagement(
-        activity_id=activity.id,
-        type=kind,
-        occurred_at=activity.occurred_at,
-        user_id=activity.user_id,
-        subject=subject,
-        body=body,
-        outcome=outcome,
-        status=status,
-        start=start,
-        booked_by_contact=booked,
-    )
-
-
-async def visible_engagements(
-    session: AsyncSession, actor: User, deal: Deal, most: int
-) -> list[Engagement]:
-    """The deal's newest meetings, notes, emails and calls the caller may see, at most `most`,
-    newest first: on the deal, or on its contact without a deal. A meeting or call with
-    several activities (made, then its outcome set) counts once, as its newest; busy blocks
-    are nobody's engagement."""
-    rows = await insights_repo.deal_engagements(
-        session,
-        deal_id=deal.id,
-        contact_id=deal.contact_id,
-        types=ENGAGEMENT_TYPES,
-        logged_by=visibility.activities_logged_by(actor),
-        # Room for the repeats that are dropped.
-        limit=2 * most,
-    )
-    seen: set[tuple[str, int]] = set()
-    found: list[Engagement] = []
-    for activity, meeting, call in rows:
-        if meeting is not None and meeting.kind == "busy":
-            continue
-        record = (
-            ("meeting", activity.meeting_id)
-            if activity.meeting_id is not None
-            else ("call", activity.call_id)
-            if activity.call_id is not None
-            else None
-        )
-        if record is not None:
-            if record in seen:
-                continue
-            seen.add(record)
-        found.append(engagement_of(activity, meeting, call))
-        if len(found) == most:
-            break
-    return found
-
-
-async def follow_up(
-    session: AsyncSession, actor: User, deal: Deal, now: datetime
-) -> FollowUp | None:
-    """The next thing scheduled on the deal that the caller may see: the earlier of its next
-    future meeting and its first open task (by due time; a task without one comes after a
-    meeting)."""
-    owner = visibility.activities_logged_by(actor)
-    meeting = await deals_repo.next_meeting(session, deal.id, now, owner)
-    task = await deals_repo.next_open_task(session, deal.id, owner)
-    if meeting is not None and (
-        task is None or task.due_at is None or meeting.start <= task.due_at
-    ):
-        return FollowUp("meeting", meeting.id, meeting.start, meeting.title)
-    if task is not None:
-        return FollowUp("task", task.id, task.due_at, task.title)
-    return None
-
-
-@dataclass(frozen=True)
-class DealOverview:
-    deal: Deal
-    pipeline: Pipeline
-    stage: Stage
-    owner: User | None
-    contact: Contact | None
-    last_activity: Engagement | None
-    next_activity: FollowUp | None
-    days_in_stage: int
-    norm: StageNorm
-    stalled: bool
-
-
-async def deal_overview(
-    session: AsyncSession, actor: User, deal_id: int, *, now: datetime | None = None
-) -> DealOverview:
-    """The deal's key fields, its last and next activity the caller may see, its contact and
-    whether it is stalled (DEAL-5). Raises Forbidden, SeatRequired, NotFound."""
-    now = now or datetime.now(UTC)
-    async with session.begin():
-        deal = await admit_deal(session, actor, deal_id, "reading a deal overview")
-        pipeline = await pipelines_repo.get(session, deal.pipeline_id)
-        stage = await pipelines_repo.get_stage(session, deal.stage_id)
-        assert pipeline is not None and stage is not None  # foreign keys
-        owner = await records.get(session, User, deal.owner_id) if deal.owner_id else None
-        contact = await records.get(session, Contact, deal.contact_id) if deal.contact_id else None
-        last = await visible_engagements(session, actor, deal, 1)
-        upcoming = await follow_up(session, actor, deal, now)
-        norm = (await stage_norms(session, [deal.stage_id], now))[deal.stage_id]
-    return DealOverview(
-        deal=deal,
-        pipeline=pipeline,
-        stage=stage,
-        owner=owner,
-        contact=contact,
-        last_activity=last[0] if last else None,
-        next_activity=upcoming,
-        days_in_stage=days_between(deal.stage_entered_at, now),
-        norm=norm,
-        stalled=stage.kind == DealStageKind.OPEN and is_stalled(deal.stage_entered_at, now, norm),
-    )

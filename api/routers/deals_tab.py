@@ -39,8 +39,9 @@ from api.schemas.fields import CalendarDate, Cursor, PathId, QueryId
 from domain.deal_properties import DealFilter, DealProperty, FilterOp
 from domain.deals import DealView
 from domain.engagements import Engagement
-from services import deal_insights, deals_tab
-from services.deals_tab import DealList, DealOverview, DealPage
+from services import deal_insights, deal_overviews, deals_tab
+from services.deal_overviews import DealOverview
+from services.deals_tab import DealList, DealPage
 from services.insight_text import NO_SUMMARY, SummaryWriter
 from services.pagination import DEFAULT_LIMIT
 
@@ -213,7 +214,7 @@ def _actions(o: DealOverview) -> list[ActionLink]:
 async def deal_overview(
     deal_id: PathId, session: SessionDep, actor: WorkspaceUser, _: KnownQuery
 ) -> DealOverviewRead:
-    o = await deals_tab.deal_overview(session, actor, deal_id)
+    o = await deal_overviews.deal_overview(session, actor, deal_id)
     row = {**DealRead.model_validate(o.deal).model_dump(), "stage_label": o.stage.label}
     contacts = (
         [ContactRef(id=o.contact.id, name=o.contact.display_name, email=o.contact.email)]
