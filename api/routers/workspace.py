@@ -28,8 +28,9 @@ from db.models import Task
 from domain.activities import ActivityType
 from domain.meetings import MeetingKind
 from domain.workspace import BUSY_TITLE, ScheduleRange, summarize
-from services import workspace
-from services.workspace import Bucket, FeedQuery, MeetingSlot, ScheduleEntry, TaskRow
+from services import feed, leads_board, schedule, workspace
+from services.feed import FeedGroup, FeedQuery
+from services.schedule import Bucket, MeetingSlot, ScheduleEntry, TaskRow
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -111,7 +112,7 @@ def _items(
     return [_item(e, contacts, redacted) for e in entries]
 
 
-def _groups(groups: Sequence[workspace.FeedGroup]) -> list[Data]:
+def _groups(groups: Sequence[FeedGroup]) -> list[Data]:
     return [
         {
             "contact": {
@@ -191,7 +192,7 @@ async def get_schedule(
     ] = None,
     user_id: ViewedUser = None,
 ) -> Data:
-    found = await workspace.schedule(session, actor, schedule_range, day, user_id)
+    found = await schedule.schedule(session, actor, schedule_range, day, user_id)
     redacted, contacts = found.viewed.redacted, found.meeting_contacts
     return {
         "range": found.range,
@@ -233,7 +234,7 @@ async def get_feed(
     limit: Annotated[int, Query(ge=1, le=100, description="Groups per page")] = 20,
     cursor: Cursor = None,
 ) -> Data:
-    page = await workspace.feed(
+    page = await feed.feed(
         session,
         actor,
         FeedQuery(
@@ -263,7 +264,7 @@ async def get_leads_board(
     stage_id: Annotated[RecordId | None, Query(description="Only this stage")] = None,
     user_id: ViewedUser = None,
 ) -> LeadsBoard:
-    board = await workspace.leads_board(session, actor, pipeline_id, stage_id, user_id)
+    board = await leads_board.leads_board(session, actor, pipeline_id, stage_id, user_id)
     return LeadsBoard(
         pipeline=BoardPipeline.model_validate(board.pipeline),
         stages=[

@@ -13,7 +13,7 @@ import pytest
 from db.engine import SessionFactory
 from db.models import User
 from domain.workspace import ScheduleRange
-from services import workspace
+from services import schedule, workspace
 from tests.stack import Api, MakeUser
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -294,7 +294,7 @@ class TestSchedule:
         await meeting(rep, now + 24 * hour, now + 25 * hour, contact_ids=[cy["id"]])
 
         async with session_factory() as session:
-            found = await workspace.schedule(
+            found = await schedule.schedule(
                 session,
                 await user_row(session_factory, rep_user["id"]),
                 ScheduleRange.WEEK,
