@@ -23,7 +23,7 @@ from api.schemas.guided_actions import (
 )
 from db.models import GuidedAction
 from domain.guided.types import Category, ObjectKind, TypeInfo
-from services import guided_action_views
+from services import guided_action_queues, guided_action_views
 from services.guided_action_views import ItemRef, ShownAction, ShownItem
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.record_previews import RecordPreview
@@ -118,7 +118,7 @@ async def get_guided_action(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Data:
-    queue = await guided_action_views.get_queue(
+    queue = await guided_action_queues.get_queue(
         session, actor, action_id, limit=limit, cursor=cursor
     )
     return {
@@ -159,7 +159,7 @@ async def list_guided_action_records(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Data:
-    shown, page = await guided_action_views.record_list(
+    shown, page = await guided_action_queues.record_list(
         session, actor, action_id, limit=limit, cursor=cursor
     )
     return {
@@ -194,7 +194,7 @@ async def complete_guided_item(
     actor: WorkspaceUser,
     _: KnownQuery,
 ) -> Data:
-    done = await guided_action_views.complete(session, actor, action_id, kind, item_id)
+    done = await guided_action_queues.complete(session, actor, action_id, kind, item_id)
     return {
         "done": _ref(done.done),
         "remaining": done.remaining,
@@ -212,5 +212,5 @@ async def complete_guided_item(
 async def give_guided_action_feedback(
     action_id: PathId, body: FeedbackIn, session: SessionDep, actor: WorkspaceUser, _: KnownQuery
 ) -> FeedbackRead:
-    saved = await guided_action_views.give_feedback(session, actor, action_id, body.useful)
+    saved = await guided_action_queues.give_feedback(session, actor, action_id, body.useful)
     return FeedbackRead.model_validate(saved)
