@@ -135,6 +135,8 @@ class _Batch:
 
 
 async def _store(session: AsyncSession, items: Sequence[NewActivity], batch: _Batch) -> None:
+    """Check every item, then store them in order: runs set-based, a meeting that makes a
+    meeting record alone between them."""
     run: list[_Checked] = []
     for item in await _check(session, items, batch):
         data = item.data
