@@ -16,7 +16,8 @@ notes, and finally one `email_reply` (Attempting -> Connected). It prints
   calls in flight), first post until every lead shows Connected, and its ratio to the ceiling;
 - the Temporal work per activity (bench/breakdown.py): the peak run's lead histories by event
   type, and a probe lead's for one moving activity and one note; with `--stack-pid` (the
-  `python -m devstack run` process), CPU ms per activity of each process during the peak run.
+  `python -m devstack run` process), CPU ms per activity of each process during the peak run,
+  and per item during the batch run's calls.
 
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
@@ -198,11 +199,28 @@ async def measure_stack(
     )
 
 
+@dataclass(frozen=True)
+class BatchRun:
+    rate: float  # activities/s
+    count: int
+    # The stack's CPU seconds by process, from the first call until the last one answered:
+    # the API's work per item, without the polls that wait for the leads' moves.
+    cpu_before: dict[str, float]
+    cpu_after: dict[str, float]
+    calls_seconds: float
+
+
 async def measure_batches(
-    api: httpx.AsyncClient, leads_n: int, total: int, batch_size: int, concurrency: int
-) -> float:
+    api: httpx.AsyncClient,
+    leads_n: int,
+    total: int,
+    batch_size: int,
+    concurrency: int,
+    cpu: Callable[[], dict[str, float]],
+) -> BatchRun:
     """Activities/s through `POST /activities:batch`: each lead's activities in one call (so
-    in order), whole leads per call up to `batch_size` items, `concurrency` calls in flight."""
+    in order), whole leads per call up to `batch_size` items, `concurrency` calls in flight.
+    `cpu` samples the stack's CPU around the calls."""
     leads = await setup_leads(api, leads_n)
     stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
     plans = plan_activities(leads, total)
@@ -224,10 +242,14 @@ async def measure_batches(
             if refused:
                 raise RuntimeError(f"batch items refused: {refused[:3]}")
 
+    cpu_before = cpu()
     run.started = time.perf_counter()
     await asyncio.gather(*(post(b) for b in batches))
+    cpu_after = cpu()
+    answered = time.perf_counter() - run.started
     await wait_until_connected(api, leads, stages["Connected"], run)
-    return sum(len(p) for p in plans) / (run.finished - run.started)
+    count = sum(len(p) for p in plans)
+    return BatchRun(count / (run.finished - run.started), count, cpu_before, cpu_after, answered)
 
 
 async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
@@ -304,6 +326,12 @@ async def measure_ceiling(client: Client, workflows: int, total: int, concurrenc
         return per * workflows / (time.perf_counter() - started)
 
 
+def cpu_now(args: Any) -> dict[str, float]:
+    """CPU seconds so far of each stack process (with `--stack-pid`) and of this one."""
+    stack = breakdown.stack_cpu(args.stack_pid, args.data_dir) if args.stack_pid else {}
+    return {**stack, "bench": breakdown.own_cpu()}
+
+
 async def idle_cpu(args: Any, seconds: float = 5.0) -> dict[str, float]:
     """CPU seconds per second of each stack process while nothing is posted."""
     if not args.stack_pid:
@@ -351,15 +379,23 @@ async def main() -> None:
                 api, args.leads, args.activities, args.concurrency, peak.rate / 2
             )
             batch = await measure_batches(
-                api, args.leads, args.activities, args.batch_size, args.batch_concurrency
+                api,
+                args.leads,
+                args.activities,
+                args.batch_size,
+                args.batch_concurrency,
+                lambda: cpu_now(args),
             )
+            batch_cpu_before = {
+                k: v + idle.get(k, 0.0) * batch.calls_seconds for k, v in batch.cpu_before.items()
+            }
             rounds.append(
                 Round(
                     ceiling,
                     peak.rate,
                     Latency.of(peak.latencies),
                     Latency.of(half.latencies),
-                    batch,
+                    batch.rate,
                 )
             )
             if number == 1:
@@ -372,6 +408,8 @@ async def main() -> None:
                 print(f"-- round {number} of {args.rounds}")
             print_round(rounds[-1])
             print(breakdown.cpu_line(cpu_before, cpu_after, peak.count, "activity (peak)"))
+            print(f"batch calls answered in       {batch.calls_seconds:8.2f} s")
+            print(breakdown.cpu_line(batch_cpu_before, batch.cpu_after, batch.count, "batch item"))
             counts = await breakdown.history_counts(client, (f"lead-{i}" for i in peak.lead_ids))
             print(breakdown.history_line(counts, peak.count, "activity (peak)"))
         await probe_breakdown(api, client)

@@ -1,22 +1,23 @@
-"""Activity ingestion: store once per event_id, then deliver to the leads it concerns."""
+"""Activity ingestion: store once per event_id, then deliver to the leads it concerns.
 
-from collections.abc import Sequence
+One activity at a time here; a batch is stored set-based in services/activity_batches.py,
+from the same pieces.
+"""
+
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
-from db.errors import domain_error
 from db.models import Activity, Company, Contact, Deal, Lead, OutboxMessage, User
 from db.repositories import activities as activities_repo
 from db.repositories.activities import ActivityFilter
 from domain.activities import LeadEvent, event_kinds, wakes_lead
-from domain.errors import LeadpipeError, Unavailable, invalid, key_reused
+from domain.errors import InvalidInput, invalid, key_reused
 from domain.guided import ObjectKind
 from domain.idempotency import fingerprint
 from domain.leads import workflow_id_for
@@ -26,8 +27,6 @@ from services.auth import require_role
 from services.engagements import record_engagement
 from services.orchestrator import Orchestrator
 from services.pagination import Page, decode_position, encode_position
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,6 @@ class Recorded:
     lead_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class BatchItem:
-    recorded: Recorded | None = None
-    error: LeadpipeError | None = None
-
-
 async def record_activity(
     session_factory: SessionFactory, orchestrator: Orchestrator, actor: User, data: NewActivity
 ) -> Recorded:
@@ -96,47 +89,8 @@ async def store_activity(
     return recorded, await outbox.enqueue_all(session, owed)
 
 
-async def record_batch(
-    session_factory: SessionFactory,
-    orchestrator: Orchestrator,
-    actor: User,
-    items: Sequence[NewActivity],
-) -> list[BatchItem]:
-    """Store each item in its own savepoint: a bad item is reported, the good ones are kept.
-
-    An item the database refuses (a record deleted meanwhile, a value it cannot store) is
-    reported like one the checks refuse. An event_id twice in one batch is a repeat: the
-    second answers the first's result, or IdempotencyKeyReused if its body differs. Raises
-    Unavailable (the whole batch: nothing is kept) when the database itself fails.
-
-    The deliveries owed are queued together at the end, in one statement, one message per
-    lead carrying all of that lead's events in order (one signal instead of one per event).
-    """
-    require_role(actor, EVERYONE, "posting activities")
-    results: list[BatchItem] = []
-    owed: list[outbox.Owed] = []
-    async with session_factory() as session, session.begin():
-        for item in items:
-            try:
-                async with session.begin_nested():
-                    recorded, item_owed = await _store(session, item)
-                results.append(BatchItem(recorded=recorded))
-                owed.extend(item_owed)
-            except LeadpipeError as err:
-                results.append(BatchItem(error=err))
-            except SQLAlchemyError as exc:
-                error = domain_error(exc)
-                if error is None or isinstance(error, Unavailable):
-                    raise
-                log.info("batch item refused by the database", event_id=item.event_id)
-                results.append(BatchItem(error=error))
-        messages = await outbox.enqueue_all(session, outbox.coalesce_events(owed))
-    await outbox.deliver_committed(session_factory, orchestrator, messages)
-    return results
-
-
 # Checked in this order: the first unknown one is reported.
-_REFERENCES: tuple[tuple[str, InstrumentedAttribute[int]], ...] = (
+REFERENCES: tuple[tuple[str, InstrumentedAttribute[int]], ...] = (
     ("user_id", User.id),
     ("contact_id", Contact.id),
     ("lead_id", Lead.id),
@@ -145,9 +99,113 @@ _REFERENCES: tuple[tuple[str, InstrumentedAttribute[int]], ...] = (
 )
 
 
+def reference_error(data: NewActivity, missing: Collection[str]) -> InvalidInput | None:
+    """The error naming the first of the activity's references that has no record."""
+    for name, _ in REFERENCES:
+        if name in missing:
+            ref = getattr(data, name)
+            return invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")
+    return None
+
+
+def leads_concerned(
+    data: NewActivity, lead_kind: str | None, open_leads_of_contact: Sequence[int]
+) -> list[int]:
+    """The named lead if it is open, else the open leads of the named contact.
+
+    A closed lead keeps the activity on record but gets no delivery: only a move reopens it.
+    """
+    if data.lead_id is not None:
+        return [data.lead_id] if lead_kind == "open" else []
+    return list(open_leads_of_contact) if data.contact_id is not None else []
+
+
+def request_fingerprint(data: NewActivity) -> str:
+    return fingerprint({k: v for k, v in asdict(data).items() if k not in _UNPOSTED})
+
+
+def activity_row(data: NewActivity, lead_ids: Sequence[int], request: str) -> dict[str, Any]:
+    """The activity as inserted: complete, so it is written once."""
+    return {
+        "event_id": data.event_id,
+        "type": data.type,
+        "occurred_at": data.occurred_at,
+        "user_id": data.user_id,
+        "contact_id": data.contact_id,
+        "lead_id": data.lead_id,
+        "deal_id": data.deal_id,
+        "company_id": data.company_id,
+        "details": data.details,
+        "delivered_lead_ids": list(lead_ids),
+        "request_fingerprint": request,
+    }
+
+
+def repeated(activity: Activity, request: str) -> Recorded:
+    """The stored activity answering a repeat of its event_id.
+
+    Raises IdempotencyKeyReused (the event_id came first with another body).
+    """
+    if activity.request_fingerprint not in (None, request):
+        raise key_reused("event_id", activity.event_id)
+    return Recorded(activity, False, tuple(activity.delivered_lead_ids or ()))
+
+
+def deliveries(
+    activity: Activity, lead_ids: Sequence[int]
+) -> tuple[list[outbox.Owed], list[guided_actions.Record]]:
+    """What a new activity owes once stored with its meeting or call: its lead events, and
+    the re-evaluation of the records guided actions read it through."""
+    # Guided actions read activities through every record they name (and the meeting or
+    # call they made or changed): those records' workflows evaluate them again, owed here and
+    # delivered by the relay, so the request pays one insert for them.
+    evaluations = [
+        (kind, record_id)
+        for kind, record_id in (
+            (ObjectKind.CONTACT, activity.contact_id),
+            (ObjectKind.DEAL, activity.deal_id),
+            (ObjectKind.MEETING, activity.meeting_id),
+            (ObjectKind.CALL, activity.call_id),
+            (ObjectKind.LEAD, activity.lead_id),
+            *((ObjectKind.LEAD, lead_id) for lead_id in lead_ids),
+        )
+        if record_id is not None
+    ]
+    kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
+    if not wakes_lead(activity.type, kinds):
+        # Kept on the lead's record; its workflow would have nothing to do with it.
+        return [], evaluations
+    event = LeadEvent(
+        event_id=activity.event_id,
+        activity_id=activity.id,
+        type=activity.type,
+        occurred_at=activity.occurred_at,
+        kinds=kinds,
+    ).model_dump(mode="json")
+    owed = [
+        outbox.Owed(
+            outbox.LEAD_EVENT, workflow_id_for(lead_id), {"lead_id": lead_id, "event": event}
+        )
+        for lead_id in lead_ids
+    ]
+    return owed, evaluations
+
+
 async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[outbox.Owed]]:
     """Check the references and insert once; returns the deliveries owed, for the caller to
-    queue (`outbox.enqueue_all`) in the same transaction.
+    queue (`outbox.enqueue_all`) in the same transaction. The guided evaluations owed are
+    queued here."""
+    recorded, owed, evaluations = await store_alone(session, data)
+    await guided_actions.enqueue_evaluation(session, evaluations)
+    return recorded, owed
+
+
+async def store_alone(
+    session: AsyncSession, data: NewActivity
+) -> tuple[Recorded, list[outbox.Owed], list[guided_actions.Record]]:
+    """Check the references, insert once and make the activity's meeting or call; returns the
+    lead events and the guided evaluations owed, for the caller to queue in the same
+    transaction. Raises as `record_activity`, InvalidInput from `record_engagement`.
 
     The concerned leads are found before the insert, so the row is written once, complete.
     """
@@ -161,38 +219,26 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         session,
         {
             name: (column, ref)
-            for name, column in _REFERENCES
+            for name, column in REFERENCES
             if name != "lead_id" and (ref := getattr(data, name)) is not None
         },
     )
     if data.lead_id is not None and lead_kind is None:
         missing.add("lead_id")
-    for name, _ in _REFERENCES:
-        if name in missing:
-            ref = getattr(data, name)
-            raise invalid(name, "exists", f"{name.removesuffix('_id')} {ref} does not exist")
-    lead_ids = await _open_leads_concerned(session, data, lead_kind)
-    request = fingerprint({k: v for k, v in asdict(data).items() if k not in _UNPOSTED})
+    if (error := reference_error(data, missing)) is not None:
+        raise error
+    of_contact = (
+        await activities_repo.open_lead_ids_of_contact(session, data.contact_id)
+        if data.lead_id is None and data.contact_id is not None
+        else ()
+    )
+    lead_ids = leads_concerned(data, lead_kind, of_contact)
+    request = request_fingerprint(data)
     activity, is_new = await activities_repo.insert_once(
-        session,
-        {
-            "event_id": data.event_id,
-            "type": data.type,
-            "occurred_at": data.occurred_at,
-            "user_id": data.user_id,
-            "contact_id": data.contact_id,
-            "lead_id": data.lead_id,
-            "deal_id": data.deal_id,
-            "company_id": data.company_id,
-            "details": data.details,
-            "delivered_lead_ids": list(lead_ids),
-            "request_fingerprint": request,
-        },
+        session, activity_row(data, lead_ids, request)
     )
     if not is_new:
-        if activity.request_fingerprint not in (None, request):
-            raise key_reused("event_id", data.event_id)
-        return Recorded(activity, False, tuple(activity.delivered_lead_ids or ())), []
+        return repeated(activity, request), [], []
     await record_engagement(
         session,
         activity,
@@ -200,54 +246,8 @@ async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, li
         call_id=data.call_record_id,
         given=data.given,
     )
-    # Guided actions read activities through every record they name (and the meeting or
-    # call they made or changed): those records' workflows evaluate them again, owed here and
-    # delivered by the relay, so the request pays one insert for them.
-    await guided_actions.enqueue_evaluation(
-        session,
-        [
-            (ObjectKind.CONTACT, activity.contact_id),
-            (ObjectKind.DEAL, activity.deal_id),
-            (ObjectKind.MEETING, activity.meeting_id),
-            (ObjectKind.CALL, activity.call_id),
-            (ObjectKind.LEAD, activity.lead_id),
-            *((ObjectKind.LEAD, lead_id) for lead_id in lead_ids),
-        ],
-    )
-    kinds = tuple(sorted(event_kinds(activity.type, activity.details)))
-    if not wakes_lead(activity.type, kinds):
-        # Kept on the lead's record; its workflow would have nothing to do with it.
-        return Recorded(activity, True, tuple(lead_ids)), []
-    event = LeadEvent(
-        event_id=activity.event_id,
-        activity_id=activity.id,
-        type=activity.type,
-        occurred_at=activity.occurred_at,
-        kinds=kinds,
-    )
-    owed = [
-        outbox.Owed(
-            outbox.LEAD_EVENT,
-            workflow_id_for(lead_id),
-            {"lead_id": lead_id, "event": event.model_dump(mode="json")},
-        )
-        for lead_id in lead_ids
-    ]
-    return Recorded(activity, True, tuple(lead_ids)), owed
-
-
-async def _open_leads_concerned(
-    session: AsyncSession, data: NewActivity, lead_kind: str | None
-) -> Sequence[int]:
-    """The named lead if it is open, else the open leads of the named contact.
-
-    A closed lead keeps the activity on record but gets no delivery: only a move reopens it.
-    """
-    if data.lead_id is not None:
-        return [data.lead_id] if lead_kind == "open" else []
-    if data.contact_id is not None:
-        return await activities_repo.open_lead_ids_of_contact(session, data.contact_id)
-    return []
+    owed, evaluations = deliveries(activity, lead_ids)
+    return Recorded(activity, True, tuple(lead_ids)), owed, evaluations
 
 
 async def list_activities(

@@ -6,7 +6,7 @@ is posted once). A `call` activity creates a call. Activities Leadpipe records a
 existing meeting or call (an outcome set later, a meeting made by hand) only link to it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +51,28 @@ async def record_engagement(
         activity.call_id = (await meetings_repo.add_call(session, _call_from(activity))).id
     else:
         return
+    await session.flush()
+
+
+def makes_record(activity_type: str, meeting_id: int | None, call_id: int | None) -> str | None:
+    """What `record_engagement` makes or updates for such an activity: `meeting`, `call`, or
+    None (it links the existing record named, or does nothing)."""
+    if meeting_id is not None or call_id is not None:
+        return None
+    if activity_type in (ActivityType.MEETING, ActivityType.CALL):
+        return activity_type
+    return None
+
+
+async def record_calls(session: AsyncSession, activities: Sequence[Activity]) -> None:
+    """`record_engagement` for new `call` activities naming no existing record: each gets a
+    call of its own, all of them in one INSERT and the links in one UPDATE."""
+    if not activities:
+        return
+    calls = [_call_from(activity) for activity in activities]
+    await meetings_repo.add_calls(session, calls)
+    for activity, call in zip(activities, calls, strict=True):
+        activity.call_id = call.id
     await session.flush()
 
 

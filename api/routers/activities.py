@@ -16,7 +16,7 @@ from api.schemas.common import PageOf
 from api.schemas.fields import Cursor, QueryId
 from db.repositories.activities import ActivityFilter
 from domain.activities import ActivityType
-from services import activities
+from services import activities, activity_batches
 from services.activities import NewActivity
 from services.pagination import DEFAULT_LIMIT
 
@@ -113,7 +113,7 @@ async def post_batch(
             errors = field_errors(err.errors(), prefix=("activities", index))
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
             results[index] = BatchItemResult(index=index, status=422, detail=detail, errors=errors)
-    stored = await activities.record_batch(
+    stored = await activity_batches.record_batch(
         session_factory, orchestrator, actor, [item for _, item in valid]
     )
     for (index, _), item in zip(valid, stored, strict=True):

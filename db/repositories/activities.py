@@ -1,6 +1,8 @@
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import literal, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
@@ -39,6 +41,50 @@ async def insert_once(session: AsyncSession, values: dict[str, object]) -> tuple
     return stored, False
 
 
+async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Sequence[Activity]:
+    """Insert these activities (distinct event_ids, the same keys in every row) in one
+    statement, leaving out those whose event_id is stored; returns the ones inserted.
+
+    Rows are written in the order given, so ids follow it. ON CONFLICT, as in `insert_once`.
+    """
+    if not rows:
+        return []
+    statement = (
+        insert(Activity).on_conflict_do_nothing(index_elements=["event_id"]).returning(Activity)
+    )
+    return (await session.scalars(statement, list(rows))).all()
+
+
+async def by_event_ids(session: AsyncSession, event_ids: Collection[str]) -> dict[str, Activity]:
+    if not event_ids:
+        return {}
+    found = await session.scalars(select(Activity).where(Activity.event_id.in_(event_ids)))
+    return {a.event_id: a for a in found}
+
+
+async def existing_ids(
+    session: AsyncSession,
+    references: Mapping[str, tuple[InstrumentedAttribute[int], Collection[int]]],
+) -> dict[str, set[int]]:
+    """Of each name's ids (name -> (primary key column, ids)), those with a record.
+
+    One statement for all of them.
+    """
+    found: dict[str, set[int]] = {name: set() for name in references}
+    wanted = [(name, column, ids) for name, (column, ids) in references.items() if ids]
+    if not wanted:
+        return found
+    rows = union_all(
+        *(
+            select(literal(name).label("name"), column.label("id")).where(column.in_(ids))
+            for name, column, ids in wanted
+        )
+    )
+    for name, record_id in (await session.execute(select(rows.subquery()))).tuples():
+        found[name].add(record_id)
+    return found
+
+
 async def missing_references(
     session: AsyncSession, references: Mapping[str, tuple[InstrumentedAttribute[int], int]]
 ) -> set[str]:
@@ -62,6 +108,38 @@ async def lead_stage_kind(session: AsyncSession, lead_id: int) -> str | None:
     return await session.scalar(
         select(Stage.kind).join(Lead, Lead.stage_id == Stage.id).where(Lead.id == lead_id)
     )
+
+
+async def lead_stage_kinds(session: AsyncSession, lead_ids: Collection[int]) -> dict[int, str]:
+    """The kind of each of these leads' stage; a lead that does not exist is left out."""
+    if not lead_ids:
+        return {}
+    rows = await session.execute(
+        select(Lead.id, Stage.kind)
+        .join(Stage, Stage.id == Lead.stage_id)
+        .where(Lead.id.in_(lead_ids))
+    )
+    return dict(rows.tuples().all())
+
+
+async def open_lead_ids_of_contacts(
+    session: AsyncSession, contact_ids: Collection[int]
+) -> dict[int, list[int]]:
+    """`open_lead_ids_of_contact` for several contacts in one statement; a contact without an
+    open lead is left out."""
+    if not contact_ids:
+        return {}
+    rows = await session.execute(
+        select(Lead.contact_id, Lead.id)
+        .join(Stage, Stage.id == Lead.stage_id)
+        .where(Lead.contact_id.in_(contact_ids), Stage.kind == "open")
+        .order_by(Lead.id)
+    )
+    leads: dict[int, list[int]] = defaultdict(list)
+    for contact_id, lead_id in rows.tuples():
+        if contact_id is not None:
+            leads[contact_id].append(lead_id)
+    return dict(leads)
 
 
 async def open_lead_ids_of_contact(session: AsyncSession, contact_id: int) -> Sequence[int]:

@@ -88,3 +88,9 @@ async def add_call(session: AsyncSession, call: Call) -> Call:
     session.add(call)
     await session.flush()
     return call
+
+
+async def add_calls(session: AsyncSession, calls: Sequence[Call]) -> None:
+    """Insert these calls; the flush writes them in one multi-row INSERT."""
+    session.add_all(calls)
+    await session.flush()

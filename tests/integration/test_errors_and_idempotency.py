@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -27,6 +27,7 @@ from db.engine import SessionFactory, create_session_factory
 from db.models import Activity
 from devstack.temporal import temporal_binary
 from services.orchestrator import Orchestrator
+from tests.integration.concurrent_writes import while_deleting_contact
 from tests.stack import Api, MakeUser
 
 PROBLEM_JSON = "application/problem+json"
@@ -109,30 +110,6 @@ class TestConcurrentCreates:
                 assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("label", "unique")]
         listed = await admin.ok("get", path)
         assert [x["label"] for x in listed].count(label) == 1
-
-
-async def while_deleting_contact(
-    session_factory: SessionFactory, contact_id: int, request: Awaitable[httpx.Response]
-) -> httpx.Response:
-    """Send `request` while another transaction deletes the contact, committing the delete
-    once the request waits on it: the request's checks saw the contact, its insert does not."""
-    async with session_factory() as session, session.begin():
-        await session.execute(text("DELETE FROM contacts WHERE id = :id"), {"id": contact_id})
-        sent = asyncio.ensure_future(request)
-        async with session_factory() as probe:
-            for _ in range(200):
-                waiting = await probe.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND query LIKE 'INSERT INTO activities%'"
-                    )
-                )
-                await probe.rollback()
-                if waiting:
-                    break
-                await asyncio.sleep(0.05)
-            assert waiting, "the activity insert never waited on the deleted contact"
-    return await sent
 
 
 class TestIntegrityErrors:
