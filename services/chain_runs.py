@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import ChainRun, ChainStep, Lead, User
 from db.repositories import chains as chains_repo
 from db.repositories import records
+from db.transactions import transaction
 from domain.chains import mask_urls_in
 from domain.errors import NotFound
 from domain.roles import ADMINS, Role
@@ -125,8 +126,9 @@ async def record_step(
     error: str | None = None,
     *,
     now: datetime | None = None,
-) -> ChainStep:
-    """Create or move the step (`run`, `action_id`, `seq`) to `status`.
+) -> None:
+    """Create or move the step (`run`, `action_id`, `seq`) to `status`, in the caller's
+    transaction if it began one (db/transactions.py), else in its own.
 
     A step in a final status (completed, failed, skipped) stays as it is, so a retried
     activity that records `running` after `completed` changes nothing. Raises NotFound when
@@ -134,35 +136,23 @@ async def record_step(
     """
     status = StepStatus(status)
     at = now or datetime.now(UTC)
-    async with session.begin():
-        run = await chains_repo.get_run(session, run_workflow_id)
-        if run is None:
+    async with transaction(session):
+        written = await chains_repo.put_step(
+            session,
+            run_workflow_id,
+            action_id,
+            seq,
+            type,
+            status.value,
+            at=at,
+            ended_at=at if status in FINAL_STEP else None,
+            result=result,
+            error=error,
+            final=[s.value for s in FINAL_STEP],
+        )
+        # Nothing written: a final step, or no run at all.
+        if not written and await chains_repo.get_run(session, run_workflow_id) is None:
             raise NotFound(f"chain run {run_workflow_id} was not started")
-        step = await chains_repo.get_step(session, run.id, action_id, seq, for_update=True)
-        if step is None:
-            step = await chains_repo.add_step(
-                session,
-                ChainStep(
-                    run_id=run.id,
-                    action_id=action_id,
-                    seq=seq,
-                    type=type,
-                    status=status.value,
-                    started_at=at,
-                    ended_at=at if status in FINAL_STEP else None,
-                    result=result,
-                    error=error,
-                ),
-            )
-        elif StepStatus(step.status) not in FINAL_STEP:
-            step.status = status.value
-            if result is not None:
-                step.result = result
-            if error is not None:
-                step.error = error
-            if status in FINAL_STEP:
-                step.ended_at = at
-    return step
 
 
 async def finish_run(
