@@ -133,6 +133,8 @@ async def history_counts(
             counting = since is None
             for event in history.events:
                 name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+                if event.marker_recorded_event_attributes.marker_name == "core_patch":
+                    name = "PATCH_MARKER"  # a patch's marker, not a local activity
                 counting = counting or name == since
                 if counting and (after is None or event.event_time.ToDatetime(UTC) >= after):
                     counts[name] += 1

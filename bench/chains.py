@@ -208,6 +208,7 @@ SHOWN = (
     ("WORKFLOW_TASK_COMPLETED", "workflow tasks"),
     ("ACTIVITY_TASK_COMPLETED", "activity tasks"),
     ("MARKER_RECORDED", "local activities"),
+    ("PATCH_MARKER", "patch markers"),
     ("WORKFLOW_EXECUTION_UPDATE_ACCEPTED", "updates"),
     ("START_CHILD_WORKFLOW_EXECUTION_INITIATED", "child starts"),
     ("WORKFLOW_EXECUTION_SIGNALED", "signals"),
