@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeats import heartbeating
 from config import Settings
-from db.engine import SessionFactory
+from db.engine import SessionFactory, use_autocommit
 from db.transactions import one_connection
 from domain.chain_execution import (
     STEP_SEQ,
@@ -108,9 +108,13 @@ class ChainActivities:
             except LeadpipeError as err:
                 refuse(err)
 
+    # The run records below are one statement each (local activities, inside the workflow's
+    # task): autocommit spares them BEGIN and COMMIT.
+
     @activity.defn(name="start_chain_run")
     async def start_chain_run(self, input: ChainRunStart) -> None:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             await chain_runs.start_run(
                 session,
                 input.workflow_id,
@@ -123,6 +127,7 @@ class ChainActivities:
     @activity.defn(name="record_chain_step")
     async def record_chain_step(self, input: ChainStepRecord) -> None:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             await chain_runs.record_step(
                 session,
                 input.workflow_id,
@@ -137,6 +142,7 @@ class ChainActivities:
     @activity.defn(name="finish_chain_run")
     async def finish_chain_run(self, input: ChainRunEnd) -> None:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             await chain_runs.finish_run(session, input.workflow_id, input.status)
 
     @activity.defn(name="perform_chain_action")

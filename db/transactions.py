@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import SessionTransactionOrigin
 
-from db.engine import SessionFactory
+from db.engine import AUTOCOMMIT, SessionFactory
 
 
 @asynccontextmanager
@@ -16,8 +16,14 @@ async def transaction(session: AsyncSession) -> AsyncIterator[None]:
     (or rolls it back on an error); else a new one, committed on exit.
 
     A session that only autobegan (a read outside any `begin()`) is not joined: `begin()`
-    refuses it, as it would without this, rather than leaving writes uncommitted.
+    refuses it, as it would without this, rather than leaving writes uncommitted. On a
+    session in autocommit (db/engine.py `use_autocommit`) each statement commits on its own:
+    for use cases of one statement.
     """
+    if session.info.get(AUTOCOMMIT):
+        yield
+        await session.flush()  # what a commit would have flushed
+        return
     current = session.sync_session.get_transaction()
     if current is not None and current.origin is SessionTransactionOrigin.BEGIN:
         yield

@@ -92,27 +92,24 @@ async def start_run(
     version: int,
     *,
     now: datetime | None = None,
-) -> ChainRun:
+) -> None:
     """Record that a chain run started (status `running`); a run its enrollment reserved
-    (`pending`) becomes `running`; a repeat returns the first row."""
-    async with session.begin():
-        run = await chains_repo.get_run(session, workflow_id, for_update=True)
-        if run is not None and run.status == RunStatus.PENDING:
-            run.status = RunStatus.RUNNING.value
-        if run is None:
-            run = await chains_repo.add_run(
-                session,
-                ChainRun(
-                    workflow_id=workflow_id,
-                    lead_id=lead_id,
-                    pipeline_id=pipeline_id,
-                    stage_id=stage_id,
-                    version=version,
-                    status=RunStatus.RUNNING.value,
-                    started_at=now or datetime.now(UTC),
-                ),
-            )
-    return run
+    (`pending`) becomes `running`; a repeat changes nothing. One statement, in the caller's
+    transaction if it began one."""
+    async with transaction(session):
+        await chains_repo.put_run(
+            session,
+            ChainRun(
+                workflow_id=workflow_id,
+                lead_id=lead_id,
+                pipeline_id=pipeline_id,
+                stage_id=stage_id,
+                version=version,
+                status=RunStatus.RUNNING.value,
+                started_at=now or datetime.now(UTC),
+            ),
+            reserved=RunStatus.PENDING.value,
+        )
 
 
 async def record_step(
@@ -161,19 +158,18 @@ async def finish_run(
     status: RunStatus | str,
     *,
     now: datetime | None = None,
-) -> ChainRun:
+) -> None:
     """Close a run as completed, failed or stopped; a run already closed keeps its first end.
-    Raises NotFound when the run was never started."""
+    One statement, in the caller's transaction if it began one. Raises NotFound when the run
+    was never started."""
     status = RunStatus(status)
-    async with session.begin():
-        run = await chains_repo.get_run(session, workflow_id, for_update=True)
-        if run is None:
+    at = (now or datetime.now(UTC)) if status in FINAL_RUN else None
+    async with transaction(session):
+        written = await chains_repo.end_run(
+            session, workflow_id, status.value, at, final=[s.value for s in FINAL_RUN]
+        )
+        if not written and await chains_repo.get_run(session, workflow_id) is None:
             raise NotFound(f"chain run {workflow_id} was not started")
-        if RunStatus(run.status) not in FINAL_RUN:
-            run.status = status.value
-            if status in FINAL_RUN:
-                run.ended_at = now or datetime.now(UTC)
-    return run
 
 
 async def list_runs(

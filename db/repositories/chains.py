@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, func, literal, null, select
+from sqlalchemy import DateTime, String, func, literal, null, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,6 +74,49 @@ async def add_run(session: AsyncSession, run: ChainRun) -> ChainRun:
     session.add(run)
     await session.flush()
     return run
+
+
+async def put_run(session: AsyncSession, run: ChainRun, *, reserved: str) -> None:
+    """Insert the run, or give a run reserved under its workflow id (status `reserved`) the
+    run's status; any other existing run stays as it is. One statement."""
+    insert = pg_insert(ChainRun).values(
+        workflow_id=run.workflow_id,
+        lead_id=run.lead_id,
+        pipeline_id=run.pipeline_id,
+        stage_id=run.stage_id,
+        version=run.version,
+        status=run.status,
+        started_at=run.started_at,
+    )
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[ChainRun.workflow_id],
+            set_={"status": insert.excluded.status},
+            where=ChainRun.status == reserved,
+        )
+    )
+
+
+async def end_run(
+    session: AsyncSession,
+    workflow_id: str,
+    status: str,
+    ended_at: datetime | None,
+    *,
+    final: Collection[str],
+) -> bool:
+    """Move the run to `status` (and `ended_at`, unless None) unless its status is one of
+    `final`. One statement. -> False when nothing was written (no such run, or a final one)."""
+    values: dict[str, Any] = {"status": status}
+    if ended_at is not None:
+        values["ended_at"] = ended_at
+    statement = (
+        update(ChainRun)
+        .where(ChainRun.workflow_id == workflow_id, ChainRun.status.not_in(list(final)))
+        .values(**values)
+        .returning(ChainRun.id)
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def runs_for_lead(

@@ -21,8 +21,9 @@ from activities.chains import ChainActivities
 from config import Settings, to_sqlalchemy_url
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import ChainRun, ChainStep, Deal, EmailOutboxMessage, Task
+from db.repositories import chains as chains_repo
 from db.repositories import leads as leads_repo
-from domain.chain_execution import ActionEffect, effect_key
+from domain.chain_execution import ActionEffect, ChainRunEnd, ChainStepRecord, effect_key
 from domain.chains import Action, assign_ids, parse_actions
 from domain.errors import NotFound
 from services import chain_runs
@@ -227,3 +228,48 @@ class TestStepRecords:
         step = await step_of(session_factory, run, "a_00000001")
         assert step is not None and step.result == {"until": "x"} and step.error == "late"
         assert step.ended_at is None
+
+
+class TestRunRecords:
+    async def test_the_run_records_of_the_workflow_land_one_statement_each(
+        self, chain, run: Run, session_factory
+    ) -> None:
+        environment = ActivityEnvironment()
+        record = ChainStepRecord(
+            workflow_id=run.workflow_id,
+            action_id="a_00000009",
+            type="delay",
+            status="waiting",
+            result={"until": "2030-01-01T00:00:00+00:00"},
+        )
+        await environment.run(chain.record_chain_step, record)
+        await environment.run(
+            chain.finish_chain_run, ChainRunEnd(workflow_id=run.workflow_id, status="stopped")
+        )
+        await environment.run(
+            chain.finish_chain_run, ChainRunEnd(workflow_id=run.workflow_id, status="completed")
+        )
+        async with session_factory() as session:
+            stored = await chains_repo.get_run(session, run.workflow_id)
+        assert stored is not None and stored.status == "stopped" and stored.ended_at
+        step = await step_of(session_factory, run, "a_00000009")
+        assert step is not None and step.status == "waiting" and step.result == record.result
+
+    async def test_a_run_reserved_pending_starts_running_and_keeps_its_reservation_time(
+        self, run: Run, session_factory
+    ) -> None:
+        async with session_factory() as session, session.begin():
+            stored = await chains_repo.get_run(session, run.workflow_id, for_update=True)
+            assert stored is not None
+            stored.status, reserved_at = "pending", stored.started_at
+        async with session_factory() as session:
+            await chain_runs.start_run(session, run.workflow_id, run.lead_id, 1, 1, 1)
+        async with session_factory() as session:
+            started = await chains_repo.get_run(session, run.workflow_id)
+        assert started is not None and started.status == "running"
+        assert started.started_at == reserved_at and started.version == 1
+
+    async def test_finishing_a_run_never_started_is_not_found(self, session_factory) -> None:
+        async with session_factory() as session:
+            with pytest.raises(NotFound):
+                await chain_runs.finish_run(session, f"chain-{uuid.uuid4().hex}", "completed")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import to_sqlalchemy_url
-from db.engine import SessionFactory, create_engine, create_session_factory
+from db.engine import SessionFactory, create_engine, create_session_factory, use_autocommit
 from db.models import ChainEffect
 from db.transactions import one_connection, transaction
 
@@ -66,6 +66,24 @@ class TestTransaction:
             with pytest.raises(InvalidRequestError):
                 async with transaction(session):
                     pass
+
+    async def test_in_autocommit_each_statement_is_committed_as_it_runs(
+        self, session_factory: SessionFactory
+    ) -> None:
+        first, second = keys(2)
+        with pytest.raises(RuntimeError):
+            async with session_factory() as session:
+                await use_autocommit(session)
+                async with transaction(session):
+                    session.add(effect(first))
+                    await session.flush()
+                    raise RuntimeError("after the first statement")
+        async with session_factory() as session:
+            await use_autocommit(session)
+            async with transaction(session):
+                session.add(effect(second))
+        assert await stored(session_factory, first) == 1
+        assert await stored(session_factory, second) == 1
 
 
 async def test_one_connection_runs_several_transactions_on_one_checkout(
