@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     mail_from: str = "leadpipe@localhost"
     # For crash tests only: the process kills itself (SIGKILL) when it reaches this point.
     # `after_email_send`: an email was handed over, its `sent` not yet committed.
-    fault_point: Literal["after_email_send"] | None = None
+    # `before_chain_step_commit`: a chain step's effect and its outcome are written, not
+    # committed.
+    fault_point: Literal["after_email_send", "before_chain_step_commit"] | None = None
     # Signs chain webhooks whose action has no secret of its own.
     webhook_secret: str | None = None
     # Request bodies over these sizes get a 413 before they are read or parsed; a batch of

@@ -1,15 +1,20 @@
 """Activities of stage chains: look-ups, run records and each action's side effect."""
 
+import os
+import signal
+from collections.abc import Coroutine
 from typing import Any, NoReturn
 
 import httpx
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeats import heartbeating
 from config import Settings
-from db.engine import SessionFactory
+from db.engine import SessionFactory, use_autocommit
+from db.transactions import one_connection
 from domain.chain_execution import (
     STEP_SEQ,
     ActionEffect,
@@ -21,6 +26,7 @@ from domain.chain_execution import (
     ChainStepRecord,
 )
 from domain.chains import (
+    Action,
     AssignOwnerAction,
     ChainContext,
     EffectAction,
@@ -102,9 +108,13 @@ class ChainActivities:
             except LeadpipeError as err:
                 refuse(err)
 
+    # The run records below are one statement each (local activities, inside the workflow's
+    # task): autocommit spares them BEGIN and COMMIT.
+
     @activity.defn(name="start_chain_run")
     async def start_chain_run(self, input: ChainRunStart) -> None:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             await chain_runs.start_run(
                 session,
                 input.workflow_id,
@@ -117,6 +127,7 @@ class ChainActivities:
     @activity.defn(name="record_chain_step")
     async def record_chain_step(self, input: ChainStepRecord) -> None:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             await chain_runs.record_step(
                 session,
                 input.workflow_id,
@@ -131,11 +142,15 @@ class ChainActivities:
     @activity.defn(name="finish_chain_run")
     async def finish_chain_run(self, input: ChainRunEnd) -> None:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             await chain_runs.finish_run(session, input.workflow_id, input.status)
 
     @activity.defn(name="perform_chain_action")
     async def perform_chain_action(self, input: ActionEffect) -> dict[str, Any]:
-        """Record the step, run its effect once under `input.key`, record the outcome.
+        """Record the step `running`, run its effect once under `input.key`, record the
+        outcome: a database effect in one transaction with its outcome, an email or webhook
+        step's outcome once the email is sent or the call answered. One transaction for
+        `running` and one for the effect and outcome is the least a step costs.
 
         Errors reach the step as the workflow records them, and every role reads steps: a
         database error is reported by what it interrupted, with its details in the log.
@@ -166,41 +181,30 @@ class ChainActivities:
 
     async def _perform(self, input: ActionEffect) -> dict[str, Any]:
         action = input.action
-        async with self._session_factory() as session:
-            await chain_runs.record_step(
-                session, input.workflow_id, action.id, STEP_SEQ, action.type, "running"
-            )
-        if isinstance(action, WebhookAction):
-            # The payload's copy has its secret and URL credentials masked; the run's pinned
-            # version has them.
+        if commits_with_its_step(action):
+            # Two transactions back to back, nothing between: one checkout serves both.
+            async with one_connection(self._session_factory) as session:
+                await self._start_step(session, input)
+                # The effect and its step's outcome commit together: a crash leaves both or
+                # neither, never a completed step without its effect nor an effect whose
+                # step reads running.
+                result = await heartbeating(self._effect_and_outcome(session, input, action))
+        else:
+            # Emails are sent, webhooks called, after their effect's transaction: a session
+            # holds no connection between its transactions, so none is held meanwhile.
             async with self._session_factory() as session:
-                action = await chains.action_of_run(session, input.workflow_id, action.id)
-        async with self._session_factory() as session:
-            context = await build_context(session, input.lead_id)
-        # Its own session: each effect opens its transaction.
-        async with self._session_factory() as session:
-            result = await heartbeating(
-                chain_effects.perform(
+                action = await self._start_step(session, input)
+                result = await heartbeating(self._effect(session, input, action))
+                await self._deliver(action, result)
+                await chain_runs.record_step(
                     session,
-                    input.key,
-                    input.lead_id,
-                    action,
-                    http=self._http,
-                    webhook_secret=self._settings.webhook_secret,
-                    context=context,
-                    stage_entry_id=input.stage_entry_id,
+                    input.workflow_id,
+                    action.id,
+                    STEP_SEQ,
+                    action.type,
+                    outcome(result),
+                    result=result,
                 )
-            )
-        if isinstance(action, SendEmailAction | NotifyOwnerAction) and "email_id" in result:
-            # An SMTP hand-off may take its whole timeout (30 s): heartbeat meanwhile.
-            delivery = await heartbeating(self._email.send(result["email_id"]))
-            result["status"] = delivery.status
-            if delivery.status == "failed":
-                raise Conflict(f"the email was not sent: {delivery.error}")
-            if delivery.status != "sent":
-                # Transient (the mail server is away, another sender holds the row): the
-                # activity's retry sends it, until the email's own attempts run out.
-                raise Unavailable(f"the email is not sent yet: {delivery.error or 'in progress'}")
         if isinstance(action, AssignOwnerAction) and not result.get("skipped"):
             await self._orchestrator.refresh_lead(input.lead_id)
         created = result.get(chain_effects.CREATED_LEAD)
@@ -209,9 +213,81 @@ class ChainActivities:
             await outbox.relay_for(
                 self._session_factory, self._orchestrator, workflow_id_for(created)
             )
-        status = "skipped" if "skipped" in result else "completed"
-        async with self._session_factory() as session:
-            await chain_runs.record_step(
-                session, input.workflow_id, action.id, STEP_SEQ, action.type, status, result=result
-            )
         return result
+
+    async def _start_step(self, session: AsyncSession, input: ActionEffect) -> Action:
+        """Record the step `running` (shown while the effect runs and between its retries)
+        -> the action to perform: a webhook as the run's pinned version has it, since the
+        payload's copy has its secret and URL credentials masked."""
+        action = input.action
+        async with session.begin():
+            await chain_runs.record_step(
+                session, input.workflow_id, action.id, STEP_SEQ, action.type, "running"
+            )
+            if isinstance(action, WebhookAction):
+                action = await chains.action_of_run(session, input.workflow_id, action.id)
+        # The effect reads the rows it locks afresh, not as this transaction left them.
+        session.expunge_all()
+        return action
+
+    def _effect(
+        self, session: AsyncSession, input: ActionEffect, action: Action
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        return chain_effects.perform(
+            session,
+            input.key,
+            input.lead_id,
+            action,
+            http=self._http,
+            webhook_secret=self._settings.webhook_secret,
+            stage_entry_id=input.stage_entry_id,
+        )
+
+    async def _effect_and_outcome(
+        self, session: AsyncSession, input: ActionEffect, action: Action
+    ) -> dict[str, Any]:
+        async with session.begin():
+            result = await self._effect(session, input, action)
+            await chain_runs.record_step(
+                session,
+                input.workflow_id,
+                action.id,
+                STEP_SEQ,
+                action.type,
+                outcome(result),
+                result=result,
+            )
+            if self._settings.fault_point == "before_chain_step_commit":
+                await session.flush()  # written, not committed: the crash must undo them
+                activity.logger.warning(
+                    "fault point before_chain_step_commit: killing this process"
+                )
+                os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    async def _deliver(self, action: Action, result: dict[str, Any]) -> None:
+        """Send the email an email step queued; raises while it is not sent."""
+        if not isinstance(action, SendEmailAction | NotifyOwnerAction) or "email_id" not in result:
+            return
+        # An SMTP hand-off may take its whole timeout (30 s): heartbeat meanwhile.
+        delivery = await heartbeating(self._email.send(result["email_id"]))
+        result["status"] = delivery.status
+        if delivery.status == "failed":
+            raise Conflict(f"the email was not sent: {delivery.error}")
+        if delivery.status != "sent":
+            # Transient (the mail server is away, another sender holds the row): the
+            # activity's retry sends it, until the email's own attempts run out.
+            raise Unavailable(f"the email is not sent yet: {delivery.error or 'in progress'}")
+
+
+def outcome(result: dict[str, Any]) -> str:
+    return "skipped" if "skipped" in result else "completed"
+
+
+def commits_with_its_step(action: Action) -> bool:
+    """Whether the action's effect is database writes alone, which can commit with its step's
+    outcome. An email is sent, and a webhook called, after their effect's transaction: their
+    step completes once that is done."""
+    if isinstance(action, SendEmailAction | WebhookAction):
+        return False
+    return not (isinstance(action, NotifyOwnerAction) and action.config.channel == "email")

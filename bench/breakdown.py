@@ -3,22 +3,27 @@
 CPU: `/proc/<pid>/stat` user + system time of each of the stack's processes (and their
 children, e.g. PostgreSQL's backends), read before and after a run; steadier than throughput on
 a shared machine. The processes are the children of `python -m devstack run` (`--stack-pid`),
-named by their command line. bench/ingest.py takes off what each burns idle (polls, the
+named by their command line. The benchmarks take off what each burns idle (polls, the
 outbox relay, timers) over as long, measured for 5 s before the run.
 
-Temporal work: the lead workflows' histories, counted by event type from their first signal
-on, so what the lead's creation cost is left out. Each workflow task is a poll and a completion
-by the worker, each activity task another two calls, each signal one call by the API; markers
-are local activities (no call of their own), upserts a visibility write on the server.
+Temporal work: workflow histories counted by event type, a lead's from its first signal (or
+update) on, so what the lead's creation cost is left out. Each workflow task is a poll and a
+completion by the worker, each activity task another two calls, each signal one call by the
+API; markers are local activities (no call of their own), upserts a visibility write on the
+server.
 """
 
+import asyncio
 import os
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 TICKS = os.sysconf("SC_CLK_TCK")
 # Which of the stack's processes a command line is, first match wins.
@@ -74,6 +79,30 @@ def own_cpu() -> float:
     return stat[1] if stat else 0.0
 
 
+def cpu_now(stack_pid: int | None, data_dir: Path) -> dict[str, float]:
+    """CPU seconds so far of the stack's processes (none without `stack_pid`) and of this one
+    (`bench`)."""
+    cpu = stack_cpu(stack_pid, data_dir) if stack_pid else {}
+    cpu["bench"] = own_cpu()
+    return cpu
+
+
+async def idle_cpu(stack_pid: int | None, data_dir: Path, seconds: float = 5.0) -> dict[str, float]:
+    """CPU seconds per second of each stack process while nothing is asked of it."""
+    if not stack_pid:
+        return {}
+    before = stack_cpu(stack_pid, data_dir)
+    await asyncio.sleep(seconds)
+    after = stack_cpu(stack_pid, data_dir)
+    return {k: (after[k] - before.get(k, 0.0)) / seconds for k in after}
+
+
+def plus_idle(before: dict[str, float], idle: dict[str, float], seconds: float) -> dict[str, float]:
+    """`before` moved on by what each process burns idle over `seconds` (polls, the outbox
+    relay, timers): taken off a run's CPU, it leaves the run's own work."""
+    return {k: v + idle.get(k, 0.0) * seconds for k, v in before.items()}
+
+
 def cpu_line(before: dict[str, float], after: dict[str, float], per: int, what: str) -> str:
     parts = [
         f"{role} {(after.get(role, 0.0) - before.get(role, 0.0)) * 1000 / per:5.1f}"
@@ -83,18 +112,55 @@ def cpu_line(before: dict[str, float], after: dict[str, float], per: int, what: 
     return f"CPU ms over idle per {what:<8} " + "  ".join(parts)
 
 
-async def history_counts(client: Client, workflow_ids: Iterable[str]) -> Counter[str]:
-    """Events of these workflows by type, from each one's first signal on."""
+async def history_counts(
+    client: Client,
+    workflow_ids: Iterable[str],
+    since: str | None = "WORKFLOW_EXECUTION_SIGNALED",
+    *,
+    after: datetime | None = None,
+) -> Counter[str]:
+    """Events of these workflows by type, from each one's first `since` event on (all of
+    them with None). With `after`, the events of every run of each id from that instant on
+    (a workflow that completes and starts again under its id, like a guided-action one)."""
     counts: Counter[str] = Counter()
     for workflow_id in workflow_ids:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        signalled = False
-        for event in history.events:
-            name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
-            signalled = signalled or name == "WORKFLOW_EXECUTION_SIGNALED"
-            if signalled:
-                counts[name] += 1
+        runs: list[str | None] = [None]
+        if after is not None:
+            query = f"WorkflowId = '{workflow_id}'"
+            runs = [w.run_id async for w in client.list_workflows(query)]
+        for run_id in runs:
+            history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+            counting = since is None
+            for event in history.events:
+                name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+                if event.marker_recorded_event_attributes.marker_name == "core_patch":
+                    name = "PATCH_MARKER"  # a patch's marker, not a local activity
+                counting = counting or name == since
+                if counting and (after is None or event.event_time.ToDatetime(UTC) >= after):
+                    counts[name] += 1
     return counts
+
+
+async def settle(client: Client, workflow_ids: Iterable[str], pause: float = 0.5) -> None:
+    """Until these workflows exist and their histories stop growing: what their start owed
+    is done."""
+    handles = [client.get_workflow_handle(w) for w in workflow_ids]
+
+    async def length(handle: WorkflowHandle[Any, Any]) -> int | None:
+        try:
+            return (await handle.describe()).history_length
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return None  # not started yet: the outbox relay starts it
+
+    last: list[int | None] = []
+    while True:
+        now = [await length(h) for h in handles]
+        if now == last and None not in now:
+            return
+        last = now
+        await asyncio.sleep(pause)
 
 
 SHOWN = (
@@ -106,7 +172,9 @@ SHOWN = (
 )
 
 
-def history_line(counts: Counter[str], per: int, what: str) -> str:
-    parts = [f"{label} {counts[name] / per:.2f}" for name, label in SHOWN]
+def history_line(
+    counts: Counter[str], per: int, what: str, shown: tuple[tuple[str, str], ...] = SHOWN
+) -> str:
+    parts = [f"{label} {counts[name] / per:.2f}" for name, label in shown]
     total = sum(counts.values()) / per
     return f"Temporal per {what:<16} " + ", ".join(parts) + f"; history events {total:.1f}"

@@ -12,7 +12,12 @@ stage through the API. It prints
 - the raw ceiling: as many minimal workflows as leads, each running as many no-op activities
   in sequence as the chain has steps, on the same Temporal server (worker in this process),
   measured right before and right after the stack run and averaged, and the ratio between
-  end to end and ceiling.
+  end to end and ceiling;
+- where the work goes (bench/breakdown.py): with `--stack-pid` (the `python -m devstack run`
+  process), CPU ms per chain step of each process over its idle burn, from the first move to
+  the last run's end; and the Temporal work of a sample of runs: each chain run's history
+  events by type, and its lead workflow's share (the move that started it, from its update
+  on), next to one ceiling workflow's.
 
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
@@ -22,13 +27,15 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench import breakdown
 from bench.chain_ceiling import NoopSteps, noop_step
 from bench.ingest import percentile
 from bench.stack import admin_headers, stack_arguments
@@ -118,11 +125,28 @@ async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[l
     return list(await asyncio.gather(*(make_lead(i) for i in range(count)))), chained
 
 
+@dataclass(frozen=True)
+class StackRun:
+    rate: float  # chain steps/s end to end
+    durations: list[float]  # ms, as the runs record them
+    runs: dict[int, str]  # lead id -> its chain run's workflow id
+    task_ids: dict[int, int]  # task id -> lead id, of the tasks the runs made
+    moved_at: datetime  # when the first move was sent
+    cpu: str  # CPU per step by process, over idle
+
+
 async def measure_stack(
-    api: httpx.AsyncClient, leads_n: int, concurrency: int
-) -> tuple[float, list[float]]:
-    """-> (chain steps/s end to end, run durations in ms)."""
+    api: httpx.AsyncClient,
+    client: Client,
+    leads_n: int,
+    concurrency: int,
+    stack_pid: int | None,
+    data_dir: Path,
+) -> StackRun:
+    idle = await breakdown.idle_cpu(stack_pid, data_dir)
     lead_ids, stage_id = await setup(api, leads_n, concurrency)
+    # The leads' own starts are not the chains' work.
+    await breakdown.settle(client, (f"lead-{i}" for i in lead_ids))
     sem = asyncio.Semaphore(concurrency)
 
     async def move(lead_id: int) -> None:
@@ -134,6 +158,8 @@ async def measure_stack(
             runs: list[dict[str, Any]] = ok(await api.get(f"/v1/leads/{lead_id}/chains"))["items"]
         return runs[0] if runs else None
 
+    cpu_before = breakdown.cpu_now(stack_pid, data_dir)
+    moved_at = datetime.now(UTC)
     started = time.perf_counter()
     await asyncio.gather(*(move(lead_id) for lead_id in lead_ids))
     pending = set(lead_ids)
@@ -150,6 +176,8 @@ async def measure_stack(
         if pending:
             await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - started
+    cpu_after = breakdown.cpu_now(stack_pid, data_dir)
+    cpu_before = breakdown.plus_idle(cpu_before, idle, elapsed)
     durations = [
         (
             datetime.fromisoformat(r["ended_at"]) - datetime.fromisoformat(r["started_at"])
@@ -157,26 +185,79 @@ async def measure_stack(
         * 1000
         for r in finished.values()
     ]
-    return STEPS * len(lead_ids) / elapsed, durations
+    steps = STEPS * len(lead_ids)
+    return StackRun(
+        steps / elapsed,
+        durations,
+        {lead_id: run["workflow_id"] for lead_id, run in finished.items()},
+        {
+            step["result"]["task_id"]: lead_id
+            for lead_id, run in finished.items()
+            for step in run["steps"]
+            if "task_id" in (step["result"] or {})
+        },
+        moved_at,
+        breakdown.cpu_line(cpu_before, cpu_after, steps, "step"),
+    )
 
 
-async def measure_ceiling(client: Client, workflows: int, concurrency: int) -> float:
+# Runs whose histories are read: they are alike, and each is a few round trips.
+SAMPLE = 5
+# What a chain run and the move that starts it cost Temporal, by event type.
+SHOWN = (
+    ("WORKFLOW_TASK_COMPLETED", "workflow tasks"),
+    ("ACTIVITY_TASK_COMPLETED", "activity tasks"),
+    ("MARKER_RECORDED", "local activities"),
+    ("PATCH_MARKER", "patch markers"),
+    ("WORKFLOW_EXECUTION_UPDATE_ACCEPTED", "updates"),
+    ("START_CHILD_WORKFLOW_EXECUTION_INITIATED", "child starts"),
+    ("WORKFLOW_EXECUTION_SIGNALED", "signals"),
+    ("UPSERT_WORKFLOW_SEARCH_ATTRIBUTES", "SA upserts"),
+)
+
+
+async def temporal_lines(client: Client, stack: StackRun, ceiling_id: str) -> list[str]:
+    """History events per run of a sample of chain runs; of their lead workflows and of the
+    guided-action workflows of their leads and tasks, from the first move on; of one ceiling
+    workflow."""
+    sample = dict(sorted(stack.runs.items())[:SAMPLE])
+    chain = await breakdown.history_counts(client, sample.values(), since=None)
+    leads = await breakdown.history_counts(
+        client, (f"lead-{i}" for i in sample), since=None, after=stack.moved_at
+    )
+    guided_ids = [f"guided-lead-{i}" for i in sample] + [
+        f"guided-task-{t}" for t in stack.task_ids if stack.task_ids[t] in sample
+    ]
+    guided = await breakdown.history_counts(client, guided_ids, since=None, after=stack.moved_at)
+    ceiling = await breakdown.history_counts(client, [ceiling_id], since=None)
+    n = len(sample)
+    return [
+        breakdown.history_line(chain, n, "chain run", SHOWN),
+        breakdown.history_line(leads, n, "run: lead", SHOWN),
+        breakdown.history_line(guided, n, "run: guided", SHOWN),
+        breakdown.history_line(ceiling, 1, "ceiling run", SHOWN),
+    ]
+
+
+async def measure_ceiling(client: Client, workflows: int, concurrency: int) -> tuple[float, str]:
     """Activities/s of `workflows` minimal workflows each running STEPS no-op activities in
-    sequence; the clock runs from the first start until every workflow has finished."""
+    sequence, and one's id; the clock runs from the first start until every workflow has
+    finished."""
     queue = f"bench-chain-ceiling-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[NoopSteps], activities=[noop_step]):
         sem = asyncio.Semaphore(concurrency)
 
-        async def one() -> None:
+        async def one() -> str:
             async with sem:
                 handle = await client.start_workflow(
                     NoopSteps.run, STEPS, id=f"bench-steps-{uuid.uuid4().hex}", task_queue=queue
                 )
             await handle.result()
+            return handle.id
 
         started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(workflows)))
-        return STEPS * workflows / (time.perf_counter() - started)
+        ids = await asyncio.gather(*(one() for _ in range(workflows)))
+        return STEPS * workflows / (time.perf_counter() - started), ids[0]
 
 
 @dataclass(frozen=True)
@@ -219,6 +300,9 @@ def print_round(r: Round) -> None:
 
 async def main() -> None:
     parser = stack_arguments(__doc__, concurrency=32)
+    parser.add_argument(
+        "--stack-pid", type=int, help="the devstack process: CPU per step of its children"
+    )
     args = parser.parse_args()
 
     headers = admin_headers(args.data_dir)
@@ -234,13 +318,18 @@ async def main() -> None:
         for number in range(1, args.rounds + 1):
             # The ceiling right before and right after the stack run, averaged: on a shared
             # machine the load drifts, and the ratio should compare like with like.
-            before = await measure_ceiling(client, args.leads, args.concurrency)
-            stack, durations = await measure_stack(api, args.leads, args.concurrency)
-            after = await measure_ceiling(client, args.leads, args.concurrency)
-            rounds.append(Round.of((before + after) / 2, stack, durations))
+            before, ceiling_id = await measure_ceiling(client, args.leads, args.concurrency)
+            stack = await measure_stack(
+                api, client, args.leads, args.concurrency, args.stack_pid, args.data_dir
+            )
+            after, _ = await measure_ceiling(client, args.leads, args.concurrency)
+            rounds.append(Round.of((before + after) / 2, stack.rate, stack.durations))
             if args.rounds > 1:
                 print(f"-- round {number} of {args.rounds}")
             print_round(rounds[-1])
+            print(stack.cpu)
+            for line in await temporal_lines(client, stack, ceiling_id):
+                print(line)
     if args.rounds > 1:
         ratios = sorted(r.ratio for r in rounds)
         print(f"-- median of {args.rounds} rounds (ratios {ratios[0]:.2f} to {ratios[-1]:.2f})")

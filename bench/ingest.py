@@ -274,11 +274,7 @@ async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
             last = counts
             await asyncio.sleep(0.5)
 
-    length = -1
-    while length != (
-        length := (await client.get_workflow_handle(workflow_id).describe()).history_length
-    ):
-        await asyncio.sleep(0.5)  # the lead's start settles first: its events are not counted
+    await breakdown.settle(client, [workflow_id])  # the lead's start: its events not counted
     await post("email_sent")
     run = Run()
     await wait_until_connected(api, [lead], stages["Attempting"], run)
@@ -326,22 +322,6 @@ async def measure_ceiling(client: Client, workflows: int, total: int, concurrenc
         return per * workflows / (time.perf_counter() - started)
 
 
-def cpu_now(args: Any) -> dict[str, float]:
-    """CPU seconds so far of each stack process (with `--stack-pid`) and of this one."""
-    stack = breakdown.stack_cpu(args.stack_pid, args.data_dir) if args.stack_pid else {}
-    return {**stack, "bench": breakdown.own_cpu()}
-
-
-async def idle_cpu(args: Any, seconds: float = 5.0) -> dict[str, float]:
-    """CPU seconds per second of each stack process while nothing is posted."""
-    if not args.stack_pid:
-        return {}
-    before = breakdown.stack_cpu(args.stack_pid, args.data_dir)
-    await asyncio.sleep(seconds)
-    after = breakdown.stack_cpu(args.stack_pid, args.data_dir)
-    return {k: (after[k] - before.get(k, 0.0)) / seconds for k in after}
-
-
 async def main() -> None:
     parser = stack_arguments(__doc__, concurrency=32)
     parser.add_argument("--activities", type=int, default=1000)
@@ -361,18 +341,12 @@ async def main() -> None:
             # The ceiling right before and right after the peak run, averaged: on a shared
             # machine the load drifts, and the ratio should compare like with like.
             before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
-            idle = await idle_cpu(args)
-            cpu_before = (
-                breakdown.stack_cpu(args.stack_pid, args.data_dir) if args.stack_pid else {}
-            )
-            cpu_before["bench"] = breakdown.own_cpu()
+            idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
+            cpu_before = breakdown.cpu_now(args.stack_pid, args.data_dir)
             started = time.perf_counter()
             peak = await measure_stack(api, args.leads, args.activities, args.concurrency, None)
-            cpu_after = breakdown.stack_cpu(args.stack_pid, args.data_dir) if args.stack_pid else {}
-            cpu_after["bench"] = breakdown.own_cpu()
-            # What the processes burn when idle (polls, the relay, timers) is not the work's.
-            took = time.perf_counter() - started
-            cpu_before = {k: v + idle.get(k, 0.0) * took for k, v in cpu_before.items()}
+            cpu_after = breakdown.cpu_now(args.stack_pid, args.data_dir)
+            cpu_before = breakdown.plus_idle(cpu_before, idle, time.perf_counter() - started)
             after = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
             ceiling = (before + after) / 2
             half = await measure_stack(
@@ -384,11 +358,9 @@ async def main() -> None:
                 args.activities,
                 args.batch_size,
                 args.batch_concurrency,
-                lambda: cpu_now(args),
+                lambda: breakdown.cpu_now(args.stack_pid, args.data_dir),
             )
-            batch_cpu_before = {
-                k: v + idle.get(k, 0.0) * batch.calls_seconds for k, v in batch.cpu_before.items()
-            }
+            batch_cpu_before = breakdown.plus_idle(batch.cpu_before, idle, batch.calls_seconds)
             rounds.append(
                 Round(
                     ceiling,

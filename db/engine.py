@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SessionFactory = async_sessionmaker[AsyncSession]
+# In `AsyncSession.info` of a session whose statements each commit on their own.
+AUTOCOMMIT = "leadpipe.autocommit"
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -25,6 +27,8 @@ async def use_autocommit(session: AsyncSession) -> None:
     """Run each of this session's statements in its own transaction: no BEGIN, no COMMIT.
 
     Saves two round trips for work that is a single statement (a lookup, a cleanup). Call it
-    before the session's first statement, and do not open a transaction on that session.
+    before the session's first statement, and do not open a transaction on that session
+    (db/transactions.py `transaction` runs its work as it comes).
     """
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info[AUTOCOMMIT] = True

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Company, Contact, Lead, User
 from db.models.base import Base
-from db.repositories import records
+from db.repositories import leads as leads_repo
 from domain.chains import PROPERTIES, ChainContext, JsonScalar
 from domain.errors import NotFound
 
@@ -40,17 +40,23 @@ def _properties(record: Base | None, prefix: str) -> dict[str, JsonScalar]:
 async def build_context(session: AsyncSession, lead_id: int) -> ChainContext:
     """The lead, its contact, company and owner as the chain property catalogue names them.
 
-    Reads in the caller's session (no transaction of its own). Raises NotFound for a missing
-    lead; a missing contact, company or owner is an empty dict.
+    One statement in the caller's session (no transaction of its own); rows the session
+    holds already (a lead the effect locked) are taken as they are there. Raises NotFound
+    for a missing lead; a missing contact, company or owner is an empty dict.
     """
-    lead = await records.get(session, Lead, lead_id)
-    if lead is None:
+    return context_of(*await records_of(session, lead_id))
+
+
+async def records_of(
+    session: AsyncSession, lead_id: int
+) -> tuple[Lead, Contact | None, Company | None, User | None]:
+    """The lead, its contact, its company (the contact's when the lead names none) and its
+    owner, read as `build_context` reads them; the session keeps them only while the caller
+    holds them. Raises NotFound for a missing lead."""
+    rows = await leads_repo.with_records(session, lead_id)
+    if rows is None:
         raise NotFound(f"lead {lead_id} does not exist")
-    contact = await records.get(session, Contact, lead.contact_id) if lead.contact_id else None
-    company_id = lead.company_id or (contact.company_id if contact else None)
-    company = await records.get(session, Company, company_id) if company_id else None
-    owner = await records.get(session, User, lead.owner_id) if lead.owner_id else None
-    return context_of(lead, contact, company, owner)
+    return rows
 
 
 def context_of(

@@ -20,6 +20,7 @@ from db.models import ChainEffect, Lead
 from db.repositories import chains as chains_repo
 from db.repositories import leads as leads_repo
 from db.repositories import records
+from db.transactions import transaction
 from domain.chain_execution import LEFT_STAGE
 from domain.errors import NotFound
 
@@ -75,12 +76,12 @@ async def once(
     act: Callable[[Lead], Awaitable[Result]],
 ) -> Result:
     """`act(lead)` with the lead row locked, its result recorded under `key`, in one
-    transaction; a later call under `key` answers that result without acting. Skips (and
-    records nothing) once the lead left the stage entry.
+    transaction (the caller's, if it began one); a later call under `key` answers that
+    result without acting. Skips (and records nothing) once the lead left the stage entry.
 
     Two attempts at once queue on the lead row; the second then finds the first's result.
     """
-    async with session.begin():
+    async with transaction(session):
         lead = await lead_row(session, lead_id, for_update=True)
         done = await remembered(session, key)
         if done is not None:

@@ -11,6 +11,10 @@ This module holds the property, deal and owner effects; the others are in their 
 module: `communication_effects` (task, email, owner notice), `webhook_effect`,
 `marketing_effects` (sequences, lists), `crm_effects` (the deal, copies, the lead label).
 
+Each effect writes in one transaction: its own, or the caller's when the caller began one
+(db/transactions.py), so the chain activity commits a database effect together with its
+step's outcome. An email is sent, and a webhook called, after their effect's transaction.
+
 Errors: `Unavailable` is transient (retry the activity); any other LeadpipeError is a business
 refusal (make it non-retryable).
 """
@@ -26,6 +30,7 @@ from db.models import Deal, Pipeline, User
 from db.repositories import chains as chains_repo
 from db.repositories import pipelines as pipelines_repo
 from db.repositories import records
+from db.transactions import transaction
 from domain.chains import (
     Action,
     AddToListAction,
@@ -104,7 +109,7 @@ async def set_property(
     -> {"property", "from", "to"} plus {"created_lead_id"} when the rule made a lead (its
     workflow's start is owed in the outbox), or {"skipped"} when the lead has no such
     record."""
-    async with session.begin():
+    async with transaction(session):
         done = await remembered(session, key)
         if done is not None:
             return done
@@ -132,7 +137,7 @@ async def create_deal(
     """A deal associated with the lead, its contact and company, owned by the lead owner; it
     becomes the lead's deal if the lead has none. -> {"deal_id"}. Raises InvalidInput when the
     configured pipeline or stage no longer fits."""
-    async with session.begin():
+    async with transaction(session):
         existing = await chains_repo.deal_by_key(session, key)
         if existing is not None:
             return {"deal_id": existing.id}
@@ -196,7 +201,7 @@ async def assign_owner(
     """Make `user_id` the lead's owner (unless `only_if_unassigned` and it has one).
     -> {"owner_id", "previous_owner_id", "changed"}. The caller tells the lead workflow
     (`Orchestrator.refresh_lead`) after a change. Raises InvalidInput for an unknown user."""
-    async with session.begin():
+    async with transaction(session):
         done = await remembered(session, key)
         if done is not None:
             return done

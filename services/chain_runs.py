@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import ChainRun, ChainStep, Lead, User
 from db.repositories import chains as chains_repo
 from db.repositories import records
+from db.transactions import transaction
 from domain.chains import mask_urls_in
 from domain.errors import NotFound
 from domain.roles import ADMINS, Role
@@ -91,27 +92,24 @@ async def start_run(
     version: int,
     *,
     now: datetime | None = None,
-) -> ChainRun:
+) -> None:
     """Record that a chain run started (status `running`); a run its enrollment reserved
-    (`pending`) becomes `running`; a repeat returns the first row."""
-    async with session.begin():
-        run = await chains_repo.get_run(session, workflow_id, for_update=True)
-        if run is not None and run.status == RunStatus.PENDING:
-            run.status = RunStatus.RUNNING.value
-        if run is None:
-            run = await chains_repo.add_run(
-                session,
-                ChainRun(
-                    workflow_id=workflow_id,
-                    lead_id=lead_id,
-                    pipeline_id=pipeline_id,
-                    stage_id=stage_id,
-                    version=version,
-                    status=RunStatus.RUNNING.value,
-                    started_at=now or datetime.now(UTC),
-                ),
-            )
-    return run
+    (`pending`) becomes `running`; a repeat changes nothing. One statement, in the caller's
+    transaction if it began one."""
+    async with transaction(session):
+        await chains_repo.put_run(
+            session,
+            ChainRun(
+                workflow_id=workflow_id,
+                lead_id=lead_id,
+                pipeline_id=pipeline_id,
+                stage_id=stage_id,
+                version=version,
+                status=RunStatus.RUNNING.value,
+                started_at=now or datetime.now(UTC),
+            ),
+            reserved=RunStatus.PENDING.value,
+        )
 
 
 async def record_step(
@@ -125,8 +123,9 @@ async def record_step(
     error: str | None = None,
     *,
     now: datetime | None = None,
-) -> ChainStep:
-    """Create or move the step (`run`, `action_id`, `seq`) to `status`.
+) -> None:
+    """Create or move the step (`run`, `action_id`, `seq`) to `status`, in the caller's
+    transaction if it began one (db/transactions.py), else in its own.
 
     A step in a final status (completed, failed, skipped) stays as it is, so a retried
     activity that records `running` after `completed` changes nothing. Raises NotFound when
@@ -134,35 +133,23 @@ async def record_step(
     """
     status = StepStatus(status)
     at = now or datetime.now(UTC)
-    async with session.begin():
-        run = await chains_repo.get_run(session, run_workflow_id)
-        if run is None:
+    async with transaction(session):
+        written = await chains_repo.put_step(
+            session,
+            run_workflow_id,
+            action_id,
+            seq,
+            type,
+            status.value,
+            at=at,
+            ended_at=at if status in FINAL_STEP else None,
+            result=result,
+            error=error,
+            final=[s.value for s in FINAL_STEP],
+        )
+        # Nothing written: a final step, or no run at all.
+        if not written and await chains_repo.get_run(session, run_workflow_id) is None:
             raise NotFound(f"chain run {run_workflow_id} was not started")
-        step = await chains_repo.get_step(session, run.id, action_id, seq, for_update=True)
-        if step is None:
-            step = await chains_repo.add_step(
-                session,
-                ChainStep(
-                    run_id=run.id,
-                    action_id=action_id,
-                    seq=seq,
-                    type=type,
-                    status=status.value,
-                    started_at=at,
-                    ended_at=at if status in FINAL_STEP else None,
-                    result=result,
-                    error=error,
-                ),
-            )
-        elif StepStatus(step.status) not in FINAL_STEP:
-            step.status = status.value
-            if result is not None:
-                step.result = result
-            if error is not None:
-                step.error = error
-            if status in FINAL_STEP:
-                step.ended_at = at
-    return step
 
 
 async def finish_run(
@@ -171,19 +158,18 @@ async def finish_run(
     status: RunStatus | str,
     *,
     now: datetime | None = None,
-) -> ChainRun:
+) -> None:
     """Close a run as completed, failed or stopped; a run already closed keeps its first end.
-    Raises NotFound when the run was never started."""
+    One statement, in the caller's transaction if it began one. Raises NotFound when the run
+    was never started."""
     status = RunStatus(status)
-    async with session.begin():
-        run = await chains_repo.get_run(session, workflow_id, for_update=True)
-        if run is None:
+    at = (now or datetime.now(UTC)) if status in FINAL_RUN else None
+    async with transaction(session):
+        written = await chains_repo.end_run(
+            session, workflow_id, status.value, at, final=[s.value for s in FINAL_RUN]
+        )
+        if not written and await chains_repo.get_run(session, workflow_id) is None:
             raise NotFound(f"chain run {workflow_id} was not started")
-        if RunStatus(run.status) not in FINAL_RUN:
-            run.status = status.value
-            if status in FINAL_RUN:
-                run.ended_at = now or datetime.now(UTC)
-    return run
 
 
 async def list_runs(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import ChainComment, ChainVersion, Pipeline, Stage, User
 from db.repositories import chains as chains_repo
 from db.repositories import records
+from db.transactions import transaction
 from domain import chains
 from domain.addresses import NO_EXCEPTIONS, AllowList
 from domain.chains import Action, Branch, Chain, Comment, DeleteMode, PlannedStep
@@ -84,8 +85,9 @@ async def chain_version(session: AsyncSession, stage_id: int, version: int) -> C
 async def action_of_run(session: AsyncSession, run_workflow_id: str, action_id: str) -> Action:
     """An action as stored in the version a chain run is pinned to, secrets and all: workflow
     payloads carry actions with secrets hidden (`redact_secrets`), so effects read them here.
-    Raises NotFound (run never started, or no such action in its version)."""
-    async with session.begin():
+    Raises NotFound (run never started, or no such action in its version). In the caller's
+    transaction if it began one."""
+    async with transaction(session):
         run = await chains_repo.get_run(session, run_workflow_id)
         if run is None:
             raise NotFound(f"chain run {run_workflow_id} was not started")

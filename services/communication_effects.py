@@ -1,5 +1,7 @@
 """The communication group's effects: a task, an email, a note to the lead owner. Tasks and
-emails are rows of their own under the step's key, so a retry finds them."""
+emails are rows of their own under the step's key, so a retry finds them. A task is looked up
+by its key with the lead row locked (as services/chain_effect_guard.py `once` does): two
+attempts at once queue on the lock, and the second finds the first's task."""
 
 from datetime import UTC, datetime
 
@@ -8,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import EmailOutboxMessage
 from db.repositories import chains as chains_repo
 from db.repositories import tasks as tasks_repo
+from db.transactions import transaction
 from domain.chains import (
     ChainContext,
     CreateTaskConfig,
@@ -16,8 +19,8 @@ from domain.chains import (
     render_template,
 )
 from services import tasks
-from services.chain_context import build_context
-from services.chain_effect_guard import Result, in_stage, lead_row, left_stage
+from services.chain_context import build_context, context_of, records_of
+from services.chain_effect_guard import Result, in_stage, is_in_entry, lead_row, left_stage
 
 
 async def create_task(
@@ -32,17 +35,19 @@ async def create_task(
 ) -> Result:
     """A task for the assignee (the lead owner unless set) linked to the lead, its contact and
     company; it shows in the assignee's `GET /v1/tasks`. -> {"task_id"}"""
-    async with session.begin():
+    async with transaction(session):
+        lead = await lead_row(session, lead_id, for_update=True)
         existing = await tasks_repo.get_by_idempotency_key(session, key)
         if existing is not None:
             return {"task_id": existing.id}
-        lead = await in_stage(session, lead_id, stage_entry_id)
-        if lead is None:
+        if not await is_in_entry(session, lead, stage_entry_id):
             return left_stage()
-        context = context or await build_context(session, lead_id)
+        # Held while the task is inserted: its owner check finds the owner in the session.
+        records = await records_of(session, lead_id)
+        context = context or context_of(*records)
         start = now or datetime.now(UTC)
         due = config.due_at or (start + config.due_in if config.due_in else None)
-        task = await tasks.insert_task(
+        task = await tasks.add_task(
             session,
             {
                 "title": render_template(config.title, context)[:300],
@@ -132,18 +137,18 @@ async def notify_owner(
                 ),
             )
             return {"email_id": row.id, "to": to}
-    async with session.begin():
+    async with transaction(session):
+        lead = await lead_row(session, lead_id, for_update=True)
         existing_task = await tasks_repo.get_by_idempotency_key(session, key)
         if existing_task is not None:
             return {"task_id": existing_task.id}
-        current = await in_stage(session, lead_id, stage_entry_id)
-        if current is None:
+        if not await is_in_entry(session, lead, stage_entry_id):
             return left_stage()
-        lead = current
         if lead.owner_id is None:
             return {"skipped": "the lead has no owner"}
-        context = context or await build_context(session, lead_id)
-        task = await tasks.insert_task(
+        records = await records_of(session, lead_id)  # held: see create_task
+        context = context or context_of(*records)
+        task = await tasks.add_task(
             session,
             {
                 "title": render_template(config.message, context)[:300],

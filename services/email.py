@@ -33,6 +33,7 @@ from config import Settings
 from db.engine import SessionFactory
 from db.models import EmailOutboxMessage
 from db.repositories import chains as chains_repo
+from db.transactions import one_connection
 from services.mail_log import MailLog
 
 log = structlog.get_logger(__name__)
@@ -171,62 +172,74 @@ class EmailSender:
             unsent = await chains_repo.unsent_email_ids(session, ids=ids, limit=limit)
         sent = 0
         for email_id in unsent:
-            sent += await self._send_one(email_id)
+            delivery = await self._send_one(email_id)
+            sent += delivery is not None and delivery.status == "sent"
         return sent
 
-    async def _send_one(self, email_id: int) -> bool:
-        async with self._sessions() as session, session.begin():
-            row = await chains_repo.claim_email(session, email_id)
-            if row is None:
-                return False
-            again = row.status == "sending"
-            row.status = "sending"
-            row.attempts += 1
-            attempt = row.attempts
-            try:
-                message = build_message(row, self._sender)
-            except ValueError as exc:
-                # The same row builds the same broken message every time.
-                row.status = "failed"
-                row.error = f"the email cannot be built: {exc}"[:2000]
-                log.warning("email not sent", email_id=row.id, error=row.error)
-                return False
-        async with self._sessions() as session, session.begin():
-            # Held until `sent` commits; a claim made since (attempts moved on) wins instead.
-            row = await chains_repo.lock_claimed_email(session, email_id, attempt)
-            if row is None:
-                return False
-            try:
-                written = await self._deliver(message)
-            except (OSError, smtplib.SMTPException, ValueError) as exc:
-                # A refusal of this email is final; other SMTP trouble gets more tries and
-                # the row fails for good after that.
-                final = is_refusal(exc) or row.attempts >= MAX_ATTEMPTS
-                row.status = "failed" if final else "queued"
-                row.error = describe(exc)[:2000]
-                log.warning("email not sent", email_id=row.id, error=row.error)
-                return False
-            if written and self._crash_after_send:
-                log.warning("fault point after_email_send: killing this process", email_id=row.id)
-                os.kill(os.getpid(), signal.SIGKILL)
-            if not written:
-                log.info("email already in the mail log; not written again", email_id=row.id)
-            elif again and self._smtp_url:
-                log.warning(
-                    "email sent again: an earlier hand-off may have gone out",
-                    email_id=row.id,
-                    message_id=message["Message-ID"],
-                )
-            row.status = "sent"
-            row.sent_at = datetime.now(UTC)
-            row.error = None
-            return True
+    async def _send_one(self, email_id: int) -> Delivery | None:
+        """Claim and hand over one email -> its status afterwards, or None when it was not
+        this call's to send (not unsent, gone, or another sender holds it)."""
+        # Two transactions in a row on one connection: one checkout for both.
+        async with one_connection(self._sessions) as session:
+            async with session.begin():
+                row = await chains_repo.claim_email(session, email_id)
+                if row is None:
+                    return None
+                again = row.status == "sending"
+                row.status = "sending"
+                row.attempts += 1
+                attempt = row.attempts
+                try:
+                    message = build_message(row, self._sender)
+                except ValueError as exc:
+                    # The same row builds the same broken message every time.
+                    row.status = "failed"
+                    row.error = f"the email cannot be built: {exc}"[:2000]
+                    log.warning("email not sent", email_id=row.id, error=row.error)
+                    return Delivery(row.status, row.error)
+            session.expunge_all()  # the next transaction reads the row afresh, locked
+            async with session.begin():
+                # Held until `sent` commits; a claim made since (attempts moved on) wins
+                # instead.
+                row = await chains_repo.lock_claimed_email(session, email_id, attempt)
+                if row is None:
+                    return None
+                try:
+                    written = await self._deliver(message)
+                except (OSError, smtplib.SMTPException, ValueError) as exc:
+                    # A refusal of this email is final; other SMTP trouble gets more tries and
+                    # the row fails for good after that.
+                    final = is_refusal(exc) or row.attempts >= MAX_ATTEMPTS
+                    row.status = "failed" if final else "queued"
+                    row.error = describe(exc)[:2000]
+                    log.warning("email not sent", email_id=row.id, error=row.error)
+                    return Delivery(row.status, row.error)
+                if written and self._crash_after_send:
+                    log.warning(
+                        "fault point after_email_send: killing this process", email_id=row.id
+                    )
+                    os.kill(os.getpid(), signal.SIGKILL)
+                if not written:
+                    log.info("email already in the mail log; not written again", email_id=row.id)
+                elif again and self._smtp_url:
+                    log.warning(
+                        "email sent again: an earlier hand-off may have gone out",
+                        email_id=row.id,
+                        message_id=message["Message-ID"],
+                    )
+                row.status = "sent"
+                row.sent_at = datetime.now(UTC)
+                row.error = None
+                return Delivery(row.status)
 
     async def send(self, email_id: int) -> Delivery:
         """Send one unsent email; returns its status afterwards (`sent`; `failed`; `queued`
         after a transient failure; `sending` while another sender holds it) and its last
         error. An email already sent is not sent again."""
-        await self.send_queued(ids=[email_id], limit=1)
+        # The claim finds whether it is unsent and free: no look-up before it.
+        delivery = await self._send_one(email_id)
+        if delivery is not None:
+            return delivery
         async with self._sessions() as session:
             row = await chains_repo.get_email(session, email_id)
             if row is None:

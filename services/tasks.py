@@ -59,6 +59,14 @@ async def insert_task(
         existing = await tasks_repo.get_by_idempotency_key(session, idempotency_key)
         if existing is not None:
             return existing
+    return await add_task(session, values, idempotency_key=idempotency_key)
+
+
+async def add_task(
+    session: AsyncSession, values: dict[str, Any], *, idempotency_key: str | None = None
+) -> Task:
+    """`insert_task` for a caller that looked the key up itself (under a lock that orders
+    attempts under one key). Raises InvalidInput naming an unknown reference."""
     await check_references(session, values, _REFERENCES)
     lead_id = values.get("lead_id")
     if lead_id is not None:

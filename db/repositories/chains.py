@@ -1,8 +1,12 @@
 """Chain versions, comments, runs and steps, and the rows that key chain side effects."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, String, func, literal, null, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -72,6 +76,49 @@ async def add_run(session: AsyncSession, run: ChainRun) -> ChainRun:
     return run
 
 
+async def put_run(session: AsyncSession, run: ChainRun, *, reserved: str) -> None:
+    """Insert the run, or give a run reserved under its workflow id (status `reserved`) the
+    run's status; any other existing run stays as it is. One statement."""
+    insert = pg_insert(ChainRun).values(
+        workflow_id=run.workflow_id,
+        lead_id=run.lead_id,
+        pipeline_id=run.pipeline_id,
+        stage_id=run.stage_id,
+        version=run.version,
+        status=run.status,
+        started_at=run.started_at,
+    )
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[ChainRun.workflow_id],
+            set_={"status": insert.excluded.status},
+            where=ChainRun.status == reserved,
+        )
+    )
+
+
+async def end_run(
+    session: AsyncSession,
+    workflow_id: str,
+    status: str,
+    ended_at: datetime | None,
+    *,
+    final: Collection[str],
+) -> bool:
+    """Move the run to `status` (and `ended_at`, unless None) unless its status is one of
+    `final`. One statement. -> False when nothing was written (no such run, or a final one)."""
+    values: dict[str, Any] = {"status": status}
+    if ended_at is not None:
+        values["ended_at"] = ended_at
+    statement = (
+        update(ChainRun)
+        .where(ChainRun.workflow_id == workflow_id, ChainRun.status.not_in(list(final)))
+        .values(**values)
+        .returning(ChainRun.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
 async def runs_for_lead(
     session: AsyncSession, lead_id: int, *, after_id: int | None, limit: int
 ) -> Sequence[ChainRun]:
@@ -121,6 +168,63 @@ async def add_step(session: AsyncSession, step: ChainStep) -> ChainStep:
     session.add(step)
     await session.flush()
     return step
+
+
+async def put_step(
+    session: AsyncSession,
+    run_workflow_id: str,
+    action_id: str,
+    seq: int,
+    type: str,
+    status: str,
+    *,
+    at: datetime,
+    ended_at: datetime | None,
+    result: dict[str, Any] | None,
+    error: str | None,
+    final: Collection[str],
+) -> bool:
+    """Create the step of run `run_workflow_id`, or move it to `status` unless its status is
+    one of `final`; a None `result`, `error` or `ended_at` keeps the one it has. One
+    statement. -> False when nothing was written (no such run, or the step is final)."""
+    values = select(
+        ChainRun.id,
+        literal(action_id, String),
+        literal(seq),
+        literal(type, String),
+        literal(status, String),
+        literal(at, DateTime(timezone=True)),
+        # SQL NULL, not JSON null: "keep the one it has" below.
+        null() if ended_at is None else literal(ended_at, DateTime(timezone=True)),
+        null() if result is None else literal(result, JSONB),
+        null() if error is None else literal(error, String),
+    ).where(ChainRun.workflow_id == run_workflow_id)
+    insert = pg_insert(ChainStep).from_select(
+        [
+            "run_id",
+            "action_id",
+            "seq",
+            "type",
+            "status",
+            "started_at",
+            "ended_at",
+            "result",
+            "error",
+        ],
+        values,
+    )
+    new = insert.excluded
+    statement = insert.on_conflict_do_update(
+        constraint="uq_chain_steps_run_action_seq",
+        set_={
+            "status": new.status,
+            "ended_at": func.coalesce(new.ended_at, ChainStep.ended_at),
+            "result": func.coalesce(new.result, ChainStep.result),
+            "error": func.coalesce(new.error, ChainStep.error),
+        },
+        where=ChainStep.status.not_in(list(final)),
+    ).returning(ChainStep.id)
+    return (await session.execute(statement)).first() is not None
 
 
 async def email_by_key(session: AsyncSession, key: str) -> EmailOutboxMessage | None:

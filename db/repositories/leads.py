@@ -5,7 +5,7 @@ from sqlalchemy import ARRAY, Integer, Select, bindparam, func, or_, select, tru
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.models import Contact, Lead, LeadStageChange, Stage
+from db.models import Company, Contact, Lead, LeadStageChange, Stage, User
 
 LIKE_ESCAPE = "\\"
 
@@ -124,6 +124,27 @@ async def has_open_lead(session: AsyncSession, contact_id: int) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+async def with_records(
+    session: AsyncSession, lead_id: int
+) -> tuple[Lead, Contact | None, Company | None, User | None] | None:
+    """The lead with its contact, its company (the contact's when the lead names none) and
+    its owner, in one statement; None for no such lead. Rows already in the session are
+    returned as they are there."""
+    row = (
+        await session.execute(
+            select(Lead, Contact, Company, User)
+            .outerjoin(Contact, Contact.id == Lead.contact_id)
+            .outerjoin(Company, Company.id == func.coalesce(Lead.company_id, Contact.company_id))
+            .outerjoin(User, User.id == Lead.owner_id)
+            .where(Lead.id == lead_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    lead, contact, company, owner = row
+    return lead, contact, company, owner
 
 
 async def stage_entry_id(session: AsyncSession, lead_id: int, stage_id: int) -> int | None:

@@ -9,6 +9,8 @@ Database effects happen once per action; the webhook, at least once by nature, i
 again with the same idempotency key so its receiver can drop the repeat. A worker that kills
 itself between sending an email and recording it (`LEADPIPE_FAULT_POINT=after_email_send`)
 leaves one message in the mail log; over SMTP the retry resends it with the same Message-ID.
+One killed inside a step's commit (`before_chain_step_commit`) leaves neither the effect nor
+the step's outcome.
 """
 
 import asyncio
@@ -487,6 +489,36 @@ async def _stage_of(session_factory: SessionFactory, lead_id: int) -> int | None
     async with session_factory() as session:
         stage: int | None = await session.scalar(select(Lead.stage_id).where(Lead.id == lead_id))
         return stage
+
+
+async def test_a_worker_killed_before_a_steps_commit_leaves_neither_its_effect_nor_its_outcome(
+    crash_api: Api, worker: WorkerProcess, session_factory
+) -> None:
+    """A database effect commits with its step's outcome: killed between the two writes and
+    the commit, the worker leaves the step `running` and no task; the retry makes it once."""
+    worker.start(LEADPIPE_FAULT_POINT="before_chain_step_commit")
+    await worker.ready()
+    lead_id, saved = await lead_entering_a_chain(crash_api, [task("first"), task("second")])
+    assert await worker.died(timeout=30) == -signal.SIGKILL, worker.output()
+    (run,) = await runs_of(crash_api, lead_id)
+    assert [(s["action_id"], s["status"]) for s in run["steps"]] == [
+        (saved["actions"][0]["id"], "running")
+    ]
+    assert await task_titles(session_factory, lead_id) == []
+
+    worker.start()
+    await worker.ready()
+    run = await wait_for_run(crash_api, lead_id, "completed", RECOVERY_SECONDS)
+    assert [(s["action_id"], s["status"]) for s in run["steps"]] == [
+        (a["id"], "completed") for a in saved["actions"]
+    ]
+    assert await task_titles(session_factory, lead_id) == ["first", "second"]
+    assert run["steps"][0]["result"]["task_id"] in await task_ids(session_factory, lead_id)
+
+
+async def task_ids(session_factory: SessionFactory, lead_id: int) -> list[int]:
+    async with session_factory() as session:
+        return list((await session.scalars(select(Task.id).where(Task.lead_id == lead_id))).all())
 
 
 FAULT = {"LEADPIPE_FAULT_POINT": "after_email_send"}
