@@ -11,6 +11,10 @@ already has an undelivered one is handed to the relay at once instead of the fas
 the relay delivers a workflow's messages oldest first, none past one that failed or that
 another relay holds. Two requests for one lead committed at the same moment are not ordered
 between them; the lead workflow places events by their time (domain.progression).
+
+Guided-action evaluations owed to one workflow in a row go as one delivery (`deliveries`): the
+workflow only learns that its record changed and reads the record itself, so one signal sent
+after all of them were committed stands for them all.
 """
 
 import asyncio
@@ -60,6 +64,9 @@ RELAY_AFTER_SECONDS = 10.0
 RELAY_PASS_SECONDS = 30.0
 # Workflows signalled at once; one workflow's messages go one after another, in order.
 CONCURRENT_WORKFLOWS = 16
+# Kinds whose messages to one workflow, one after another with the same payload, say the
+# same thing: one delivery of the first stands for them all (`deliveries`).
+COALESCED_KINDS = frozenset({EVALUATE_GUIDED})
 
 
 @dataclass(frozen=True)
@@ -216,6 +223,29 @@ async def deliver(orchestrator: Orchestrator, message: OutboxMessage) -> None:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
 
 
+def deliveries(chain: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """One workflow's messages, oldest first, as the deliveries they make, in order: a run of
+    messages of a COALESCED_KINDS kind with one payload is one delivery (of its first), every
+    other message one of its own.
+
+    A coalesced run is delivered after all its messages were committed (they were claimed), so
+    the evaluation its one signal causes reads every change they were owed for. A lead's
+    events are never merged: each is applied, deduplicated and ordered on its own.
+    """
+    runs: list[list[OutboxMessage]] = []
+    for m in chain:
+        last = runs[-1][0] if runs else None
+        if (
+            last is not None
+            and m.kind in COALESCED_KINDS
+            and (m.kind, m.payload) == (last.kind, last.payload)
+        ):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return runs
+
+
 @dataclass
 class Outcome:
     delivered: list[int] = field(default_factory=list)
@@ -229,8 +259,9 @@ class Outcome:
 async def deliver_all(
     orchestrator: Orchestrator, messages: Sequence[OutboxMessage], *, within: float
 ) -> Outcome:
-    """Deliver messages, each workflow's in order, several workflows at once, for at most
-    `within` seconds.
+    """Deliver messages, each workflow's in order (`deliveries`: a coalesced run counts as
+    delivered, or failed, as a whole), several workflows at once, for at most `within`
+    seconds.
 
     Once the server is found unavailable, the messages not yet tried are left alone (each
     would only wait out its own timeout), as are those that follow a failed one in the same
@@ -246,15 +277,16 @@ async def deliver_all(
     async def run(chain: list[OutboxMessage]) -> None:
         nonlocal down
         async with slots:
-            for m in chain:
+            for delivery in deliveries(chain):
                 if down is not None:
                     return
+                ids = [m.id for m in delivery]
                 try:
-                    await deliver(orchestrator, m)
-                    outcome.delivered.append(m.id)
+                    await deliver(orchestrator, delivery[0])
+                    outcome.delivered.extend(ids)
                 except (LeadpipeError, RPCError, OSError) as err:
-                    outcome.failed[m.id] = str(err)[:500]
-                    log.warning("outbox delivery failed", outbox_id=m.id, error=str(err))
+                    outcome.failed.update(dict.fromkeys(ids, str(err)[:500]))
+                    log.warning("outbox delivery failed", outbox_ids=ids, error=str(err))
                     if isinstance(err, Unavailable):
                         down = str(err)
                     # The rest of this chain stays untried, so none overtakes this one.
