@@ -27,8 +27,9 @@ from config import Settings
 
 BASE_URL = "http://leadpipe"
 # Generated cases per operation, beside its examples and the coverage phase's boundary cases,
-# which reach every field's edges and are most of the requests (POST /v1/activities: about
-# 600 boundary cases to 25 generated); 10 keeps random input in the mix for less CI time.
+# which reach every field's edges and are most of the requests (GET and POST /v1/activities
+# and /v1/pipelines, both roles: 1,206 boundary cases to 200 generated); 10 keeps random
+# input in the mix for less CI time.
 EXAMPLES_PER_OPERATION = 10
 
 
