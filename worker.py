@@ -4,9 +4,11 @@ Run `python worker.py`; start more processes to scale out on the same task queue
 """
 
 import asyncio
+import compileall
 import contextlib
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 from temporalio.client import Client
@@ -121,6 +123,10 @@ async def until(stop: asyncio.Event, seconds: float) -> None:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    # The sandbox imports the workflow modules afresh for every workflow it runs (new, or
+    # replayed after eviction): with PYTHONDONTWRITEBYTECODE=1 each import compiled them
+    # again, half of that set-up. Python reads __pycache__ whatever the variable says.
+    compileall.compile_dir(Path(__file__).parent / "workflows", quiet=2)
     engine = create_engine(settings.sqlalchemy_url)
     session_factory = create_session_factory(engine)
 

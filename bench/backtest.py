@@ -25,14 +25,12 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-import psycopg
 from sqlalchemy import select
 
+from bench.stack import database_arguments, has_rows, run_seed, seeded_database
 from config import to_sqlalchemy_url
 from db.engine import create_engine, create_session_factory
-from db.migrate import upgrade
 from db.models import Pipeline, Stage, User
-from devstack.postgres import create_database, drop_database
 from domain.backtests import Outcome
 from services import automation as automation_service
 from services import backtests
@@ -104,28 +102,8 @@ FROM default_stages d
 """
 
 
-def seeded(url: str, leads: int, activities: int) -> bool:
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute(
-                "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM activities)"
-            ).fetchone()
-    except psycopg.Error:
-        return False
-    return row is not None and tuple(row) == (leads, activities)
-
-
 def seed(url: str, args: argparse.Namespace) -> float:
-    started = time.perf_counter()
-    params = {"leads": args.leads, "activities": args.activities}
-    with psycopg.connect(url) as conn:
-        for statement in (s.strip() for s in SEED.split(";\n")):
-            if statement:
-                conn.execute(statement, params)
-        conn.commit()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    return time.perf_counter() - started
+    return run_seed(url, SEED, {"leads": args.leads, "activities": args.activities})
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
@@ -213,17 +191,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--server",
-        default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="any database on the PostgreSQL server to use",
-    )
-    parser.add_argument("--name", default="leadpipe_bench_backtest")
-    parser.add_argument("--reuse", action="store_true", help="keep a database seeded before")
-    parser.add_argument("--keep", action="store_true", help="do not drop the database after")
+    parser = database_arguments(__doc__, name="leadpipe_bench_backtest")
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--activities", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -234,19 +202,12 @@ def main() -> None:
         help="the services' bound on seconds of work (past it they answer truncated)",
     )
     args = parser.parse_args()
-    if not args.reuse:
-        drop_database(args.server, args.name)
-    url = create_database(args.server, args.name)
-    upgrade(url)
-    if args.reuse and seeded(url, args.leads, args.activities):
-        print(f"reusing {args.name}")
-    else:
-        print(f"seeded {args.name} in {seed(url, args):.0f} s")
-    try:
+    with seeded_database(
+        args,
+        is_seeded=lambda url: has_rows(url, {"leads": args.leads, "activities": args.activities}),
+        seed=lambda url: seed(url, args),
+    ) as url:
         asyncio.run(run(url, args))
-    finally:
-        if not args.keep:
-            drop_database(args.server, args.name)
 
 
 if __name__ == "__main__":

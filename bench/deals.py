@@ -17,7 +17,6 @@ p99 per request kind, after a warm-up that is not counted. See bench/README.md.
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import time
@@ -27,10 +26,9 @@ import httpx
 import psycopg
 
 from api.app import create_app
+from bench.stack import database_arguments, has_rows, run_seed, seeded_database
 from config import Settings, to_sqlalchemy_url
 from db.engine import create_engine, create_session_factory
-from db.migrate import upgrade
-from devstack.postgres import create_database, drop_database
 
 HEAVY_DEALS = 100
 HEAVY_ENGAGEMENTS = 150
@@ -165,19 +163,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def seeded(url: str, reps: int, deals: int) -> bool:
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute(
-                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM deals)"
-            ).fetchone()
-    except psycopg.Error:
-        return False
-    return row is not None and tuple(row) == (reps, deals)
-
-
 def seed(url: str, args: argparse.Namespace) -> float:
-    started = time.perf_counter()
     params = {
         "reps": args.reps,
         "leads": args.leads,
@@ -186,15 +172,7 @@ def seed(url: str, args: argparse.Namespace) -> float:
         "heavy": HEAVY_DEALS,
         "heavy_engagements": HEAVY_ENGAGEMENTS,
     }
-    with psycopg.connect(url) as conn:
-        # One statement at a time: parameters go through the extended protocol.
-        for statement in (s.strip() for s in SEED.split(";\n")):
-            if statement:
-                conn.execute(statement, params)
-        conn.commit()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    return time.perf_counter() - started
+    return run_seed(url, SEED, params)
 
 
 Request = Callable[[httpx.AsyncClient, int, random.Random], Awaitable[httpx.Response]]
@@ -319,17 +297,7 @@ async def stale_norms(http: httpx.AsyncClient, url: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--server",
-        default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="any database on the PostgreSQL server to use",
-    )
-    parser.add_argument("--name", default="leadpipe_bench_deals")
-    parser.add_argument("--reuse", action="store_true", help="keep a database seeded before")
-    parser.add_argument("--keep", action="store_true", help="do not drop the database after")
+    parser = database_arguments(__doc__, name="leadpipe_bench_deals")
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--deals", type=int, default=50_000)
@@ -340,19 +308,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.reps < HEAVY_DEALS:
         parser.error(f"--reps must be at least {HEAVY_DEALS}: each heavy deal has its own rep")
-    if not args.reuse:
-        drop_database(args.server, args.name)
-    url = create_database(args.server, args.name)
-    upgrade(url)
-    if args.reuse and seeded(url, args.reps, args.deals):
-        print(f"reusing {args.name}")
-    else:
-        print(f"seeded {args.name} in {seed(url, args):.0f} s")
-    try:
+    with seeded_database(
+        args,
+        is_seeded=lambda url: has_rows(url, {"users": args.reps, "deals": args.deals}),
+        seed=lambda url: seed(url, args),
+    ) as url:
         asyncio.run(run(url, args))
-    finally:
-        if not args.keep:
-            drop_database(args.server, args.name)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ Everything is session-scoped and started lazily, so a test run pays only for wha
 one embedded PostgreSQL, one time-skipping test server, one dev server.
 """
 
+import compileall
 import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -28,12 +30,25 @@ pytest_plugins = ["tests.stack"]
 # Read here rather than in Settings: it only exists for the tests.
 TEST_DATABASE_ENV = "LEADPIPE_TEST_DATABASE_URL"
 
+ROOT = Path(__file__).resolve().parent.parent
+# The project's code (pyproject.toml's packages and modules).
+SOURCES = ("api", "activities", "db", "devstack", "domain", "services", "workflows")
+MODULES = ("config.py", "logs.py", "worker.py")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # A SIGTERM (CI timeout, `kill`) would end the run without teardown and leave the embedded
     # PostgreSQL running; as an interrupt, pytest tears the session fixtures down first.
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # With PYTHONDONTWRITEBYTECODE=1 (this machine, the image) nothing caches bytecode, yet
+    # Temporal's sandbox imports the workflow modules afresh for every workflow it runs, and
+    # each worker or API process the tests start imports the project again: compiled once
+    # here, they read __pycache__ instead (the variable only stops writing it).
+    for name in SOURCES:
+        compileall.compile_dir(ROOT / name, quiet=1)
+    for name in MODULES:
+        compileall.compile_file(ROOT / name, quiet=1)
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +88,20 @@ def database_url(database_server: str) -> Iterator[str]:
         yield url
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def session_factory(database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(to_sqlalchemy_url(database_url))
+@asynccontextmanager
+async def sessions_on(url: str) -> AsyncIterator[SessionFactory]:
+    """A session factory on the database at `url`, its engine disposed afterwards."""
+    engine = create_engine(to_sqlalchemy_url(url))
     try:
         yield create_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session_factory(database_url: str) -> AsyncIterator[SessionFactory]:
+    async with sessions_on(database_url) as factory:
+        yield factory
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from api.app import create_app
 from config import Settings
 from db.engine import SessionFactory
 from db.models import Pipeline, Stage
+from domain.guided import ObjectKind
 from services.auth import new_token
 from services.orchestrator import Orchestrator
 from services.users import ensure_super_admin
@@ -42,9 +44,42 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+class StackOrchestrator(Orchestrator):
+    """The API's and the relay's orchestrator. Every change a test makes owes guided-action
+    evaluations (each a workflow start, a workflow task and an activity of many queries, in
+    this process); they reach their workflows only while `evaluates_guided` holds, for the
+    tests that look at guided actions. Otherwise the outbox is relayed as ever and they are
+    taken off it as delivered."""
+
+    def __init__(self, *args: Any, evaluates_guided: bool = False) -> None:
+        super().__init__(*args)
+        self.evaluates_guided = evaluates_guided
+
+    async def evaluate_guided(self, kind: ObjectKind, object_id: int) -> None:
+        if self.evaluates_guided:
+            await super().evaluate_guided(kind, object_id)
+
+    @contextmanager
+    def guided_evaluations(self) -> Iterator[None]:
+        saved, self.evaluates_guided = self.evaluates_guided, True
+        try:
+            yield
+        finally:
+            self.evaluates_guided = saved
+
+
 @pytest.fixture(scope="session")
 async def orchestrator(dev_server_env: WorkflowEnvironment, settings: Settings) -> Orchestrator:
-    return Orchestrator(dev_server_env.client, settings.task_queue, settings.lead_history_limit)
+    return StackOrchestrator(
+        dev_server_env.client, settings.task_queue, settings.lead_history_limit
+    )
+
+
+@pytest.fixture
+def guided_evaluations(orchestrator: StackOrchestrator) -> Iterator[None]:
+    """Guided-action evaluations delivered during the test (StackOrchestrator)."""
+    with orchestrator.guided_evaluations():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.authz.world import Callers, World
-from tests.stack import Api
+from tests.stack import Api, StackOrchestrator
 
 # Who calls, and with which seat. The records a test makes belong to `sales_user`;
 # `other_user` is a second rep with a current seat acting on them.
@@ -32,5 +32,7 @@ async def callers(make_user, admin: Api) -> Callers:
 
 
 @pytest.fixture
-def world(admin: Api, callers: Callers) -> World:
-    return World(admin, admin.as_(callers.tokens["sales_user"]), callers.ids["sales_user"])
+def world(admin: Api, callers: Callers, orchestrator: StackOrchestrator) -> World:
+    return World(
+        admin, admin.as_(callers.tokens["sales_user"]), callers.ids["sales_user"], orchestrator
+    )

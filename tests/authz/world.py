@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.integration.eventually import eventually
-from tests.stack import Api
+from tests.stack import Api, StackOrchestrator
 
 Context = dict[str, Any]
 
@@ -37,6 +37,8 @@ class World:
     admin: Api
     owner: Api
     owner_id: int
+    # Delivers guided-action evaluations only for the records guided_action() makes.
+    orchestrator: StackOrchestrator
 
     async def nothing(self) -> Context:
         return {"owner_id": self.owner_id}
@@ -185,6 +187,10 @@ class World:
 
     async def guided_action(self) -> Context:
         """The owner's "Newly assigned leads" action (GA-11), listing a new lead of theirs."""
+        with self.orchestrator.guided_evaluations():
+            return await self._guided_action()
+
+    async def _guided_action(self) -> Context:
         ctx = await self.lead()
 
         async def listed() -> list[dict[str, Any]]:

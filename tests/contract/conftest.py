@@ -11,15 +11,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
+from config import Settings
 from tests.conftest import database_url, dev_server_env, session_factory
 from tests.stack import (
+    StackOrchestrator,
     admin,
     admin_token,
     app,
     http,
     make_user,
-    orchestrator,
     running_worker,
     settings,
 )
@@ -32,11 +34,24 @@ __all__ = [
     "dev_server_env",
     "http",
     "make_user",
-    "orchestrator",
     "running_worker",
     "session_factory",
     "settings",
 ]
+
+
+@pytest.fixture(scope="session")
+async def orchestrator(
+    dev_server_env: WorkflowEnvironment, settings: Settings
+) -> StackOrchestrator:
+    """With every guided-action evaluation delivered: the guided-action responses the suite
+    checks list what they made."""
+    return StackOrchestrator(
+        dev_server_env.client,
+        settings.task_queue,
+        settings.lead_history_limit,
+        evaluates_guided=True,
+    )
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

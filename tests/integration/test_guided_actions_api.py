@@ -15,6 +15,9 @@ import pytest
 from tests.integration.eventually import eventually
 from tests.stack import Api, MakeUser
 
+# Every test here reads what the evaluations made (tests/stack.py StackOrchestrator).
+pytestmark = pytest.mark.usefixtures("guided_evaluations")
+
 # The engine evaluates changes asynchronously (outbox, then a workflow per object): allow it
 # time on a loaded machine.
 WAIT = 60.0

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from api.app import create_app
-from config import Settings, to_sqlalchemy_url
+from config import Settings
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import OutboxMessage, Pipeline, Stage
 from domain.activities import LeadEvent
@@ -29,7 +29,7 @@ from services import outbox
 from services.auth import new_token
 from services.orchestrator import Orchestrator, connect
 from services.users import ensure_super_admin
-from tests.conftest import migrated_database
+from tests.conftest import migrated_database, sessions_on
 from tests.integration.eventually import eventually
 from tests.processes import ApiProcess, TemporalServer, WorkerProcess, free_port, stack_env
 from tests.signals import signalled_event_ids
@@ -48,11 +48,8 @@ def outage_database(database_server: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 async def outage_sessions(outage_database: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(to_sqlalchemy_url(outage_database))
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with sessions_on(outage_database) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="module")

@@ -61,6 +61,7 @@ def ids(items: list[dict[str, Any]]) -> list[int]:
 
 
 class TestSummary:
+    @pytest.mark.usefixtures("guided_evaluations")  # its guided-action count
     async def test_the_summary_counts_and_lists_the_users_day_ws_1(self, admin, make_user) -> None:
         rep_user, rep = await seated(make_user, time_zone="Pacific/Kiritimati")
         zone = ZoneInfo("Pacific/Kiritimati")

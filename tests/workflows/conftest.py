@@ -4,9 +4,8 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from config import to_sqlalchemy_url
-from db.engine import SessionFactory, create_engine, create_session_factory
-from tests.conftest import migrated_database, time_skipping_server
+from db.engine import SessionFactory
+from tests.conftest import migrated_database, sessions_on, time_skipping_server
 from tests.workflows.guided_stack import GuidedStack, guided_stack
 
 
@@ -28,11 +27,8 @@ def guided_database_url(database_server: str) -> Iterator[str]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def guided_session_factory(guided_database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(to_sqlalchemy_url(guided_database_url))
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with sessions_on(guided_database_url) as factory:
+        yield factory
 
 
 @pytest.fixture
