@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # suggestion also triggers it); small values exist for tests.
     lead_history_limit: int = 2000
     worker_shutdown_seconds: float = 30.0
+    # The worker's relay evaluates a record's guided actions once its changes paused this long
+    # (at most 30 s after the first): suggestions run on hours and days, and a lead being
+    # worked would otherwise be evaluated at every relay pass. 0 evaluates at the next pass.
+    guided_settle_seconds: float = Field(default=2.0, ge=0, le=30)
     # Workflows one worker keeps in memory between their tasks (the SDK's default); one past it
     # is evicted and replays from its history at its next task (bench/leads_scale.py). Sleeping
     # guided workflows need none cached.

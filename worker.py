@@ -76,13 +76,20 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
     )
 
 
-async def relay_outbox(session_factory: SessionFactory, orchestrator: Orchestrator) -> None:
+async def relay_outbox(
+    session_factory: SessionFactory, orchestrator: Orchestrator, *, guided_settle_seconds: float
+) -> None:
     """Deliver what an API process committed but could not hand to Temporal (crash, outage),
-    and the refreshes a configuration change owes its leads."""
+    the refreshes a configuration change owes its leads, and the guided evaluations owed."""
     while True:
         delivered = 0
         try:
-            delivered = await outbox.relay(session_factory, orchestrator, limit=OUTBOX_BATCH)
+            delivered = await outbox.relay(
+                session_factory,
+                orchestrator,
+                limit=OUTBOX_BATCH,
+                settle_seconds=guided_settle_seconds,
+            )
         except Exception:  # the relay must outlive a database blip; the next pass retries
             log.exception("outbox relay pass failed")
         # A full pass means a backlog (a renamed stage owes each of its leads a refresh):
@@ -139,7 +146,13 @@ async def main() -> None:
     relay: asyncio.Task[None] | None = None
     if client is not None:
         orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
-        relay = asyncio.create_task(relay_outbox(session_factory, orchestrator))
+        relay = asyncio.create_task(
+            relay_outbox(
+                session_factory,
+                orchestrator,
+                guided_settle_seconds=settings.guided_settle_seconds,
+            )
+        )
     delay = RETRY_FIRST_SECONDS
     while client is not None and not stop.is_set():
         try:

@@ -59,8 +59,8 @@ def owed(records: Iterable[tuple[ObjectKind, int | None]]) -> list[outbox.Owed]:
 async def enqueue_evaluation(
     session: AsyncSession, records: Iterable[tuple[ObjectKind, int | None]]
 ) -> None:
-    """Owe these records' re-evaluation, inside the caller's transaction: the relay delivers
-    it within about a second of the commit (outbox.enqueue_for_relay)."""
+    """Owe these records' re-evaluation, inside the caller's transaction: the worker's relay
+    delivers it once the record has been left alone for `guided_settle_seconds`."""
     await outbox.enqueue_for_relay(session, owed(records))
 
 

@@ -67,6 +67,9 @@ CONCURRENT_WORKFLOWS = 16
 # Kinds whose messages to one workflow, one after another with the same payload, say the
 # same thing: one delivery of the first stands for them all (`deliveries`).
 COALESCED_KINDS = frozenset({EVALUATE_GUIDED})
+# A record owed evaluations over and over (a lead being worked) is evaluated at most this long
+# after the first of them, however long they keep coming (`relay`'s `settle_seconds`).
+SETTLE_MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -356,15 +359,23 @@ async def relay(
     ids: Sequence[int] | None = None,
     older_than_seconds: float = RELAY_AFTER_SECONDS,
     limit: int = 100,
+    settle_seconds: float = 0.0,
 ) -> int:
     """Deliver messages (these `ids`, or any left behind) and delete them; returns how many.
 
     Left behind: given up by the fast path, or written over `older_than_seconds` ago. A
-    message whose delivery fails stays for the next relay pass.
+    message whose delivery fails stays for the next relay pass. With `settle_seconds`, a
+    record's owed evaluations wait until none came for that long (at most SETTLE_MAX_SECONDS):
+    a burst of activity on one lead is evaluated once, after it, instead of once a pass.
     """
+    settle = (
+        outbox_repo.Settle(COALESCED_KINDS, settle_seconds, SETTLE_MAX_SECONDS)
+        if settle_seconds > 0
+        else None
+    )
     async with session_factory() as session, session.begin():
         messages = await outbox_repo.claim(
-            session, ids=ids, older_than_seconds=older_than_seconds, limit=limit
+            session, ids=ids, older_than_seconds=older_than_seconds, limit=limit, settle=settle
         )
         if not messages:
             return 0

@@ -90,7 +90,11 @@ async def running_worker(
     orchestrator: Orchestrator,
 ) -> AsyncIterator[None]:
     worker = build_worker(dev_server_env.client, settings, session_factory)
-    relay = asyncio.create_task(relay_outbox(session_factory, orchestrator))
+    relay = asyncio.create_task(
+        relay_outbox(
+            session_factory, orchestrator, guided_settle_seconds=settings.guided_settle_seconds
+        )
+    )
     async with worker:
         yield
     relay.cancel()

@@ -1,10 +1,52 @@
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import TextClause
 
 from db.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Settle:
+    """Messages of `kinds` wait until their workflow has had none for `quiet_seconds`, so
+    that a burst of them goes out as one delivery, but never longer than `max_seconds`."""
+
+    kinds: frozenset[str]
+    quiet_seconds: float
+    max_seconds: float
+
+    def settled(self) -> ColumnElement[bool]:
+        newer = aliased(OutboxMessage)
+        recent = exists().where(
+            newer.workflow_id == OutboxMessage.workflow_id,
+            newer.kind.in_(self.kinds),
+            newer.created_at > _ago(self.quiet_seconds, "quiet"),
+        )
+        return or_(
+            OutboxMessage.kind.not_in(self.kinds),
+            OutboxMessage.created_at < _ago(self.max_seconds, "most"),
+            ~recent,
+        )
+
+
+def _ago(seconds: float, name: str) -> TextClause:
+    return text(f"now() - make_interval(secs => :{name})").bindparams(**{name: seconds})
 
 
 async def add(session: AsyncSession, message: OutboxMessage) -> OutboxMessage:
@@ -69,12 +111,18 @@ async def workflows_waiting(session: AsyncSession, workflow_ids: Collection[str]
 
 
 async def claim(
-    session: AsyncSession, *, ids: Sequence[int] | None, older_than_seconds: float, limit: int
+    session: AsyncSession,
+    *,
+    ids: Sequence[int] | None,
+    older_than_seconds: float,
+    limit: int,
+    settle: Settle | None = None,
 ) -> Sequence[OutboxMessage]:
     """Lock undelivered messages; SKIP LOCKED lets the API and many workers relay side by side.
 
     Without `ids`: those already tried (a fast path that gave up counts one attempt) or
-    written over `older_than_seconds` ago. Oldest first, and of each workflow only those no
+    written over `older_than_seconds` ago; with `settle`, those of its kinds only once their
+    workflow got none for a while (`Settle`). Oldest first, and of each workflow only those no
     older message of it precedes outside this claim (one another relay holds, or one not yet
     due): the rest stay locked, undelivered, until the caller's transaction ends.
     """
@@ -94,6 +142,8 @@ async def claim(
                 < text("now() - make_interval(secs => :age)").bindparams(age=older_than_seconds),
             )
         )
+        if settle is not None:
+            query = query.where(settle.settled())
     claimed = (await session.scalars(query)).all()
     if not claimed:
         return claimed

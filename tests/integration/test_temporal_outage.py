@@ -238,7 +238,11 @@ class TestSlowDelivery:
         )
         application = api_for(outage_settings, outage_sessions, slow)
         relay = asyncio.create_task(
-            relay_outbox(outage_sessions, Orchestrator(temporal_client, outage_settings.task_queue))
+            relay_outbox(
+                outage_sessions,
+                Orchestrator(temporal_client, outage_settings.task_queue),
+                guided_settle_seconds=outage_settings.guided_settle_seconds,
+            )
         )
         try:
             async with httpx.AsyncClient(
