@@ -41,6 +41,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # The tests' webhook receivers listen on loopback, which webhooks may not reach unless
         # listed.
         webhook_allowed_hosts=["127.0.0.1"],
+        # Evaluations at the relay's next pass, as before the settle: tests read guided actions
+        # right after a change; tests/integration/test_outbox_settle.py covers the wait.
+        guided_settle_seconds=0,
     )
 
 
