@@ -138,8 +138,7 @@ async def claim(
         query = query.where(
             or_(
                 OutboxMessage.attempts > 0,
-                OutboxMessage.created_at
-                < text("now() - make_interval(secs => :age)").bindparams(age=older_than_seconds),
+                OutboxMessage.created_at < _ago(older_than_seconds, "age"),
             )
         )
         if settle is not None:
