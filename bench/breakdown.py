@@ -14,6 +14,7 @@ server.
 """
 
 import asyncio
+import json
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -178,3 +179,72 @@ def history_line(
     parts = [f"{label} {counts[name] / per:.2f}" for name, label in shown]
     total = sum(counts.values()) / per
     return f"Temporal per {what:<16} " + ", ".join(parts) + f"; history events {total:.1f}"
+
+
+# A move's way through Temporal, each phase from the end of the one before: the API's post
+# until its signal, the signal until the workflow task that schedules its stage activity
+# starts (waiting for a worker slot, or behind the lead's earlier events), that task (the
+# progression rules' local activity), the stage activity waiting for a slot, and the activity.
+PHASES = ("api", "task wait", "task run", "activity wait", "activity run")
+
+
+def _payload_event_id(payloads: Any) -> str | None:
+    if not payloads:
+        return None
+    body = json.loads(payloads[0].data)
+    return body.get("event_id") if isinstance(body, dict) else None
+
+
+async def move_phases(
+    client: Client, workflow_ids: Iterable[str], posted_at: dict[str, float]
+) -> dict[str, list[float]]:
+    """Milliseconds per phase (PHASES) of every event in `posted_at` (event_id -> wall-clock
+    post time) that made its lead's workflow run a stage activity."""
+    phases: dict[str, list[float]] = {name: [] for name in PHASES}
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        by_id = {e.event_id: e for e in history.events}
+        signalled: dict[str, float] = {}
+        moves: dict[int, str] = {}  # scheduled event id -> the event it moves on
+        ends: dict[int, dict[int, float]] = {}  # scheduled event id -> event type -> time
+        for e in history.events:
+            at = e.event_time.ToDatetime(UTC).timestamp()
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                event_id = _payload_event_id(
+                    e.workflow_execution_signaled_event_attributes.input.payloads
+                )
+                if event_id is not None:
+                    signalled.setdefault(event_id, at)
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                attributes = e.activity_task_scheduled_event_attributes
+                event_id = _payload_event_id(attributes.input.payloads)
+                if attributes.activity_type.name == "change_lead_stage" and event_id:
+                    moves[e.event_id] = event_id
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                of = e.activity_task_started_event_attributes.scheduled_event_id
+                ends.setdefault(of, {})[e.event_type] = at
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                of = e.activity_task_completed_event_attributes.scheduled_event_id
+                ends.setdefault(of, {})[e.event_type] = at
+        for scheduled_id, event_id in moves.items():
+            if event_id not in posted_at or event_id not in signalled:
+                continue
+            scheduled = by_id[scheduled_id]
+            completed = by_id[
+                scheduled.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+            ]
+            started = by_id[completed.workflow_task_completed_event_attributes.started_event_id]
+            activity = ends.get(scheduled_id, {})
+            if len(activity) < 2:
+                continue
+            times = [
+                posted_at[event_id],
+                signalled[event_id],
+                started.event_time.ToDatetime(UTC).timestamp(),
+                completed.event_time.ToDatetime(UTC).timestamp(),
+                activity[EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED],
+                activity[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED],
+            ]
+            for name, start, end in zip(PHASES, times, times[1:], strict=False):
+                phases[name].append((end - start) * 1000)
+    return phases

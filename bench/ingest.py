@@ -90,17 +90,25 @@ def activities_per_lead(leads: int, total: int) -> int:
     return max(2, total // leads)
 
 
-def plan_activities(leads: list[dict[str, Any]], total: int) -> list[list[dict[str, Any]]]:
-    """Per lead, in order: email_sent, notes, email_reply. Lists are posted lead-interleaved."""
+def plan_activities(
+    leads: list[dict[str, Any]], total: int, *, spread: bool = False
+) -> list[list[dict[str, Any]]]:
+    """Per lead, in order: email_sent, notes, email_reply. Lists are posted lead-interleaved,
+    one post per lead a round, so every lead moves in the first round and again in the last.
+
+    With `spread`, the moves are spread over the rounds instead: lead i sends its email in
+    round i * (per lead / 2) / leads and its reply half a lead's length later, notes around
+    them, so each round carries the same number of moves.
+    """
     per_lead = activities_per_lead(len(leads), total)
     plans = []
-    for lead in leads:
+    for i, lead in enumerate(leads):
         now = datetime.now(UTC).isoformat()
-        items = (
-            [{"type": "email_sent"}]
-            + [{"type": "note"}] * (per_lead - 2)
-            + [{"type": "email_reply"}]
-        )
+        sent_at = i * (per_lead // 2) // len(leads) if spread else 0
+        replied_at = sent_at + per_lead // 2 if spread else per_lead - 1
+        items = [{"type": "note"}] * per_lead
+        items[sent_at] = {"type": "email_sent"}
+        items[replied_at] = {"type": "email_reply"}
         plans.append(
             [
                 {
@@ -182,20 +190,31 @@ class StackRun:
     latencies: list[float]
     count: int
     lead_ids: list[int]
+    posted_at: dict[str, float]
 
 
 async def measure_stack(
-    api: httpx.AsyncClient, leads_n: int, total: int, concurrency: int, rate: float | None
+    api: httpx.AsyncClient,
+    leads_n: int,
+    total: int,
+    concurrency: int,
+    rate: float | None,
+    *,
+    spread: bool = False,
 ) -> StackRun:
     leads = await setup_leads(api, leads_n)
     stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
-    plans = plan_activities(leads, total)
+    plans = plan_activities(leads, total, spread=spread)
     count = sum(len(p) for p in plans)
     run = await post_all(api, plans, concurrency, rate)
     await wait_until_connected(api, leads, stages["Connected"], run)
     latencies = await visible_latencies(api, leads, run)
     return StackRun(
-        count / (run.finished - run.started), latencies, count, [lead["id"] for lead in leads]
+        count / (run.finished - run.started),
+        latencies,
+        count,
+        [lead["id"] for lead in leads],
+        run.posted_at,
     )
 
 
@@ -260,8 +279,11 @@ async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
     workflow_id = f"lead-{lead['id']}"
     now = datetime.now(UTC).isoformat()
 
+    run = Run()
+
     async def post(type_: str) -> None:
         item = {"event_id": f"bench-{uuid.uuid4().hex}", "lead_id": lead["id"], "type": type_}
+        run.posted_at[item["event_id"]] = time.time()
         (await api.post("/v1/activities", json={**item, "occurred_at": now})).raise_for_status()
 
     async def settled() -> Any:
@@ -276,14 +298,23 @@ async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
 
     await breakdown.settle(client, [workflow_id])  # the lead's start: its events not counted
     await post("email_sent")
-    run = Run()
     await wait_until_connected(api, [lead], stages["Attempting"], run)
     moved = await settled()
+    print(await phases_line(client, StackRun(0, [], 1, [lead["id"]], run.posted_at), "idle"))
     await post("note")
     await asyncio.sleep(0.5)
     noted = await settled()
     print(breakdown.history_line(moved, 1, "moving activity"))
     print(breakdown.history_line(noted - moved, 1, "note"))
+
+
+async def phases_line(client: Client, run: StackRun, what: str) -> str:
+    """The moves' phases through Temporal (bench/breakdown.py `move_phases`), p50/p99 ms."""
+    phases = await breakdown.move_phases(client, (f"lead-{i}" for i in run.lead_ids), run.posted_at)
+    parts = [
+        f"{name} {percentile(v, 50):.0f}/{percentile(v, 99):.0f}" for name, v in phases.items()
+    ]
+    return f"moves at {what}, ms p50/p99: " + ", ".join(parts)
 
 
 async def pipeline_stages(api: httpx.AsyncClient, pipeline_id: int) -> list[dict[str, Any]]:
@@ -352,6 +383,9 @@ async def main() -> None:
             half = await measure_stack(
                 api, args.leads, args.activities, args.concurrency, peak.rate / 2
             )
+            spread = await measure_stack(
+                api, args.leads, args.activities, args.concurrency, peak.rate / 2, spread=True
+            )
             batch = await measure_batches(
                 api,
                 args.leads,
@@ -367,6 +401,7 @@ async def main() -> None:
                     peak.rate,
                     Latency.of(peak.latencies),
                     Latency.of(half.latencies),
+                    Latency.of(spread.latencies),
                     batch.rate,
                 )
             )
@@ -382,6 +417,8 @@ async def main() -> None:
             print(breakdown.cpu_line(cpu_before, cpu_after, peak.count, "activity (peak)"))
             print(f"batch calls answered in       {batch.calls_seconds:8.2f} s")
             print(breakdown.cpu_line(batch_cpu_before, batch.cpu_after, batch.count, "batch item"))
+            for name, run in (("in step", half), ("spread", spread)):
+                print(await phases_line(client, run, f"half peak, {name}"))
             counts = await breakdown.history_counts(client, (f"lead-{i}" for i in peak.lead_ids))
             print(breakdown.history_line(counts, peak.count, "activity (peak)"))
         await probe_breakdown(api, client)
@@ -389,10 +426,12 @@ async def main() -> None:
         ratios = sorted(r.ratio for r in rounds)
         batch_ratios = sorted(r.batch_ratio for r in rounds)
         p99s = sorted(r.at_half_peak.p99 for r in rounds)
+        spread_p99s = sorted(r.at_half_peak_spread.p99 for r in rounds)
         print(
             f"-- median of {args.rounds} rounds (ratios {ratios[0]:.2f} to {ratios[-1]:.2f}, "
             f"batch {batch_ratios[0]:.2f} to {batch_ratios[-1]:.2f}, "
-            f"half-peak p99 {p99s[0]:.0f} to {p99s[-1]:.0f} ms)"
+            f"half-peak p99 {p99s[0]:.0f} to {p99s[-1]:.0f} ms, "
+            f"spread {spread_p99s[0]:.0f} to {spread_p99s[-1]:.0f} ms)"
         )
         print_round(Round.median(rounds))
 
@@ -422,6 +461,7 @@ class Round:
     peak: float
     at_peak: Latency
     at_half_peak: Latency
+    at_half_peak_spread: Latency
     batch: float
 
     @property
@@ -449,6 +489,7 @@ class Round:
             statistics.median(r.peak for r in rounds),
             latency(lambda r: r.at_peak),
             latency(lambda r: r.at_half_peak),
+            latency(lambda r: r.at_half_peak_spread),
             statistics.median(r.batch for r in rounds),
         )
 
@@ -459,6 +500,7 @@ def print_round(r: Round) -> None:
     print(f"ratio end-to-end / ceiling    {r.ratio:8.2f}")
     print(r.at_peak.line("latency at peak rate"))
     print(r.at_half_peak.line(f"latency at {r.peak / 2:.0f}/s (half peak)"))
+    print(r.at_half_peak_spread.line("  the same, moves spread"))
     print(f"batch end to end (activities/s) {r.batch:6.1f}")
     print(f"ratio batch / ceiling         {r.batch_ratio:8.2f}")
 
