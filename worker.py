@@ -1,12 +1,13 @@
-"""The Temporal worker: lead workflows, stage chains and their activities.
+"""The Temporal worker: lead workflows, stage chains, guided actions and their activities.
 
-Run `python worker.py`; start more processes to scale out on the same task queue.
+Run `python worker.py`; start more processes to scale out on the same task queues.
 """
 
 import asyncio
 import compileall
 import contextlib
 import signal
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from db.engine import SessionFactory, create_engine, create_session_factory
 from devstack.temporal import register_search_attributes
 from logs import configure_logging
 from services import outbox
-from services.orchestrator import Orchestrator, cannot_connect, connect
+from services.orchestrator import Orchestrator, cannot_connect, connect, guided_task_queue
 from services.webhook_transport import webhook_client
 from workflows.guided_object import GuidedObjectWorkflow
 from workflows.lead import LeadWorkflow
@@ -37,20 +38,24 @@ OUTBOX_BATCH = 100
 # Waiting for Temporal at start-up, or after the worker failed: 1 s, doubling up to 10 s.
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 10.0
+# Guided workflows mostly sleep on timers; a few cached keep a burst of evaluations of the
+# same records from replaying each one.
+GUIDED_CACHED_WORKFLOWS = 100
 
 
 def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
+    """The worker of the main task queue: lead workflows, their chains and activities."""
     orchestrator = Orchestrator(client, settings.task_queue, settings.lead_history_limit)
     lead_activities = LeadActivities(session_factory, orchestrator)
     # Webhooks: one pooled client that connects only to public or allowed addresses; each
     # call sets its own timeout.
     http = webhook_client(settings.webhook_allow_list)
     chain_activities = ChainActivities(session_factory, orchestrator, settings, http)
-    guided_activities = GuidedActivities(session_factory)
     enrollment = ChainEnrollmentActivities(session_factory)
     return Worker(
         client,
         task_queue=settings.task_queue,
+        # Guided workflows started before they had a queue of their own run here to the end.
         workflows=[LeadWorkflow, StageChainWorkflow, GuidedObjectWorkflow],
         activities=[
             lead_activities.load_lead,
@@ -65,7 +70,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
             chain_activities.record_chain_step,
             chain_activities.finish_chain_run,
             chain_activities.perform_chain_action,
-            guided_activities.evaluate_guided_object,
+            GuidedActivities(session_factory).evaluate_guided_object,
         ],
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
@@ -74,6 +79,40 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
         # with heartbeats noticing its activities in 5 s, this bounds how long a lead waits.
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
     )
+
+
+def build_guided_worker(
+    client: Client, settings: Settings, session_factory: SessionFactory
+) -> Worker:
+    """The worker of the guided task queue, with few slots: many records' evaluations fall
+    due together, and they wait their turn there instead of taking the process, the server
+    and the database from lead moves (bench/README.md, "Guided actions on a queue of their
+    own")."""
+    slots = settings.guided_concurrency
+    return Worker(
+        client,
+        task_queue=guided_task_queue(settings.task_queue),
+        workflows=[GuidedObjectWorkflow],
+        activities=[GuidedActivities(session_factory).evaluate_guided_object],
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+        max_cached_workflows=min(GUIDED_CACHED_WORKFLOWS, settings.worker_cached_workflows),
+        max_concurrent_workflow_tasks=slots,
+        max_concurrent_local_activities=slots,
+        max_concurrent_workflow_task_polls=slots,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    client: Client, settings: Settings, session_factory: SessionFactory
+) -> AsyncIterator[None]:
+    """Both task queues' workers, polling until the block ends."""
+    async with (
+        build_worker(client, settings, session_factory),
+        build_guided_worker(client, settings, session_factory),
+    ):
+        yield
 
 
 async def relay_outbox(
@@ -156,7 +195,7 @@ async def main() -> None:
     delay = RETRY_FIRST_SECONDS
     while client is not None and not stop.is_set():
         try:
-            async with build_worker(client, settings, session_factory):
+            async with running_workers(client, settings, session_factory):
                 log.info(
                     "worker started",
                     task_queue=settings.task_queue,

@@ -64,6 +64,13 @@ async def connect(target: str, namespace: str, *, lazy: bool = False) -> Client:
     )
 
 
+def guided_task_queue(task_queue: str) -> str:
+    """The queue guided workflows start on: their evaluations come in bursts (a record's
+    settle ending for many records at once), and on a queue of their own, with few slots
+    (worker.py), they cannot hold up the lead workflows' moves."""
+    return f"{task_queue}-guided"
+
+
 @dataclass(frozen=True)
 class Orchestrator:
     client: Client
@@ -203,7 +210,7 @@ class Orchestrator:
                 GUIDED_WORKFLOW,
                 GuidedObjectInput(object=kind, object_id=object_id),
                 id=guided_workflow_id(kind, object_id),
-                task_queue=self.task_queue,
+                task_queue=guided_task_queue(self.task_queue),
                 start_signal="changed",
                 static_summary=f"Guided actions of {kind.value} {object_id}",
             )

@@ -27,7 +27,7 @@ from services.orchestrator import Orchestrator
 from services.users import ensure_super_admin
 from services.webhook_transport import webhook_client
 from tests.integration.webhook_receiver import Receiver
-from worker import build_worker, relay_outbox
+from worker import relay_outbox, running_workers
 
 
 @pytest.fixture(scope="session")
@@ -92,13 +92,13 @@ async def running_worker(
     session_factory: SessionFactory,
     orchestrator: Orchestrator,
 ) -> AsyncIterator[None]:
-    worker = build_worker(dev_server_env.client, settings, session_factory)
+    workers = running_workers(dev_server_env.client, settings, session_factory)
     relay = asyncio.create_task(
         relay_outbox(
             session_factory, orchestrator, guided_settle_seconds=settings.guided_settle_seconds
         )
     )
-    async with worker:
+    async with workers:
         yield
     relay.cancel()
 

@@ -42,7 +42,7 @@ from domain.guided_evaluation import (
 from services import activities as activity_service
 from services import outbox
 from services.activities import NewActivity
-from services.orchestrator import Orchestrator
+from services.orchestrator import Orchestrator, guided_task_queue
 from workflows.guided_object import GuidedObjectWorkflow
 
 # Waiting for an evaluation the test knows is due; a bound so a broken timer fails the test.
@@ -277,16 +277,15 @@ async def guided_stack(
     env: WorkflowEnvironment, session_factory: SessionFactory
 ) -> AsyncIterator[GuidedStack]:
     evaluations = ReportedEvaluations(session_factory)
-    task_queue = f"guided-{uuid.uuid4()}"
+    orchestrator = Orchestrator(env.client, f"guided-{uuid.uuid4()}")
+    task_queue = guided_task_queue(orchestrator.task_queue)
     async with Worker(
         env.client,
         task_queue=task_queue,
         workflows=[GuidedObjectWorkflow],
         activities=[evaluations.evaluate_guided_object],
     ):
-        stack = GuidedStack(
-            env, session_factory, evaluations, task_queue, Orchestrator(env.client, task_queue)
-        )
+        stack = GuidedStack(env, session_factory, evaluations, task_queue, orchestrator)
         try:
             yield stack
         finally:

@@ -33,7 +33,7 @@ from domain.guided import GuidedType, ObjectKind
 from domain.guided_evaluation import guided_workflow_id
 from domain.meetings import MeetingOutcome
 from services import guided_actions, meetings, outbox
-from services.orchestrator import Orchestrator
+from services.orchestrator import Orchestrator, guided_task_queue
 from tests.integration.eventually import eventually
 from workflows.guided_object import GuidedObjectWorkflow
 
@@ -119,7 +119,7 @@ async def guided(
     queue = f"guided-{uuid.uuid4()}"
     async with Worker(
         env.client,
-        task_queue=queue,
+        task_queue=guided_task_queue(queue),
         workflows=[GuidedObjectWorkflow],
         activities=[GuidedActivities(session_factory).evaluate_guided_object],
     ):
