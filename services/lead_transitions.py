@@ -37,16 +37,21 @@ async def load_snapshot(session: AsyncSession, lead_id: int) -> LeadSnapshot:
     return await snapshot_of(session, lead)
 
 
-async def snapshot_of(session: AsyncSession, lead: Lead) -> LeadSnapshot:
+async def snapshot_of(
+    session: AsyncSession, lead: Lead, entry: LeadStageChange | None = None
+) -> LeadSnapshot:
+    """The lead as its workflow holds it; `entry` is the move into its stage just written
+    (else the latest one is read)."""
     stage = await pipelines_repo.get_stage(session, lead.stage_id)
-    pipeline = await pipelines_repo.get(session, lead.pipeline_id)
+    pipeline = await pipelines_repo.label_and_default(session, lead.pipeline_id)
     assert stage is not None and pipeline is not None  # foreign keys guarantee both
+    pipeline_label, is_default = pipeline
     return LeadSnapshot(
         lead_id=lead.id,
         name=lead.name,
-        pipeline_id=pipeline.id,
-        pipeline_label=pipeline.label,
-        is_default_pipeline=pipeline.is_default,
+        pipeline_id=lead.pipeline_id,
+        pipeline_label=pipeline_label,
+        is_default_pipeline=is_default,
         stage_id=stage.id,
         stage_label=stage.label,
         stage_kind=stage.kind,
@@ -54,7 +59,9 @@ async def snapshot_of(session: AsyncSession, lead: Lead) -> LeadSnapshot:
         lead_type=lead.lead_type,
         auto_progression=lead.auto_progression,
         last_manual_move_at=lead.last_manual_move_at,
-        stage_entry_id=await leads_repo.stage_entry_id(session, lead.id, lead.stage_id),
+        stage_entry_id=entry.id
+        if entry is not None
+        else await leads_repo.stage_entry_id(session, lead.id, lead.stage_id),
     )
 
 
@@ -104,6 +111,8 @@ async def check_move(
                 f"disqualification reason {disqualification_reason_id} does not exist "
                 "or was removed",
             )
+    if target.kind not in (StageKind.QUALIFIED, StageKind.DISQUALIFIED):
+        return current, target  # the lead settings govern only these two kinds of move
     settings = await load_settings(session)
     if target.kind == StageKind.QUALIFIED and deal is None and settings.require_deal_on_qualify:
         raise _missing(
@@ -166,7 +175,7 @@ async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageCh
         lead.stage_id = target.id
         if target.kind == StageKind.DISQUALIFIED:
             lead.disqualification_reason_id = data.disqualification_reason_id
-        await leads_repo.add_stage_change(
+        entry = await leads_repo.add_stage_change(
             session,
             LeadStageChange(
                 lead_id=lead.id,
@@ -184,7 +193,7 @@ async def change_stage(session: AsyncSession, data: StageChangeInput) -> StageCh
         )
         await session.flush()
         return StageChangeResult(
-            snapshot=await snapshot_of(session, lead), moved=True, deal_id=deal_id
+            snapshot=await snapshot_of(session, lead, entry), moved=True, deal_id=deal_id
         )
 
 

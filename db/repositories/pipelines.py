@@ -20,6 +20,16 @@ async def is_default(session: AsyncSession, pipeline_id: int) -> bool | None:
     return await session.scalar(select(Pipeline.is_default).where(Pipeline.id == pipeline_id))
 
 
+async def label_and_default(session: AsyncSession, pipeline_id: int) -> tuple[str, bool] | None:
+    """The pipeline's label and default flag, without its stages; None for no such pipeline."""
+    row = (
+        await session.execute(
+            select(Pipeline.label, Pipeline.is_default).where(Pipeline.id == pipeline_id)
+        )
+    ).one_or_none()
+    return None if row is None else (row.label, row.is_default)
+
+
 async def get_default(session: AsyncSession, obj: str) -> Pipeline | None:
     return await session.scalar(
         select(Pipeline).where(Pipeline.object == obj, Pipeline.is_default.is_(True))
