@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     # (at most 30 s after the first): suggestions run on hours and days, and a lead being
     # worked would otherwise be evaluated at every relay pass. 0 evaluates at the next pass.
     guided_settle_seconds: float = Field(default=2.0, ge=0, le=30)
-    # Guided workflow tasks (each an evaluation) one worker runs at once: the rest wait on
-    # their queue, so a burst of them leaves room for the lead workflows' moves.
+    # Guided workflow tasks (each an evaluation) one worker runs at once; the rest wait on the
+    # guided task queue, apart from the lead workflows' tasks.
     guided_concurrency: int = Field(default=2, ge=2, le=100)
     # Workflows one worker keeps in memory between their tasks (the SDK's default); one past it
     # is evicted and replays from its history at its next task (bench/leads_scale.py). Sleeping

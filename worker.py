@@ -14,7 +14,7 @@ from pathlib import Path
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.chain_enrollment import ChainEnrollmentActivities
 from activities.chains import ChainActivities
@@ -86,8 +86,7 @@ def build_guided_worker(
 ) -> Worker:
     """The worker of the guided task queue, with few slots: many records' evaluations fall
     due together, and they wait their turn there instead of taking the process, the server
-    and the database from lead moves (bench/README.md, "Guided actions on a queue of their
-    own")."""
+    and the database from lead moves (bench/README.md, "Where a move's time goes")."""
     slots = settings.guided_concurrency
     return Worker(
         client,
@@ -98,7 +97,7 @@ def build_guided_worker(
         max_cached_workflows=min(GUIDED_CACHED_WORKFLOWS, settings.worker_cached_workflows),
         max_concurrent_workflow_tasks=slots,
         max_concurrent_local_activities=slots,
-        max_concurrent_workflow_task_polls=slots,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(slots),
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
     )
 

@@ -65,9 +65,9 @@ async def connect(target: str, namespace: str, *, lazy: bool = False) -> Client:
 
 
 def guided_task_queue(task_queue: str) -> str:
-    """The queue guided workflows start on: their evaluations come in bursts (a record's
-    settle ending for many records at once), and on a queue of their own, with few slots
-    (worker.py), they cannot hold up the lead workflows' moves."""
+    """The queue guided workflows start on: their evaluations come in bursts (many records'
+    settle ending at once), and on a queue of their own, with few slots (worker.py), they
+    wait there instead of queueing ahead of the lead workflows' tasks."""
     return f"{task_queue}-guided"
 
 
