@@ -37,7 +37,7 @@ from temporalio.worker import Worker
 
 from bench import breakdown
 from bench.chain_ceiling import NoopSteps, noop_step
-from bench.ingest import percentile
+from bench.percentiles import percentile
 from bench.stack import admin_headers, stack_arguments
 
 CHAIN: list[dict[str, Any]] = [

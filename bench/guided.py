@@ -42,7 +42,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from bench.guided_ceiling import PendingTimer
-from bench.ingest import percentile
+from bench.percentiles import percentile
 from db.migrate import upgrade
 from devstack.postgres import create_database, drop_database
 from devstack.process import spawn, stop, worker_command

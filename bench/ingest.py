@@ -6,7 +6,10 @@ Posts N activities for M leads through the API: per lead one `email_sent` (New -
 notes, and finally one `email_reply` (Attempting -> Connected). It prints
 - activities/s end to end: first post until every lead shows Connected through the API;
 - post-to-stage-visible latency (p50/p95/p99): post time to the moment the move is in the
-  lead's history, for the moving activities, at full speed and again at half the peak rate;
+  lead's history, for the moving activities, at full speed and again at half the peak rate,
+  twice: with every lead moving in the same rounds, and with the moves spread over the run;
+  and, for the half-peak runs and one move on the idle stack, each move's phases through
+  Temporal (bench/breakdown.py `move_phases`);
 - the raw ceiling: the same number of signals sent straight from a client to a minimal
   workflow on the same Temporal server (as many workflows as leads, as many signals each as
   activities per lead, as many in flight), measured right before and right after the peak
@@ -27,7 +30,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,151 +40,18 @@ from temporalio.worker import Worker
 
 from bench import breakdown
 from bench.ceiling import SignalSink
+from bench.leads_load import (
+    Run,
+    activities_per_lead,
+    pipeline_stages,
+    plan_activities,
+    post_all,
+    setup_leads,
+    visible_latencies,
+    wait_until_connected,
+)
+from bench.percentiles import percentile
 from bench.stack import admin_headers, stack_arguments
-
-
-@dataclass
-class Run:
-    posted_at: dict[str, float] = field(default_factory=dict)  # event_id -> wall clock
-    started: float = 0.0
-    finished: float = 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return (
-        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-        if len(values) > 1
-        else values[0]
-    )
-
-
-async def setup_leads(api: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
-    rep = (
-        await api.post(
-            "/v1/users",
-            json={
-                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
-                "name": "Bench Rep",
-                "role": "sales_user",
-                "seat": "current",
-            },
-        )
-    ).json()
-    leads = []
-    for i in range(count):
-        contact = (
-            await api.post(
-                "/v1/contacts",
-                json={"first_name": "Bench", "last_name": str(i), "owner_id": rep["id"]},
-            )
-        ).json()
-        lead = await api.post(
-            "/v1/leads", json={"contact_id": contact["id"], "owner_id": rep["id"]}
-        )
-        lead.raise_for_status()
-        leads.append(lead.json())
-    return leads
-
-
-def activities_per_lead(leads: int, total: int) -> int:
-    """How many activities each lead gets (at least its email_sent and email_reply)."""
-    return max(2, total // leads)
-
-
-def plan_activities(
-    leads: list[dict[str, Any]], total: int, *, spread: bool = False
-) -> list[list[dict[str, Any]]]:
-    """Per lead, in order: email_sent, notes, email_reply. Lists are posted lead-interleaved,
-    one post per lead a round, so every lead moves in the first round and again in the last.
-
-    With `spread`, the moves are spread over the rounds instead: lead i sends its email in
-    round i * (per lead / 2) / leads and its reply half a lead's length later, notes around
-    them, so each round carries the same number of moves.
-    """
-    per_lead = activities_per_lead(len(leads), total)
-    plans = []
-    for i, lead in enumerate(leads):
-        now = datetime.now(UTC).isoformat()
-        sent_at = i * (per_lead // 2) // len(leads) if spread else 0
-        replied_at = sent_at + per_lead // 2 if spread else per_lead - 1
-        items = [{"type": "note"}] * per_lead
-        items[sent_at] = {"type": "email_sent"}
-        items[replied_at] = {"type": "email_reply"}
-        plans.append(
-            [
-                {
-                    "event_id": f"bench-{uuid.uuid4().hex}",
-                    "lead_id": lead["id"],
-                    "occurred_at": now,
-                    **item,
-                }
-                for item in items
-            ]
-        )
-    return plans
-
-
-async def post_all(
-    api: httpx.AsyncClient, plans: list[list[dict[str, Any]]], concurrency: int, rate: float | None
-) -> Run:
-    """Post each lead's activities in order; leads in parallel up to `concurrency`."""
-    run = Run()
-    sem = asyncio.Semaphore(concurrency)
-    interval = 1.0 / rate if rate else 0.0
-    next_slot = [time.perf_counter()]
-
-    async def pace() -> None:
-        if not interval:
-            return
-        slot = next_slot[0] = max(next_slot[0] + interval, time.perf_counter())
-        await asyncio.sleep(max(0.0, slot - time.perf_counter()))
-
-    async def post_lead(items: list[dict[str, Any]]) -> None:
-        for item in items:
-            async with sem:
-                await pace()
-                run.posted_at[item["event_id"]] = time.time()
-                response = await api.post("/v1/activities", json=item)
-                response.raise_for_status()
-
-    run.started = time.perf_counter()
-    await asyncio.gather(*(post_lead(p) for p in plans))
-    return run
-
-
-async def wait_until_connected(
-    api: httpx.AsyncClient, leads: list[dict[str, Any]], connected_stage: int, run: Run
-) -> None:
-    pending = {lead["id"] for lead in leads}
-
-    async def stage_of(lead_id: int) -> int:
-        stage_id: int = (await api.get(f"/v1/leads/{lead_id}")).json()["stage_id"]
-        return stage_id
-
-    while pending:
-        # All pending leads at once: a pass must not add much to the measured time.
-        ids = sorted(pending)
-        stages = await asyncio.gather(*(stage_of(lead_id) for lead_id in ids))
-        pending -= {
-            lead_id for lead_id, stage in zip(ids, stages, strict=True) if stage == connected_stage
-        }
-        if pending:
-            await asyncio.sleep(0.05)
-    run.finished = time.perf_counter()
-
-
-async def visible_latencies(
-    api: httpx.AsyncClient, leads: list[dict[str, Any]], run: Run
-) -> list[float]:
-    latencies = []
-    for lead in leads:
-        for change in (await api.get(f"/v1/leads/{lead['id']}/history")).json():
-            if change["event_id"] in run.posted_at:
-                at = datetime.fromisoformat(change["at"]).timestamp()
-                latencies.append(max(0.0, at - run.posted_at[change["event_id"]]) * 1000)
-    return latencies
 
 
 @dataclass(frozen=True)
@@ -278,7 +148,6 @@ async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
     stages = {s["label"]: s["id"] for s in await pipeline_stages(api, lead["pipeline_id"])}
     workflow_id = f"lead-{lead['id']}"
     now = datetime.now(UTC).isoformat()
-
     run = Run()
 
     async def post(type_: str) -> None:
@@ -300,7 +169,7 @@ async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
     await post("email_sent")
     await wait_until_connected(api, [lead], stages["Attempting"], run)
     moved = await settled()
-    print(await phases_line(client, StackRun(0, [], 1, [lead["id"]], run.posted_at), "idle"))
+    print(await phases_line(client, [lead["id"]], run.posted_at, "idle"))
     await post("note")
     await asyncio.sleep(0.5)
     noted = await settled()
@@ -308,20 +177,15 @@ async def probe_breakdown(api: httpx.AsyncClient, client: Client) -> None:
     print(breakdown.history_line(noted - moved, 1, "note"))
 
 
-async def phases_line(client: Client, run: StackRun, what: str) -> str:
+async def phases_line(
+    client: Client, lead_ids: list[int], posted_at: dict[str, float], what: str
+) -> str:
     """The moves' phases through Temporal (bench/breakdown.py `move_phases`), p50/p99 ms."""
-    phases = await breakdown.move_phases(client, (f"lead-{i}" for i in run.lead_ids), run.posted_at)
+    phases = await breakdown.move_phases(client, (f"lead-{i}" for i in lead_ids), posted_at)
     parts = [
         f"{name} {percentile(v, 50):.0f}/{percentile(v, 99):.0f}" for name, v in phases.items()
     ]
     return f"moves at {what}, ms p50/p99: " + ", ".join(parts)
-
-
-async def pipeline_stages(api: httpx.AsyncClient, pipeline_id: int) -> list[dict[str, Any]]:
-    response = await api.get(f"/v1/pipelines/{pipeline_id}")
-    response.raise_for_status()
-    stages: list[dict[str, Any]] = response.json()["stages"]
-    return stages
 
 
 async def measure_ceiling(client: Client, workflows: int, total: int, concurrency: int) -> float:
@@ -418,7 +282,7 @@ async def main() -> None:
             print(f"batch calls answered in       {batch.calls_seconds:8.2f} s")
             print(breakdown.cpu_line(batch_cpu_before, batch.cpu_after, batch.count, "batch item"))
             for name, run in (("in step", half), ("spread", spread)):
-                print(await phases_line(client, run, f"half peak, {name}"))
+                print(await phases_line(client, run.lead_ids, run.posted_at, f"half peak, {name}"))
             counts = await breakdown.history_counts(client, (f"lead-{i}" for i in peak.lead_ids))
             print(breakdown.history_line(counts, peak.count, "activity (peak)"))
         await probe_breakdown(api, client)

@@ -30,7 +30,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from bench import breakdown
-from bench.ingest import percentile, pipeline_stages
+from bench.leads_load import pipeline_stages
+from bench.percentiles import percentile
 from bench.stack import admin_headers, stack_arguments
 
 
