@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     # worked would otherwise be evaluated at every relay pass. 0 evaluates at the next pass.
     guided_settle_seconds: float = Field(default=2.0, ge=0, le=30)
     # Guided workflow tasks (each an evaluation) one worker runs at once; the rest wait on the
-    # guided task queue, apart from the lead workflows' tasks.
+    # guided task queue, apart from the lead workflows' tasks. Fewer slots, fewer evaluations:
+    # changes signalled to a waiting one are evaluated with it (bench/README.md).
     guided_concurrency: int = Field(default=2, ge=2, le=100)
     # Workflows one worker keeps in memory between their tasks (the SDK's default); one past it
     # is evicted and replays from its history at its next task (bench/leads_scale.py). Sleeping

@@ -85,8 +85,9 @@ def build_guided_worker(
     client: Client, settings: Settings, session_factory: SessionFactory
 ) -> Worker:
     """The worker of the guided task queue, with few slots: many records' evaluations fall
-    due together, and they wait their turn there instead of taking the process, the server
-    and the database from lead moves (bench/README.md, "Where a move's time goes")."""
+    due together and wait their turn there, never ahead of lead workflow tasks, and the
+    signals a waiting evaluation gets meanwhile are taken by the same task, so fewer
+    evaluations run (bench/README.md, "Where a move's time goes")."""
     slots = settings.guided_concurrency
     return Worker(
         client,
