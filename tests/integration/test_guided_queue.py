@@ -1,6 +1,6 @@
 """Guided workflows run on a task queue of their own (services/orchestrator.py
-`guided_task_queue`, worker.py `build_guided_worker`), so a burst of evaluations waits there
-instead of holding up lead moves; runs started on the main queue before it existed still
+`guided_task_queue`, worker.py `build_guided_worker`), so a burst of evaluations waits there,
+never ahead of lead workflow tasks; runs started on the main queue before it existed still
 finish there."""
 
 from temporalio.client import WorkflowExecutionStatus
