@@ -7,26 +7,13 @@ a closed stage (update-with-start) runs it again.
 """
 
 import asyncio
-import contextlib
 from collections import deque
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.activities import LeadEvent
-    from domain.chain_execution import (
-        ChainEnrollment,
-        ChainEnrollmentRequest,
-        ChainInForce,
-        ChainLookup,
-        StageChainInput,
-        chain_workflow_id,
-    )
-    from domain.chains.settings import ChainSettings
     from domain.leads import (
         LeadSnapshot,
         LeadWorkflowInput,
@@ -46,12 +33,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-# Activities heartbeat every 2 s: a worker killed inside one is noticed within this, and the
-# attempt runs again elsewhere instead of waiting out ACTIVITY_TIMEOUT.
-ACTIVITY_HEARTBEAT = timedelta(seconds=5)
-# Marks the histories that start stage chains; older ones replay without them.
-STAGE_CHAINS_PATCH = "stage-chains"
+from workflows.lead_calls import ACTIVITY_HEARTBEAT, ACTIVITY_TIMEOUT, DB_RETRY
+from workflows.lead_chains import signal_chain, start_stage_chain
+
 # Marks the histories that drop an event redelivered while its first copy is being applied;
 # older ones applied it a second time.
 DROP_EVENT_IN_FLIGHT_PATCH = "drop-event-in-flight"
@@ -64,18 +48,8 @@ FRESH_DEFAULT_PATCH = "fresh-default-pipeline"
 # Marks the histories that apply a late event in its place in time (moves that arrival order
 # would not make); older ones applied it as it came.
 EVENTS_IN_TIME_ORDER_PATCH = "events-in-time-order"
-# Marks the histories whose stage entries enroll through the chain's settings (enabled,
-# re-enrollment) and pin them for the run (ACT-7); older ones started every non-empty chain.
-ENROLLMENT_PATCH = "chain-settings-enrollment"
 # Event ids carried across continue-as-new: enough to drop any redelivery a relay could make.
 APPLIED_IDS_KEPT = 1000
-# Infrastructure errors (database down, worker gone) retry for as long as they last; business
-# refusals are non-retryable ApplicationErrors and end the call at once.
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    maximum_interval=timedelta(seconds=10),
-    maximum_attempts=0,
-)
 
 
 @workflow.defn
@@ -341,78 +315,11 @@ class LeadWorkflow:
             await self._enter_stage()
 
     async def _enter_stage(self) -> None:
-        """Start the chain in force for this stage entry as a child (ACT-1), if its settings
-        let the entry in (ACT-7: enabled, re-enrollment); the run keeps those settings.
-
-        ABANDON: the chain outlives this run's continue-as-new and the lead's closing; its id
-        comes from the stage entry and version, so no entry ever runs it twice.
-        """
-        if not workflow.patched(STAGE_CHAINS_PATCH):
-            return
-        lead = self.snapshot
-        if lead.stage_entry_id is None:
-            return
-        settings = ChainSettings()
-        if workflow.patched(ENROLLMENT_PATCH):
-            # The activity decides and reserves the run in one transaction (re-enrollment
-            # needs the lead's earlier runs; see services/chain_settings.py).
-            enrollment: ChainEnrollment = await workflow.execute_local_activity(
-                "enroll_in_chain",
-                ChainEnrollmentRequest(
-                    lead_id=lead.lead_id,
-                    stage_id=lead.stage_id,
-                    stage_entry_id=lead.stage_entry_id,
-                ),
-                result_type=ChainEnrollment,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            if enrollment.workflow_id is None:
-                if enrollment.refusal is not None:
-                    workflow.logger.info("stage chain not started: %s", enrollment.refusal)
-                return
-            chain = ChainInForce(version=enrollment.version, actions=enrollment.actions)
-            settings = enrollment.settings
-            child_id = enrollment.workflow_id
-        else:
-            chain = await workflow.execute_local_activity(
-                "chain_in_force",
-                ChainLookup(stage_id=lead.stage_id),
-                result_type=ChainInForce,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            if not chain.actions:
-                return
-            child_id = chain_workflow_id(lead.lead_id, lead.stage_entry_id, chain.version)
-        # An entry whose chain already ran or runs (same id) starts nothing.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await workflow.start_child_workflow(
-                "StageChainWorkflow",
-                StageChainInput(
-                    lead_id=lead.lead_id,
-                    pipeline_id=lead.pipeline_id,
-                    stage_id=lead.stage_id,
-                    stage_entry_id=lead.stage_entry_id,
-                    version=chain.version,
-                    actions=chain.actions,
-                    settings=settings,
-                ),
-                id=child_id,
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"{lead.name}: chain v{chain.version} of {lead.stage_label}",
-            )
-        self._chain_id = child_id
+        if (child_id := await start_stage_chain(self.snapshot)) is not None:
+            self._chain_id = child_id
 
     async def _signal_chain(self, name: str, arg: LeadEvent | None = None) -> None:
-        """Tell the running chain; one that already finished has nothing to hear."""
-        if self._chain_id is None:
-            return
-        handle = workflow.get_external_workflow_handle(self._chain_id)
-        try:
-            await (handle.signal(name, arg) if arg is not None else handle.signal(name))
-        except ApplicationError:
+        if self._chain_id is not None and not await signal_chain(self._chain_id, name, arg):
             self._chain_id = None
 
     async def _load_progression(self, pipeline_id: int) -> ProgressionConfig:
