@@ -38,7 +38,7 @@ from temporalio.worker import Worker
 from bench import breakdown
 from bench.chain_ceiling import NoopSteps, noop_step
 from bench.percentiles import percentile
-from bench.stack import admin_headers, stack_arguments
+from bench.stack import admin_headers, new_rep, stack_arguments
 
 CHAIN: list[dict[str, Any]] = [
     {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}},
@@ -83,17 +83,7 @@ async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[l
             f"/v1/pipelines/{pipeline['id']}/stages/{chained}/chain", json={"actions": CHAIN}
         )
     )
-    rep = ok(
-        await api.post(
-            "/v1/users",
-            json={
-                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
-                "name": "Bench Rep",
-                "role": "sales_user",
-                "seat": "current",
-            },
-        )
-    )
+    rep = await new_rep(api)
     sem = asyncio.Semaphore(concurrency)
 
     async def make_lead(i: int) -> int:

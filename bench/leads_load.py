@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from bench.stack import new_rep
+
 
 @dataclass
 class Run:
@@ -19,17 +21,7 @@ class Run:
 
 
 async def setup_leads(api: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
-    rep = (
-        await api.post(
-            "/v1/users",
-            json={
-                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
-                "name": "Bench Rep",
-                "role": "sales_user",
-                "seat": "current",
-            },
-        )
-    ).json()
+    rep = await new_rep(api)
     leads = []
     for i in range(count):
         contact = (

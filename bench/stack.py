@@ -4,11 +4,13 @@ those that need no stack, a database of their own that they make, migrate and se
 import argparse
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 
 from db.migrate import upgrade
@@ -107,3 +109,19 @@ def seeded_database(
     finally:
         if not args.keep:
             drop_database(args.server, args.name)
+
+
+async def new_rep(api: httpx.AsyncClient) -> dict[str, Any]:
+    """A sales user of a fresh seat, to own the benchmark's leads."""
+    response = await api.post(
+        "/v1/users",
+        json={
+            "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            "name": "Bench Rep",
+            "role": "sales_user",
+            "seat": "current",
+        },
+    )
+    response.raise_for_status()
+    rep: dict[str, Any] = response.json()
+    return rep
