@@ -38,6 +38,9 @@ OUTBOX_BATCH = 100
 # Waiting for Temporal at start-up, or after the worker failed: 1 s, doubling up to 10 s.
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 10.0
+# A killed worker's cached workflows go to the shared queue after this (default 10 s): with
+# heartbeats noticing its activities in 5 s, this bounds how long a lead waits.
+STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
 # Guided workflows mostly sleep on timers; a few cached keep a burst of evaluations of the
 # same records from replaying each one.
 GUIDED_CACHED_WORKFLOWS = 100
@@ -75,9 +78,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
         # Ctrl-C lets running activities finish their transaction instead of cutting them off.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         max_cached_workflows=settings.worker_cached_workflows,
-        # A killed worker's cached workflows go to the shared queue after this (default 10 s):
-        # with heartbeats noticing its activities in 5 s, this bounds how long a lead waits.
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
     )
 
 
@@ -99,7 +100,7 @@ def build_guided_worker(
         max_concurrent_workflow_tasks=slots,
         max_concurrent_local_activities=slots,
         workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(slots),
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
     )
 
 
