@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # is evicted and replays from its history at its next task (bench/leads_scale.py). Sleeping
     # guided workflows need none cached.
     worker_cached_workflows: int = Field(default=1000, ge=0)
+    # Run workflow code inside the SDK's sandbox, which fails a workflow task on a
+    # non-deterministic call (time, random, I/O) but costs CPU on every task and every new or
+    # replayed workflow (bench/README.md, "The workflow sandbox"). The test suite and the
+    # replay tests run with it; a worker runs without it unless set.
+    workflow_sandbox: bool = False
     # Chain emails: SMTP when set (smtp://user:pass@host:port, smtps://..., ?starttls=true),
     # else appended to <data_dir>/mail.log.
     smtp_url: str | None = None

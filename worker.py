@@ -14,7 +14,13 @@ from pathlib import Path
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker import (
+    PollerBehaviorSimpleMaximum,
+    UnsandboxedWorkflowRunner,
+    Worker,
+    WorkflowRunner,
+)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.chain_enrollment import ChainEnrollmentActivities
 from activities.chains import ChainActivities
@@ -44,6 +50,12 @@ STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
 # Guided workflows mostly sleep on timers; a few cached keep a burst of evaluations of the
 # same records from replaying each one.
 GUIDED_CACHED_WORKFLOWS = 100
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """The sandbox where `workflow_sandbox` asks for it (the tests), else workflow code runs
+    as is: its determinism is checked by the tests and the replay of saved histories."""
+    return SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
 
 
 def build_worker(client: Client, settings: Settings, session_factory: SessionFactory) -> Worker:
@@ -79,6 +91,7 @@ def build_worker(client: Client, settings: Settings, session_factory: SessionFac
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         max_cached_workflows=settings.worker_cached_workflows,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
+        workflow_runner=workflow_runner(settings),
     )
 
 
@@ -101,6 +114,7 @@ def build_guided_worker(
         max_concurrent_local_activities=slots,
         workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(slots),
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
+        workflow_runner=workflow_runner(settings),
     )
 
 
@@ -170,10 +184,11 @@ async def until(stop: asyncio.Event, seconds: float) -> None:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    # The sandbox imports the workflow modules afresh for every workflow it runs (new, or
-    # replayed after eviction): with PYTHONDONTWRITEBYTECODE=1 each import compiled them
-    # again, half of that set-up. Python reads __pycache__ whatever the variable says.
-    compileall.compile_dir(Path(__file__).parent / "workflows", quiet=2)
+    if settings.workflow_sandbox:
+        # The sandbox imports the workflow modules afresh for every workflow it runs (new, or
+        # replayed after eviction): with PYTHONDONTWRITEBYTECODE=1 each import compiled them
+        # again, half of that set-up. Python reads __pycache__ whatever the variable says.
+        compileall.compile_dir(Path(__file__).parent / "workflows", quiet=2)
     engine = create_engine(settings.sqlalchemy_url)
     session_factory = create_session_factory(engine)
 

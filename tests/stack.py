@@ -44,6 +44,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Evaluations at the relay's next pass, as before the settle: tests read guided actions
         # right after a change; tests/integration/test_outbox_settle.py covers the wait.
         guided_settle_seconds=0,
+        # A workflow change that calls time, random or I/O directly fails here, not in
+        # production, where workflows run without the sandbox.
+        workflow_sandbox=True,
     )
 
 
