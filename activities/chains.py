@@ -24,6 +24,7 @@ from domain.chain_execution import (
     ChainRunEnd,
     ChainRunStart,
     ChainStepRecord,
+    commits_with_its_step,
 )
 from domain.chains import (
     Action,
@@ -282,12 +283,3 @@ class ChainActivities:
 
 def outcome(result: dict[str, Any]) -> str:
     return "skipped" if "skipped" in result else "completed"
-
-
-def commits_with_its_step(action: Action) -> bool:
-    """Whether the action's effect is database writes alone, which can commit with its step's
-    outcome. An email is sent, and a webhook called, after their effect's transaction: their
-    step completes once that is done."""
-    if isinstance(action, SendEmailAction | WebhookAction):
-        return False
-    return not (isinstance(action, NotifyOwnerAction) and action.config.channel == "email")

@@ -20,7 +20,9 @@ async def heartbeating(work: Coroutine[Any, Any, T]) -> T:
             done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
             if done:
                 return task.result()
-            activity.heartbeat()
+            # A local activity has no heartbeat: its workflow task's timeout covers it.
+            if not activity.info().is_local:
+                activity.heartbeat()
     except asyncio.CancelledError:
         # Let the work finish its transaction; its idempotency key makes the retry a no-op.
         await asyncio.shield(task)

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.chains import Action
+from domain.chains import Action, NotifyOwnerAction, SendEmailAction, WebhookAction
 from domain.chains.settings import ChainSettings
 
 
@@ -106,3 +106,12 @@ STEP_SEQ = 1
 
 def effect_key(workflow_id: str, action_id: str) -> str:
     return f"{workflow_id}/{action_id}/{STEP_SEQ}"
+
+
+def commits_with_its_step(action: Action) -> bool:
+    """Whether the action's effect is database writes alone, which can commit with its step's
+    outcome. An email is sent, and a webhook called, after their effect's transaction: their
+    step completes once that is done."""
+    if isinstance(action, SendEmailAction | WebhookAction):
+        return False
+    return not (isinstance(action, NotifyOwnerAction) and action.config.channel == "email")

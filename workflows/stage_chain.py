@@ -1,8 +1,10 @@
 """StageChainWorkflow: one run of a stage's action chain for one stage entry of a lead.
 
 Started by LeadWorkflow as a child that outlives its parent's continue-as-new (ParentClosePolicy
-ABANDON). Each side effect is one activity with an idempotency key, so a worker killed at any
-point makes no second task, email, deal or webhook call. Delays are durable timers.
+ABANDON). Each side effect runs under an idempotency key, so a worker killed at any point
+makes no second task, email, deal or webhook call: database-only effects as local activities
+inside the workflow task, emails and webhooks as heartbeating activities. Delays are durable
+timers.
 
 Leaving the stage: the lead workflow signals `stop`; a waiting delay ends at once, and the run
 stops before its next step (an effect already running completes), recorded as `stopped`; a run
@@ -34,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ChainRunStart,
         ChainStepRecord,
         StageChainInput,
+        commits_with_its_step,
         effect_key,
     )
     from domain.chains import (
@@ -64,6 +67,8 @@ EFFECT_RETRY = RetryPolicy(
     maximum_attempts=0,
 )
 EFFECT_TIMEOUT = timedelta(seconds=60)
+# Shorter than EFFECT_RETRY's first interval.
+LOCAL_RETRY_THRESHOLD = timedelta(milliseconds=500)
 # The effect activity heartbeats: a dead worker's attempt is retried within this.
 EFFECT_HEARTBEAT = timedelta(seconds=10)
 # Events that arrive while a waiting step is recorded count for the wait.
@@ -71,6 +76,9 @@ EVENTS_FROM_DELAY_START_PATCH = "events-from-delay-start"
 # Marks the histories whose run stops when an effect finds the lead gone from the stage;
 # older ones went on to the next action.
 LEFT_STAGE_PATCH = "stop-when-lead-left"
+# Marks the histories whose database-only effects run as local activities; older ones ran
+# every effect as an activity.
+LOCAL_EFFECTS_PATCH = "database-effects-local"
 
 
 class ChainFailed(Exception):
@@ -81,6 +89,7 @@ class ChainFailed(Exception):
 class StageChainWorkflow:
     def __init__(self) -> None:
         self._lead_left = False
+        self._ran_local_effect = False
         self._seen_event_types: set[str] = set()
 
     @workflow.run
@@ -101,9 +110,19 @@ class StageChainWorkflow:
             status = "completed" if ran_all else "stopped"
         except ChainFailed:
             status = "failed"
-        await self._record(
-            "finish_chain_run", ChainRunEnd(workflow_id=self._workflow_id, status=status)
-        )
+        end = ChainRunEnd(workflow_id=self._workflow_id, status=status)
+        if self._ran_local_effect:
+            # The task that ran an effect locally must not also complete the run: a signal (a
+            # stop) arriving meanwhile makes the server refuse it, and its retry would see the
+            # signal before effects already done. An activity's schedule ends that task.
+            await workflow.execute_activity(
+                "finish_chain_run",
+                end,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RECORD_RETRY,
+            )
+        else:
+            await self._record("finish_chain_run", end)
         return status
 
     @workflow.signal
@@ -205,23 +224,42 @@ class StageChainWorkflow:
         move is written), so the effect itself checks, in its transaction, that the lead is
         still in this stage entry, and does nothing if not: then the run stops here.
         """
+        effect = ActionEffect(
+            workflow_id=self._workflow_id,
+            lead_id=self._input.lead_id,
+            key=effect_key(self._workflow_id, action.id),
+            action=action,
+            # A run that finishes after its lead left acts wherever the lead is.
+            stage_entry_id=None if self._finishes else self._input.stage_entry_id,
+        )
         try:
-            result = await workflow.execute_activity(
-                "perform_chain_action",
-                ActionEffect(
-                    workflow_id=self._workflow_id,
-                    lead_id=self._input.lead_id,
-                    key=effect_key(self._workflow_id, action.id),
-                    action=action,
-                    # A run that finishes after its lead left acts wherever the lead is.
-                    stage_entry_id=None if self._finishes else self._input.stage_entry_id,
-                ),
-                start_to_close_timeout=EFFECT_TIMEOUT,
-                heartbeat_timeout=EFFECT_HEARTBEAT,
-                retry_policy=EFFECT_RETRY,
-            )
-        except ActivityError as err:
-            cause = err.cause
+            if commits_with_its_step(action) and workflow.patched(LOCAL_EFFECTS_PATCH):
+                self._ran_local_effect = True
+                # Database writes alone, in one short transaction with the step's outcome: run
+                # inside the workflow task, as no activity task round trip is needed. Its key
+                # keeps it exactly once when a task that ran it is run again.
+                result = await workflow.execute_local_activity(
+                    "perform_chain_action",
+                    effect,
+                    start_to_close_timeout=EFFECT_TIMEOUT,
+                    retry_policy=EFFECT_RETRY,
+                    # Each retry waits on a durable timer, never in the worker: an outage holds
+                    # no workflow task slot.
+                    local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+                    summary=f"{action.type} ({action.id})",
+                )
+            else:
+                result = await workflow.execute_activity(
+                    "perform_chain_action",
+                    effect,
+                    start_to_close_timeout=EFFECT_TIMEOUT,
+                    heartbeat_timeout=EFFECT_HEARTBEAT,
+                    retry_policy=EFFECT_RETRY,
+                )
+        # An activity's failure comes wrapped in an ActivityError; a local activity's refusal
+        # comes as the ApplicationError it raised.
+        except (ActivityError, ApplicationError) as err:
+            cause = err.cause if isinstance(err, ActivityError) else err
             message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
             await self._step(action, "failed", error=message)
             raise ChainFailed(message) from None

@@ -5,7 +5,8 @@ step that finds the lead gone, `--order` for a reply delivered before the older 
 answers, `--guided` for a record's guided-action workflow: a creation delay, a window cut
 short by a change, and a hand-over by continue-as-new, `--settings` for a step waiting for its
 chain's execution window and a run that finishes after its lead left, `--batch` for a batch's
-events in one signal).
+events in one signal, `--local-effects` for a run whose database effects are local activities
+and whose lead leaves during its last one).
 
 Record new files when a workflow gains behaviour; never rewrite old ones, since they stand for
 workflows already running in production. The `*_before_fix.json` files are scenarios recorded
@@ -114,6 +115,8 @@ async def main() -> None:
             await record_out_of_order(env.client, store)
         elif "--batch" in sys.argv:
             await record_batch(env.client, store)
+        elif "--local-effects" in sys.argv:
+            await record_local_effects(env.client, store, chains)
         elif "--faults" in sys.argv:
             await record_redelivery(env.client, store, chains)
             await record_late_stop(env.client, store, chains)
@@ -318,6 +321,46 @@ async def record_late_stop(client: Client, store: FakeLeadStore, chains: FakeCha
     chains.before_effect = None
     await chain.result()
     (HISTORIES / "stage_chain_stopped_during_its_last_action.json").write_text(
+        (await chain.fetch_history()).to_json()
+    )
+
+
+async def record_local_effects(
+    client: Client, store: FakeLeadStore, chains: FakeChainStore
+) -> None:
+    """Database effects around an email, and the lead leaving while the last effect runs."""
+    chains.chains[2] = [
+        actions(
+            {"type": "create_task", "config": {"title": "Call"}},
+            {"type": "send_email", "config": {"subject": "Hi", "body": "Hi"}},
+            {"type": "set_property", "config": {"property": "lead.label", "value": "warm"}},
+            {"type": "create_task", "config": {"title": "Follow up"}},
+        )
+    ]
+    last = chains.chains[2][-1][-1].id
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(effect: ActionEffect) -> None:
+        if effect.action.id == last:
+            inside.set()
+            await release.wait()
+
+    chains.before_effect = hold
+    store.leads[5] = snapshot(5, 1, stage_entry_id=1)
+    lead = await client.start_workflow(
+        LeadWorkflow.run,
+        LeadWorkflowInput(lead_id=5),
+        id=f"lead-{uuid.uuid4()}",
+        task_queue="replay",
+    )
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=2, actor_id=7))
+    chain = client.get_workflow_handle(chain_workflow_id(5, store.entries or 0, 1))
+    await inside.wait()
+    await lead.execute_update(LeadWorkflow.move_stage, MoveStageRequest(stage_id=3, actor_id=7))
+    release.set()
+    chains.before_effect = None
+    assert await chain.result() == "completed"
+    (HISTORIES / "stage_chain_local_effects.json").write_text(
         (await chain.fetch_history()).to_json()
     )
 

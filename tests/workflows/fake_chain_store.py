@@ -53,8 +53,9 @@ class FakeChainStore:
     settings: dict[int, ChainSettings] = field(default_factory=dict)
     # (lead id, stage id) -> the runs enrollment reserved: (stage entry, workflow id, when)
     enrolled: dict[tuple[int, int], list[tuple[int, str, datetime]]] = field(default_factory=dict)
-    # action id -> the (server, so skipped) time its effect's first attempt was scheduled
+    # action id -> the server's (so skipped) time when its effect first ran, read from `clock`
     effect_times: dict[str, datetime] = field(default_factory=dict)
+    clock: Callable[[], Awaitable[datetime]] | None = None
 
     def performed(self) -> list[str]:
         """Effect keys in the order they first happened."""
@@ -110,7 +111,8 @@ class FakeChainStore:
         @activity.defn(name="perform_chain_action")
         async def perform_chain_action(input: ActionEffect) -> dict[str, Any]:
             self.attempts[input.action.id] = self.attempts.get(input.action.id, 0) + 1
-            self.effect_times.setdefault(input.action.id, activity.info().scheduled_time)
+            if self.clock is not None and input.action.id not in self.effect_times:
+                self.effect_times[input.action.id] = await self.clock()
             self.calls.append(input)
             if self.before_effect is not None:
                 await self.before_effect(input)

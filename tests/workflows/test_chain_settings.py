@@ -151,6 +151,7 @@ class TestExecutionWindow:
             {"type": "delay", "config": {"until": saturday.isoformat()}},
             {"type": "create_task", "config": {"title": "Monday call"}},
         )
+        chains.clock = env.get_current_time
         queue = f"window-{uuid.uuid4()}"
         async with Worker(
             env.client,

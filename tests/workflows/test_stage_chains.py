@@ -150,7 +150,9 @@ async def eventually_heard(chain: WorkflowHandle[Any, Any], last: str) -> list[s
     raise AssertionError(f"the chain never heard of {last}")
 
 
-async def run_chain(env: WorkflowEnvironment, chains: FakeChainStore, chain: list[Any]) -> str:
+async def run_chain(
+    env: WorkflowEnvironment, chains: FakeChainStore, chain: list[Any], workflow_id: str = ""
+) -> str:
     """Run a chain on its own to its end, skipping time; returns its final status."""
     queue = f"chain-{uuid.uuid4()}"
     async with Worker(
@@ -166,13 +168,38 @@ async def run_chain(env: WorkflowEnvironment, chains: FakeChainStore, chain: lis
                 version=1,
                 actions=chain,
             ),
-            id=f"chain-{uuid.uuid4()}",
+            id=workflow_id or f"chain-{uuid.uuid4()}",
             task_queue=queue,
         )
     return status
 
 
 class TestRunning:
+    async def test_database_effects_run_inside_the_workflow_task_emails_as_activities(
+        self, own_time_skipping_env
+    ) -> None:
+        """A step of database writes alone costs no activity task (the operator sees it as a
+        local activity); an email step, which the worker sends after its transaction, stays
+        an activity, and so does the run's end after a local effect."""
+        chains = FakeChainStore()
+        chain = actions(
+            {"type": "create_task", "config": {"title": "Call"}},
+            {"type": "set_property", "config": {"property": "lead.label", "value": "warm"}},
+            {"type": "send_email", "config": {"subject": "Hi", "body": "Hi"}},
+        )
+        workflow_id = f"chain-{uuid.uuid4()}"
+        assert await run_chain(own_time_skipping_env, chains, chain, workflow_id) == "completed"
+        assert [len(c) for c in chains.effects.values()] == [1, 1, 1]
+        history = await own_time_skipping_env.client.get_workflow_handle(
+            workflow_id
+        ).fetch_history()
+        scheduled = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in history.events
+            if e.HasField("activity_task_scheduled_event_attributes")
+        ]
+        assert scheduled == ["perform_chain_action", "finish_chain_run"]
+
     async def test_every_action_type_runs_once_in_order_act_1_act_2(self, stack) -> None:
         chain = actions(*EVERY_EFFECT)
         stack.chains.chains[ATTEMPTING] = [chain]
