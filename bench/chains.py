@@ -7,7 +7,7 @@ chain (create_task, set_property, notify_owner, send_email, create_task), N lead
 and a contact with an email address in its first stage, then moves them all into the chain's
 stage through the API. It prints
 - chain steps/s end to end: first move until every lead's run shows `completed` in
-  `GET /v1/leads/{id}/chains`;
+  `GET /v1/leads/{id}/chains` (awaited through Temporal, then read once through the API);
 - run duration (p50/p95/p99) as the runs record it (started_at to ended_at);
 - the raw ceiling: as many minimal workflows as leads, each running as many no-op activities
   in sequence as the chain has steps, on the same Temporal server (worker in this process),
