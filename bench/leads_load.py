@@ -112,19 +112,22 @@ async def wait_until_connected(
     load the API with the benchmark's own polling while the moves it waits for run."""
     pending = {lead["id"] for lead in leads}
     (owner_id,) = {lead["owner_id"] for lead in leads}
-    query: dict[str, Any] = {"owner_id": owner_id, "stage_id": connected_stage, "limit": 500}
-    while True:
-        params = query
-        while True:
-            page = (await api.get("/v1/leads", params=params)).json()
-            pending -= {lead["id"] for lead in page["items"]}
-            if not page.get("next_cursor"):
-                break
-            params = {**query, "cursor": page["next_cursor"]}
-        if not pending:
-            break
+    query = {"owner_id": owner_id, "stage_id": connected_stage, "limit": 500}
+    while pending := pending - await listed_ids(api, query):
         await asyncio.sleep(0.05)
     run.finished = time.perf_counter()
+
+
+async def listed_ids(api: httpx.AsyncClient, query: dict[str, Any]) -> set[int]:
+    """The ids of every lead `GET /v1/leads` lists for the query, all pages."""
+    ids: set[int] = set()
+    params = query
+    while True:
+        page = (await api.get("/v1/leads", params=params)).json()
+        ids |= {lead["id"] for lead in page["items"]}
+        if not page.get("next_cursor"):
+            return ids
+        params = {**query, "cursor": page["next_cursor"]}
 
 
 async def visible_latencies(
