@@ -17,7 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.leads import (
         LeadSnapshot,
         LeadWorkflowInput,
-        LoadLeadInput,
         MoveCause,
         MoveStageRequest,
         StageChangeInput,
@@ -25,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         event_transition_key,
     )
     from domain.progression import (
-        LoadProgressionInput,
         PlannedMove,
         ProgressionConfig,
         ProgressionRuleView,
@@ -33,7 +31,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
 
-from workflows.lead_calls import ACTIVITY_HEARTBEAT, ACTIVITY_TIMEOUT, DB_RETRY
+from workflows.lead_calls import (
+    change_lead_stage,
+    is_default_pipeline,
+    load_lead,
+    load_progression,
+)
 from workflows.lead_chains import signal_chain, start_stage_chain
 
 # Marks the histories that drop an event redelivered while its first copy is being applied;
@@ -74,7 +77,7 @@ class LeadWorkflow:
     @workflow.run
     async def run(self, input: LeadWorkflowInput) -> LeadSnapshot:
         if self._snapshot is None:
-            self._snapshot = await self._load(input.lead_id)
+            self._snapshot = await load_lead(input.lead_id)
             # A new run of a lead (created, reopened): its stage's chain, unless already run.
             await self._enter_stage()
         self._publish()
@@ -92,7 +95,7 @@ class LeadWorkflow:
                 continue
             if self._is_stale:
                 self._is_stale = False
-                self._snapshot = await self._load(input.lead_id)
+                self._snapshot = await load_lead(input.lead_id)
                 self._publish()
                 continue
             # Updates may still be running (an update-with-start can reopen a closed lead):
@@ -162,8 +165,7 @@ class LeadWorkflow:
         self._move_seq += 1
         key = f"{workflow.info().workflow_id}/{workflow.info().run_id}/move/{self._move_seq}"
         try:
-            result: StageChangeResult = await workflow.execute_activity(
-                "change_lead_stage",
+            result = await change_lead_stage(
                 StageChangeInput(
                     lead_id=self.snapshot.lead_id,
                     to_stage_id=request.stage_id,
@@ -172,11 +174,7 @@ class LeadWorkflow:
                     disqualification_reason_id=request.disqualification_reason_id,
                     deal=request.deal,
                     transition_key=key,
-                ),
-                result_type=StageChangeResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                heartbeat_timeout=ACTIVITY_HEARTBEAT,
-                retry_policy=DB_RETRY,
+                )
             )
         except ActivityError as err:
             # A refused move fails the update, never the workflow; the caller sees the reason.
@@ -234,7 +232,7 @@ class LeadWorkflow:
                         lead = await self._check_default(lead)
                     if lead.is_default_pipeline:
                         if config is None:
-                            config = await self._load_progression(lead.pipeline_id)
+                            config = await load_progression(lead.pipeline_id)
                             lead = self._take_default_flag(config)
                         moves = self._moves_for(config, lead, event)
                 made: list[str] = []
@@ -266,14 +264,7 @@ class LeadWorkflow:
 
     async def _check_default(self, lead: LeadSnapshot) -> LeadSnapshot:
         """The lead, made a default-pipeline lead if its pipeline has become the default."""
-        is_default: bool = await workflow.execute_local_activity(
-            "is_default_pipeline",
-            LoadProgressionInput(pipeline_id=lead.pipeline_id),
-            result_type=bool,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        if is_default:
+        if await is_default_pipeline(lead.pipeline_id):
             lead = lead.model_copy(update={"is_default_pipeline": True})
             self._snapshot = lead
         return lead
@@ -322,16 +313,6 @@ class LeadWorkflow:
         if self._chain_id is not None and not await signal_chain(self._chain_id, name, arg):
             self._chain_id = None
 
-    async def _load_progression(self, pipeline_id: int) -> ProgressionConfig:
-        config: ProgressionConfig = await workflow.execute_local_activity(
-            "load_progression",
-            LoadProgressionInput(pipeline_id=pipeline_id),
-            result_type=ProgressionConfig,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        return config
-
     async def _move_automatically(
         self, rule: ProgressionRuleView, event: LeadEvent, *, replayed: str | None = None
     ) -> str | None:
@@ -348,8 +329,7 @@ class LeadWorkflow:
         after = event.event_id if replayed is not None else None
         key = event_transition_key(workflow.info().workflow_id, event_id, after)
         try:
-            result: StageChangeResult = await workflow.execute_activity(
-                "change_lead_stage",
+            result = await change_lead_stage(
                 StageChangeInput(
                     lead_id=lead.lead_id,
                     to_stage_id=rule.to_stage_id or lead.stage_id,
@@ -357,11 +337,7 @@ class LeadWorkflow:
                     event_id=event_id,
                     transition_key=key,
                     expected_from_stage_id=lead.stage_id,
-                ),
-                result_type=StageChangeResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                heartbeat_timeout=ACTIVITY_HEARTBEAT,
-                retry_policy=DB_RETRY,
+                )
             )
         except ActivityError as err:
             # Only business refusals end the activity (DB_RETRY retries everything else).
@@ -381,17 +357,6 @@ class LeadWorkflow:
             workflow.logger.info("lead moved by %s on event %s", rule.name, event_id)
         return None
 
-    async def _load(self, lead_id: int) -> LeadSnapshot:
-        snapshot: LeadSnapshot = await workflow.execute_activity(
-            "load_lead",
-            LoadLeadInput(lead_id=lead_id),
-            result_type=LeadSnapshot,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            heartbeat_timeout=ACTIVITY_HEARTBEAT,
-            retry_policy=DB_RETRY,
-        )
-        return snapshot
-
     def _should_close(self) -> bool:
         return self._snapshot is not None and self._snapshot.is_closed
 
@@ -406,18 +371,7 @@ class LeadWorkflow:
         """Show the lead's state to operators: search attributes and the UI's details pane."""
         s = self.snapshot
         if upsert:
-            workflow.upsert_search_attributes(
-                [
-                    sa.LEAD_STAGE.value_set(s.stage_label),
-                    sa.LEAD_PIPELINE.value_set(s.pipeline_label),
-                    sa.LEAD_TYPE.value_set(s.lead_type)
-                    if s.lead_type
-                    else sa.LEAD_TYPE.value_unset(),
-                    sa.LEAD_OWNER.value_set(s.owner_id)
-                    if s.owner_id
-                    else sa.LEAD_OWNER.value_unset(),
-                ]
-            )
+            workflow.upsert_search_attributes(sa.lead_updates(s))
         workflow.set_current_details(
             f"**{s.name}** is in *{s.stage_label}* ({s.stage_kind}) of {s.pipeline_label}. "
             f"Owner: {s.owner_id or 'unassigned'}. "
