@@ -16,15 +16,21 @@ server.
 import asyncio
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
+
+from domain.guided import ObjectKind
+from domain.guided_evaluation import guided_workflow_id
 
 TICKS = os.sysconf("SC_CLK_TCK")
 # Which of the stack's processes a command line is, first match wins.
@@ -161,6 +167,54 @@ async def settle(client: Client, workflow_ids: Iterable[str], pause: float = 0.5
         if now == last and None not in now:
             return
         last = now
+        await asyncio.sleep(pause)
+
+
+def guided_ids(leads: Iterable[dict[str, Any]]) -> list[str]:
+    """The guided workflows of these leads (`GET /v1/leads` items) and of their contacts."""
+    return [
+        guided_workflow_id(kind, lead[field])
+        for lead in leads
+        for kind, field in ((ObjectKind.LEAD, "id"), (ObjectKind.CONTACT, "contact_id"))
+    ]
+
+
+async def quiet(
+    api: httpx.AsyncClient, client: Client, guided: Iterable[str], pause: float = 0.2
+) -> float:
+    """Until the stack owes no Temporal call (every `leadpipe_outbox_messages` in the API's
+    metrics at 0) and none of the `guided` workflows has a workflow task scheduled or running:
+    the guided evaluations owed by what ran before are done. Returns the seconds it took.
+
+    A benchmark that sets up its records and starts its load at once measures those records'
+    evaluations, and the backlog of the run before, with it: about 8 s of evaluations after
+    each ingest run at peak rate (bench/README.md, 2026-12-04)."""
+    handles = [client.get_workflow_handle(w) for w in guided]
+    started = time.perf_counter()
+
+    async def owed() -> float:
+        exposition = (await api.get("/v1/metrics")).text
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(exposition)
+            for s in family.samples
+            if s.name == "leadpipe_outbox_messages"
+        )
+
+    async def busy(handle: WorkflowHandle[Any, Any]) -> bool:
+        try:
+            described = await handle.describe()
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return False  # never started, and nothing owed starts it now
+        return described.raw_description.HasField("pending_workflow_task")
+
+    while True:
+        if not await owed():
+            states = [await busy(h) for h in handles]
+            if not any(states) and not await owed():
+                return time.perf_counter() - started
         await asyncio.sleep(pause)
 
 

@@ -19,6 +19,9 @@ stage through the API. It prints
   events by type, and its lead workflow's share (the move that started it, from its update
   on), next to one ceiling workflow's.
 
+Each measurement starts on a quiet stack (bench/breakdown.py `quiet`): the guided evaluations
+owed by the leads it set up, and by the runs before, done; `--no-quiet` does not wait.
+
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
 
@@ -26,6 +29,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +43,8 @@ from bench import breakdown
 from bench.chain_ceiling import NoopSteps, noop_step
 from bench.percentiles import percentile
 from bench.stack import admin_headers, new_rep, stack_arguments
+from domain.guided import ObjectKind
+from domain.guided_evaluation import guided_workflow_id
 
 CHAIN: list[dict[str, Any]] = [
     {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}},
@@ -59,9 +65,11 @@ def ok(response: httpx.Response) -> Any:
     return response.json()
 
 
-async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[list[int], int]:
+async def setup(
+    api: httpx.AsyncClient, count: int, concurrency: int
+) -> tuple[list[dict[str, Any]], int]:
     """A pipeline with the chain on its second stage and `count` leads in its first stage
-    -> (lead ids, the chain's stage id)."""
+    -> (the leads, the chain's stage id)."""
     pipeline = ok(
         await api.post(
             "/v1/pipelines",
@@ -86,7 +94,7 @@ async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[l
     rep = await new_rep(api)
     sem = asyncio.Semaphore(concurrency)
 
-    async def make_lead(i: int) -> int:
+    async def make_lead(i: int) -> dict[str, Any]:
         async with sem:
             contact = ok(
                 await api.post(
@@ -98,7 +106,7 @@ async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[l
                     },
                 )
             )
-            lead = ok(
+            lead: dict[str, Any] = ok(
                 await api.post(
                     "/v1/leads",
                     json={
@@ -109,8 +117,7 @@ async def setup(api: httpx.AsyncClient, count: int, concurrency: int) -> tuple[l
                     },
                 )
             )
-            lead_id: int = lead["id"]
-            return lead_id
+            return lead
 
     return list(await asyncio.gather(*(make_lead(i) for i in range(count)))), chained
 
@@ -132,11 +139,14 @@ async def measure_stack(
     concurrency: int,
     stack_pid: int | None,
     data_dir: Path,
+    before_load: Callable[[list[str]], Awaitable[None]],
 ) -> StackRun:
     idle = await breakdown.idle_cpu(stack_pid, data_dir)
-    lead_ids, stage_id = await setup(api, leads_n, concurrency)
+    leads, stage_id = await setup(api, leads_n, concurrency)
+    lead_ids = [lead["id"] for lead in leads]
     # The leads' own starts are not the chains' work.
     await breakdown.settle(client, (f"lead-{i}" for i in lead_ids))
+    await before_load(breakdown.guided_ids(leads))
     sem = asyncio.Semaphore(concurrency)
 
     async def move(lead_id: int) -> None:
@@ -304,6 +314,12 @@ async def main() -> None:
     parser.add_argument(
         "--stack-pid", type=int, help="the devstack process: CPU per step of its children"
     )
+    parser.add_argument(
+        "--no-quiet",
+        dest="quiet",
+        action="store_false",
+        help="start each measurement right after the one before, evaluations still owed",
+    )
     args = parser.parse_args()
 
     headers = admin_headers(args.data_dir)
@@ -313,21 +329,36 @@ async def main() -> None:
     async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=120) as api:
         ok(await api.get("/v1/readyz"))
         client = await Client.connect(args.temporal)
+        guided: list[str] = []  # the guided workflows of the records of the round so far
+        waits: list[float] = []
+
+        async def quiet(records: list[str]) -> None:
+            guided.extend(records)
+            if args.quiet:
+                waits.append(await breakdown.quiet(api, client, guided))
+
         print(
             f"chain steps per run           {STEPS}, {args.leads} leads, {args.concurrency} at once"
         )
         for number in range(1, args.rounds + 1):
             # The ceiling right before and right after the stack run, averaged: on a shared
             # machine the load drifts, and the ratio should compare like with like.
+            await quiet([])
+            guided.clear()
             before, ceiling_id = await measure_ceiling(client, args.leads, args.concurrency)
             stack = await measure_stack(
-                api, client, args.leads, args.concurrency, args.stack_pid, args.data_dir
+                api, client, args.leads, args.concurrency, args.stack_pid, args.data_dir, quiet
             )
+            # The records the chains made (their tasks) are evaluated too.
+            await quiet([guided_workflow_id(ObjectKind.TASK, t) for t in stack.task_ids])
             after, _ = await measure_ceiling(client, args.leads, args.concurrency)
             rounds.append(Round.of((before + after) / 2, stack.rate, stack.durations))
             if args.rounds > 1:
                 print(f"-- round {number} of {args.rounds}")
             print_round(rounds[-1])
+            if waits:
+                print(f"waited for a quiet stack (s)  {', '.join(f'{w:.1f}' for w in waits)}")
+                waits.clear()
             print(stack.cpu)
             for line in await temporal_lines(client, stack, ceiling_id):
                 print(line)

@@ -22,6 +22,10 @@ notes, and finally one `email_reply` (Attempting -> Connected). It prints
   `python -m devstack run` process), CPU ms per activity of each process during the peak run,
   and per item during the batch run's calls.
 
+Each measurement starts on a quiet stack (bench/breakdown.py `quiet`): the guided evaluations
+owed by the records it set up and by the run before it done. `--no-quiet` starts each one
+right after the one before, as the figures before 2026-12-04 were taken.
+
 `--rounds N` repeats all of it N times and adds the medians; see bench/README.md.
 """
 
@@ -29,7 +33,7 @@ import asyncio
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +57,9 @@ from bench.leads_load import (
 from bench.percentiles import percentile
 from bench.stack import admin_headers, stack_arguments
 
+# Called with the leads a run has set up, before its load starts.
+BeforeLoad = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class StackRun:
@@ -61,6 +68,11 @@ class StackRun:
     count: int
     lead_ids: list[int]
     posted_at: dict[str, float]
+    # The stack's CPU seconds by process over the load, from the first post until every lead
+    # moved, and how long that took.
+    cpu_before: dict[str, float]
+    cpu_after: dict[str, float]
+    seconds: float
 
 
 async def measure_stack(
@@ -69,15 +81,22 @@ async def measure_stack(
     total: int,
     concurrency: int,
     rate: float | None,
+    cpu: Callable[[], dict[str, float]],
+    before_load: BeforeLoad,
     *,
     spread: bool = False,
 ) -> StackRun:
     leads = await setup_leads(api, leads_n)
+    await before_load(leads)
     stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
     plans = plan_activities(leads, total, spread=spread)
     count = sum(len(p) for p in plans)
+    cpu_before = cpu()
+    started = time.perf_counter()
     run = await post_all(api, plans, concurrency, rate)
     await wait_until_connected(api, leads, stages["Connected"], run)
+    cpu_after = cpu()
+    seconds = time.perf_counter() - started
     latencies = await visible_latencies(api, leads, run)
     return StackRun(
         count / (run.finished - run.started),
@@ -85,6 +104,9 @@ async def measure_stack(
         count,
         [lead["id"] for lead in leads],
         run.posted_at,
+        cpu_before,
+        cpu_after,
+        seconds,
     )
 
 
@@ -106,11 +128,13 @@ async def measure_batches(
     batch_size: int,
     concurrency: int,
     cpu: Callable[[], dict[str, float]],
+    before_load: BeforeLoad,
 ) -> BatchRun:
     """Activities/s through `POST /activities:batch`: each lead's activities in one call (so
     in order), whole leads per call up to `batch_size` items, `concurrency` calls in flight.
     `cpu` samples the stack's CPU around the calls."""
     leads = await setup_leads(api, leads_n)
+    await before_load(leads)
     stages = {s["label"]: s["id"] for s in await pipeline_stages(api, leads[0]["pipeline_id"])}
     plans = plan_activities(leads, total)
     if len(plans[0]) > batch_size:
@@ -225,6 +249,12 @@ async def main() -> None:
     parser.add_argument(
         "--stack-pid", type=int, help="the devstack process: CPU per activity of its children"
     )
+    parser.add_argument(
+        "--no-quiet",
+        dest="quiet",
+        action="store_false",
+        help="start each measurement right after the one before, evaluations still owed",
+    )
     args = parser.parse_args()
 
     headers = admin_headers(args.data_dir)
@@ -232,32 +262,42 @@ async def main() -> None:
     async with httpx.AsyncClient(base_url=args.api, headers=headers, timeout=30) as api:
         (await api.get("/v1/readyz")).raise_for_status()
         client = await Client.connect(args.temporal)
+        guided: list[str] = []  # the guided workflows of the records set up so far
+        waits: list[float] = []
+
+        async def quiet(leads: list[dict[str, Any]]) -> None:
+            guided.extend(breakdown.guided_ids(leads))
+            if args.quiet:
+                waits.append(await breakdown.quiet(api, client, guided))
+
+        def cpu() -> dict[str, float]:
+            return breakdown.cpu_now(args.stack_pid, args.data_dir)
+
         for number in range(1, args.rounds + 1):
             # The ceiling right before and right after the peak run, averaged: on a shared
             # machine the load drifts, and the ratio should compare like with like.
+            await quiet([])
+            guided.clear()  # the runs before are done with; this round's records follow
             before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
             idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
-            cpu_before = breakdown.cpu_now(args.stack_pid, args.data_dir)
-            started = time.perf_counter()
-            peak = await measure_stack(api, args.leads, args.activities, args.concurrency, None)
-            cpu_after = breakdown.cpu_now(args.stack_pid, args.data_dir)
-            cpu_before = breakdown.plus_idle(cpu_before, idle, time.perf_counter() - started)
+            load = args.leads, args.activities, args.concurrency
+            peak = await measure_stack(api, *load, None, cpu, quiet)
+            await quiet([])
             after = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
             ceiling = (before + after) / 2
-            half = await measure_stack(
-                api, args.leads, args.activities, args.concurrency, peak.rate / 2
-            )
-            spread = await measure_stack(
-                api, args.leads, args.activities, args.concurrency, peak.rate / 2, spread=True
-            )
+            half = await measure_stack(api, *load, peak.rate / 2, cpu, quiet)
+            spread = await measure_stack(api, *load, peak.rate / 2, cpu, quiet, spread=True)
             batch = await measure_batches(
                 api,
                 args.leads,
                 args.activities,
                 args.batch_size,
                 args.batch_concurrency,
-                lambda: breakdown.cpu_now(args.stack_pid, args.data_dir),
+                cpu,
+                quiet,
             )
+            cpu_before = breakdown.plus_idle(peak.cpu_before, idle, peak.seconds)
+            cpu_after = peak.cpu_after
             batch_cpu_before = breakdown.plus_idle(batch.cpu_before, idle, batch.calls_seconds)
             rounds.append(
                 Round(
@@ -278,6 +318,9 @@ async def main() -> None:
             if args.rounds > 1:
                 print(f"-- round {number} of {args.rounds}")
             print_round(rounds[-1])
+            if waits:
+                print(f"waited for a quiet stack (s)  {', '.join(f'{w:.1f}' for w in waits)}")
+                waits.clear()
             print(breakdown.cpu_line(cpu_before, cpu_after, peak.count, "activity (peak)"))
             print(f"batch calls answered in       {batch.calls_seconds:8.2f} s")
             print(breakdown.cpu_line(batch_cpu_before, batch.cpu_after, batch.count, "batch item"))
@@ -285,6 +328,7 @@ async def main() -> None:
                 print(await phases_line(client, run.lead_ids, run.posted_at, f"half peak, {name}"))
             counts = await breakdown.history_counts(client, (f"lead-{i}" for i in peak.lead_ids))
             print(breakdown.history_line(counts, peak.count, "activity (peak)"))
+        await quiet([])
         await probe_breakdown(api, client)
     if args.rounds > 1:
         ratios = sorted(r.ratio for r in rounds)

@@ -64,6 +64,8 @@ RELAY_AFTER_SECONDS = 10.0
 RELAY_PASS_SECONDS = 30.0
 # Workflows signalled at once; one workflow's messages go one after another, in order.
 CONCURRENT_WORKFLOWS = 16
+# Every kind, for reports that show each one even when none is owed.
+KINDS = (START_LEAD, LEAD_EVENT, LEAD_EVENTS, REFRESH_LEAD, EVALUATE_GUIDED)
 # Kinds whose messages to one workflow, one after another with the same payload, say the
 # same thing: one delivery of the first stands for them all (`deliveries`).
 COALESCED_KINDS = frozenset({EVALUATE_GUIDED})
@@ -88,6 +90,14 @@ async def enqueue(
     return await outbox_repo.add(
         session, OutboxMessage(kind=kind, workflow_id=workflow_id, payload=payload)
     )
+
+
+async def backlog(session: AsyncSession) -> list[outbox_repo.Backlog]:
+    """The undelivered messages of every kind (none owed: 0) and the age of each one's oldest:
+    a relay that falls behind, or a workflow that refuses its messages, shows here."""
+    found = {b.kind: b for b in await outbox_repo.backlog(session)}
+    known = [found.pop(kind, outbox_repo.Backlog(kind, 0, 0.0)) for kind in KINDS]
+    return known + list(found.values())
 
 
 def coalesce_events(owed: Sequence[Owed]) -> list[Owed]:

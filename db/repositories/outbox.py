@@ -195,3 +195,22 @@ async def record_failure(session: AsyncSession, ids: Sequence[int], error: str) 
             .where(OutboxMessage.id.in_(_unlocked(ids)))
             .values(attempts=OutboxMessage.attempts + 1, last_error=error)
         )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    kind: str
+    messages: int
+    oldest_seconds: float  # age of the oldest undelivered message of this kind
+
+
+async def backlog(session: AsyncSession) -> list[Backlog]:
+    """The undelivered messages by kind, with the age of each kind's oldest."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.kind,
+            func.count(),
+            func.extract("epoch", func.now() - func.min(OutboxMessage.created_at)),
+        ).group_by(OutboxMessage.kind)
+    )
+    return [Backlog(kind, count, max(0.0, float(age))) for kind, count, age in rows.all()]
