@@ -345,7 +345,19 @@ async def main() -> None:
             # machine the load drifts, and the ratio should compare like with like.
             await quiet([])
             guided.clear()
+            idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
+            ceiling_cpu, started = (
+                breakdown.cpu_now(args.stack_pid, args.data_dir),
+                time.perf_counter(),
+            )
             before, ceiling_id = await measure_ceiling(client, args.leads, args.concurrency)
+            # What the ceiling costs the server and this process (its worker and client).
+            ceiling_cpu_line = breakdown.cpu_line(
+                breakdown.plus_idle(ceiling_cpu, idle, time.perf_counter() - started),
+                breakdown.cpu_now(args.stack_pid, args.data_dir),
+                STEPS * args.leads,
+                "step (ceiling)",
+            )
             stack = await measure_stack(
                 api, client, args.leads, args.concurrency, args.stack_pid, args.data_dir, quiet
             )
@@ -360,6 +372,7 @@ async def main() -> None:
                 print(f"waited for a quiet stack (s)  {', '.join(f'{w:.1f}' for w in waits)}")
                 waits.clear()
             print(stack.cpu)
+            print(ceiling_cpu_line)
             for line in await temporal_lines(client, stack, ceiling_id):
                 print(line)
     if args.rounds > 1:

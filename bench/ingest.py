@@ -278,8 +278,16 @@ async def main() -> None:
             # machine the load drifts, and the ratio should compare like with like.
             await quiet([])
             guided.clear()  # the runs before are done with; this round's records follow
-            before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
             idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
+            ceiling_cpu, started = cpu(), time.perf_counter()
+            before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
+            # What the ceiling costs the server and this process (its worker and client).
+            ceiling_cpu_line = breakdown.cpu_line(
+                breakdown.plus_idle(ceiling_cpu, idle, time.perf_counter() - started),
+                cpu(),
+                args.activities,
+                "signal (ceiling)",
+            )
             load = args.leads, args.activities, args.concurrency
             peak = await measure_stack(api, *load, None, cpu, quiet)
             await quiet([])
@@ -322,6 +330,7 @@ async def main() -> None:
                 print(f"waited for a quiet stack (s)  {', '.join(f'{w:.1f}' for w in waits)}")
                 waits.clear()
             print(breakdown.cpu_line(cpu_before, cpu_after, peak.count, "activity (peak)"))
+            print(ceiling_cpu_line)
             print(f"batch calls answered in       {batch.calls_seconds:8.2f} s")
             print(breakdown.cpu_line(batch_cpu_before, batch.cpu_after, batch.count, "batch item"))
             for name, run in (("in step", half), ("spread", spread)):
