@@ -346,10 +346,8 @@ async def main() -> None:
             await quiet([])
             guided.clear()
             idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
-            ceiling_cpu, started = (
-                breakdown.cpu_now(args.stack_pid, args.data_dir),
-                time.perf_counter(),
-            )
+            ceiling_cpu = breakdown.cpu_now(args.stack_pid, args.data_dir)
+            started = time.perf_counter()
             before, ceiling_id = await measure_ceiling(client, args.leads, args.concurrency)
             # What the ceiling costs the server and this process (its worker and client).
             ceiling_cpu_line = breakdown.cpu_line(

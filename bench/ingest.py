@@ -279,7 +279,8 @@ async def main() -> None:
             await quiet([])
             guided.clear()  # the runs before are done with; this round's records follow
             idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
-            ceiling_cpu, started = cpu(), time.perf_counter()
+            ceiling_cpu = cpu()
+            started = time.perf_counter()
             before = await measure_ceiling(client, args.leads, args.activities, args.concurrency)
             # What the ceiling costs the server and this process (its worker and client).
             ceiling_cpu_line = breakdown.cpu_line(
