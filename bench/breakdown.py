@@ -18,10 +18,10 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,6 +31,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.guided import ObjectKind
 from domain.guided_evaluation import guided_workflow_id
+
+T = TypeVar("T")
 
 TICKS = os.sysconf("SC_CLK_TCK")
 # Which of the stack's processes a command line is, first match wins.
@@ -110,6 +112,23 @@ def plus_idle(before: dict[str, float], idle: dict[str, float], seconds: float) 
     return {k: v + idle.get(k, 0.0) * seconds for k, v in before.items()}
 
 
+async def with_cpu_line(
+    work: Awaitable[T],
+    stack_pid: int | None,
+    data_dir: Path,
+    idle: dict[str, float],
+    per: int,
+    what: str,
+) -> tuple[T, str]:
+    """`work`'s result, and the `cpu_line` of what it cost each process over `idle`."""
+    before = cpu_now(stack_pid, data_dir)
+    started = time.perf_counter()
+    result = await work
+    after = cpu_now(stack_pid, data_dir)
+    line = cpu_line(plus_idle(before, idle, time.perf_counter() - started), after, per, what)
+    return result, line
+
+
 def cpu_line(before: dict[str, float], after: dict[str, float], per: int, what: str) -> str:
     parts = [
         f"{role} {(after.get(role, 0.0) - before.get(role, 0.0)) * 1000 / per:5.1f}"
@@ -187,7 +206,7 @@ async def quiet(
     the guided evaluations owed by what ran before are done. Returns the seconds it took.
 
     A benchmark that sets up its records and starts its load at once measures those records'
-    evaluations, and the backlog of the run before, with it: about 8 s of evaluations after
+    evaluations, and the backlog of the run before, with it: 6 to 9 s of evaluations after
     each ingest run at peak rate (bench/README.md, 2026-12-04)."""
     handles = [client.get_workflow_handle(w) for w in guided]
     started = time.perf_counter()
@@ -210,12 +229,15 @@ async def quiet(
             return False  # never started, and nothing owed starts it now
         return described.raw_description.HasField("pending_workflow_task")
 
-    while True:
-        if not await owed():
-            states = [await busy(h) for h in handles]
-            if not any(states) and not await owed():
-                return time.perf_counter() - started
+    async def any_busy() -> bool:
+        for handle in handles:
+            if await busy(handle):
+                return True
+        return False
+
+    while await owed() or await any_busy() or await owed():
         await asyncio.sleep(pause)
+    return time.perf_counter() - started
 
 
 SHOWN = (

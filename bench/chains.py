@@ -346,13 +346,12 @@ async def main() -> None:
             await quiet([])
             guided.clear()
             idle = await breakdown.idle_cpu(args.stack_pid, args.data_dir)
-            ceiling_cpu = breakdown.cpu_now(args.stack_pid, args.data_dir)
-            started = time.perf_counter()
-            before, ceiling_id = await measure_ceiling(client, args.leads, args.concurrency)
             # What the ceiling costs the server and this process (its worker and client).
-            ceiling_cpu_line = breakdown.cpu_line(
-                breakdown.plus_idle(ceiling_cpu, idle, time.perf_counter() - started),
-                breakdown.cpu_now(args.stack_pid, args.data_dir),
+            (before, ceiling_id), ceiling_cpu_line = await breakdown.with_cpu_line(
+                measure_ceiling(client, args.leads, args.concurrency),
+                args.stack_pid,
+                args.data_dir,
+                idle,
                 STEPS * args.leads,
                 "step (ceiling)",
             )

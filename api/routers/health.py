@@ -65,8 +65,8 @@ async def metrics(session: SessionDep) -> Response:
     except Exception as err:  # the request metrics are still worth serving
         log.warning("metrics: outbox backlog not read", error=str(err))
         backlog = []
-        OUTBOX_MESSAGES.clear()
-        OUTBOX_OLDEST.clear()
+    OUTBOX_MESSAGES.clear()
+    OUTBOX_OLDEST.clear()
     for owed in backlog:
         OUTBOX_MESSAGES.labels(owed.kind).set(owed.messages)
         OUTBOX_OLDEST.labels(owed.kind).set(owed.oldest_seconds)
