@@ -31,22 +31,30 @@ from services.workspace_settings import require_enabled
 bearer = HTTPBearer(auto_error=False, description="A user's API token")
 
 
-def get_session_factory(request: Request) -> SessionFactory:
+# The dependencies below are `async def` though they do not await: FastAPI runs a plain
+# `def` dependency in its thread pool, two thread hops per request for a field lookup.
+
+
+def session_factory_of(request: Request) -> SessionFactory:
     factory: SessionFactory = request.app.state.session_factory
     return factory
 
 
+async def get_session_factory(request: Request) -> SessionFactory:
+    return session_factory_of(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_session_factory(request)() as session:
+    async with session_factory_of(request)() as session:
         yield session
 
 
-def get_orchestrator(request: Request) -> Orchestrator:
+async def get_orchestrator(request: Request) -> Orchestrator:
     orchestrator: Orchestrator = request.app.state.orchestrator
     return orchestrator
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -56,7 +64,7 @@ async def get_current_user(
 ) -> User:
     # Its own short session, so the route's session starts clean for the service's transaction;
     # one lookup, so no transaction around it.
-    async with get_session_factory(request)() as session:
+    async with session_factory_of(request)() as session:
         await use_autocommit(session)
         return await authenticate(session, credentials.credentials if credentials else None)
 
@@ -85,7 +93,7 @@ class WorkspaceSwitch(Gate):
     to unreadable bodies too; put it first on a router (`dependencies=[WorkspaceOn]`)."""
 
     async def __call__(self, request: Request, user: CurrentUser) -> User:
-        async with get_session_factory(request)() as session:
+        async with session_factory_of(request)() as session:
             await use_autocommit(session)
             await require_enabled(session)
         return user
