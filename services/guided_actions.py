@@ -14,10 +14,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import GuidedAction, GuidedActionItem
+from db.models import GuidedAction, GuidedActionItem, Task
 from db.repositories import guided_actions as repo
 from db.repositories import guided_facts as facts
-from domain.guided import TYPES, GuidedType, ObjectKind, Snapshot, evaluate, types_for
+from domain.guided import (
+    TYPES,
+    GuidedType,
+    ObjectKind,
+    Snapshot,
+    TaskSnapshot,
+    evaluate,
+    types_for,
+)
+from domain.guided.tasks import may_be_listed
 from domain.guided_evaluation import guided_workflow_id
 from services import outbox
 
@@ -62,6 +71,29 @@ async def enqueue_evaluation(
     """Owe these records' re-evaluation, inside the caller's transaction: the worker's relay
     delivers it once the record has been left alone for `guided_settle_seconds`."""
     await outbox.enqueue_for_relay(session, owed(records))
+
+
+async def enqueue_new_task(session: AsyncSession, task: Task) -> None:
+    """Owe a new task's evaluation, inside the caller's transaction.
+
+    A task no type may list (most: neither in a sequence nor high priority and due) has no
+    item and would get none, so its evaluation would only cascade to the meetings it may
+    follow up (GA-16); those are owed theirs here instead, and the task starts no workflow.
+    """
+    snapshot = TaskSnapshot(
+        task_id=task.id,
+        owner_id=task.owner_id,
+        status=task.status,
+        completed_at=task.completed_at,
+        priority=task.priority,
+        due_at=task.due_at,
+        sequence_id=task.sequence_id,
+    )
+    if may_be_listed(snapshot):
+        await enqueue_evaluation(session, [(ObjectKind.TASK, task.id)])
+        return
+    meetings = await facts.meetings_followed_up(session, task.id)
+    await enqueue_evaluation(session, [(ObjectKind.MEETING, i) for i in meetings])
 
 
 async def evaluate_object(

@@ -77,7 +77,7 @@ async def add_task(
             if values.get(name) is None:
                 values[name] = getattr(lead, name)
     task = await tasks_repo.add(session, Task(**values, idempotency_key=idempotency_key))
-    await guided_actions.enqueue_evaluation(session, [(ObjectKind.TASK, task.id)])
+    await guided_actions.enqueue_new_task(session, task)
     return task
 
 

@@ -38,6 +38,22 @@ def high_priority_tasks_due_today(
     )
 
 
+def may_be_listed(t: TaskSnapshot) -> bool:
+    """Whether a task type could list the task, now or at a later time, as its data stands.
+
+    False: every rule's verdict fails on data alone and names no instant to look again, so a
+    new task (no item yet) has nothing to evaluate until it changes. Kept beside the rules;
+    tests/unit/domain/test_guided_tasks.py checks it against them.
+    """
+    return (
+        t.owner_id is not None
+        and _is_open(t)
+        and (
+            t.sequence_id is not None or (t.priority == TaskPriority.HIGH and t.due_at is not None)
+        )
+    )
+
+
 RULES = {
     GuidedType.SEQUENCE_ACTIVITY: sequence_activity,
     GuidedType.HIGH_PRIORITY_TASKS_DUE_TODAY: high_priority_tasks_due_today,

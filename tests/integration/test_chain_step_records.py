@@ -130,14 +130,16 @@ async def count(session_factory: SessionFactory, model: Any, *where: Any) -> int
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-TASK = {"type": "create_task", "config": {"title": "Call {{contact.first_name}}", "due_in": "P1D"}}
+TASK_CONFIG = {"title": "Call {{contact.first_name}}", "due_in": "P1D"}
+TASK = {"type": "create_task", "config": TASK_CONFIG}
 
 
 class TestDatabaseSteps:
     async def test_the_effect_commits_in_one_transaction_with_the_steps_outcome(
         self, chain, run: Run, transactions: Transactions, session_factory
     ) -> None:
-        task = action(TASK)
+        # High priority and due: a task guided actions may list, so it owes an evaluation.
+        task = action({"type": "create_task", "config": {**TASK_CONFIG, "priority": "high"}})
         result = await ActivityEnvironment().run(chain.perform_chain_action, run.effect(task))
         # First `running` alone, then the task (and the guided-action evaluation it owes)
         # with the step's `completed`.

@@ -228,6 +228,11 @@ class GuidedStack:
         self.handles.append(self.env.client.get_workflow_handle(workflow_id))
         return await self.evaluated_record(kind, object_id, since)
 
+    async def owes_nothing(self, kind: ObjectKind, object_id: int) -> bool:
+        """Whether the relay finds no evaluation owed to this record's workflow."""
+        workflow_id = guided_workflow_id(kind, object_id)
+        return await outbox.relay_for(self.session_factory, self.orchestrator, workflow_id) == 0
+
     async def changed(self, kind: ObjectKind, object_id: int) -> datetime:
         """Signal-with-start the record's workflow, as the relay does, for a change written
         here rather than through a service; returns the clock of the evaluation it caused."""

@@ -93,14 +93,15 @@ async def test_meeting_follow_up_ends_when_its_follow_up_tasks_are_completed_ga_
     await stack.watch(MEETING, meeting.id)
     assert len(await stack.open_items(T.MEETING_FOLLOW_UP, meeting.id)) == 1
 
-    # A follow-up task: its own evaluation owes the meeting's, which counts it (still open).
+    # A follow-up task that no task type lists: its creation owes no evaluation of its own,
+    # but the meeting's, which counts it (still open).
     async with stack.session_factory() as session:
         task = await tasks.create_task(
             session,
             await stack.actor(owner),
             {"title": "Send the deck", "owner_id": owner, "contact_id": contact.id},
         )
-    await stack.relay(TASK, task.id)
+    assert await stack.owes_nothing(TASK, task.id)
     await stack.relay(MEETING, meeting.id)
     assert len(await stack.open_items(T.MEETING_FOLLOW_UP, meeting.id)) == 1
 
@@ -110,3 +111,25 @@ async def test_meeting_follow_up_ends_when_its_follow_up_tasks_are_completed_ga_
     await stack.relay(MEETING, meeting.id)
     [item] = await stack.items(T.MEETING_FOLLOW_UP, meeting.id)
     assert item.end_reason == "criteria_failed"
+
+
+async def test_a_new_task_owes_its_evaluation_only_when_a_type_may_list_it_ga_22(
+    stack: GuidedStack,
+) -> None:
+    owner = await stack.user()
+    now = await stack.now()
+    async with stack.session_factory() as session:
+        actor = await stack.actor(owner)
+        plain = await tasks.create_task(session, actor, {"title": "Call back", "due_at": now})
+        urgent = await tasks.create_task(
+            session, actor, {"title": "Call now", "due_at": now, "priority": "high"}
+        )
+    assert await stack.owes_nothing(TASK, plain.id)
+    await stack.relay(TASK, urgent.id)
+    assert len(await stack.open_items(T.HIGH_PRIORITY_TASKS_DUE_TODAY, urgent.id)) == 1
+
+    # Made high priority later, the plain task is evaluated like any changed task.
+    async with stack.session_factory() as session:
+        await tasks.update_task(session, actor, plain.id, {"priority": "high"})
+    await stack.relay(TASK, plain.id)
+    assert len(await stack.open_items(T.HIGH_PRIORITY_TASKS_DUE_TODAY, plain.id)) == 1

@@ -6,8 +6,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from domain.guided import GuidedType, TaskSnapshot
+from domain.guided import GuidedType, ObjectKind, TaskSnapshot, evaluate, types_for
+from domain.guided.tasks import may_be_listed
+from domain.tasks import TaskPriority, TaskStatus
 from tests.unit.domain.fixtures_guided import (
     DAY,
     MINUTE,
@@ -104,3 +108,37 @@ class TestHighPriorityTasksDueToday:
         moved = replace(self.task, due_at=datetime(2026, 3, 7, 9, tzinfo=HELSINKI))
         v = verdict(T.HIGH_PRIORITY_TASKS_DUE_TODAY, moved, LATE, item_created_at=LATE)
         assert (v.holds, v.wake_at) == (False, datetime(2026, 3, 7, tzinfo=HELSINKI))
+
+
+tasks = st.builds(
+    TaskSnapshot,
+    task_id=st.just(1),
+    owner_id=st.none() | st.just(OWNER),
+    status=st.sampled_from(list(TaskStatus)),
+    completed_at=st.none() | st.just(LATE),
+    priority=st.sampled_from(list(TaskPriority)),
+    due_at=st.none() | st.datetimes(timezones=st.just(UTC)),
+    sequence_id=st.none() | st.just(3),
+    owner_time_zone=st.sampled_from(["UTC", "Europe/Helsinki", "Pacific/Kiritimati"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(tasks, st.datetimes(timezones=st.just(UTC)))
+def test_a_task_no_type_may_list_gets_no_verdict_and_no_wake_up(
+    task: TaskSnapshot, now: datetime
+) -> None:
+    """`may_be_listed` False: no task type holds now, none names an instant to look again,
+    so a new task like it needs no evaluation (services/guided_actions.py)."""
+    assume(not may_be_listed(task))
+    for guided_type in types_for(ObjectKind.TASK):
+        v = evaluate(guided_type, task, now)
+        assert (v.holds, v.wake_at) == (False, None), guided_type
+
+
+def test_a_task_a_type_may_list_is_told_apart() -> None:
+    sequenced = TaskSnapshot(task_id=1, owner_id=OWNER, sequence_id=3)
+    urgent = TaskSnapshot(task_id=1, owner_id=OWNER, priority="high", due_at=LATE)
+    assert may_be_listed(sequenced) and may_be_listed(urgent)
+    assert not may_be_listed(replace(urgent, due_at=None))
+    assert not may_be_listed(replace(sequenced, status="completed"))
