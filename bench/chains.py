@@ -128,6 +128,7 @@ class StackRun:
     durations: list[float]  # ms, as the runs record them
     runs: dict[int, str]  # lead id -> its chain run's workflow id
     task_ids: dict[int, int]  # task id -> lead id, of the tasks the runs made
+    contact_ids: dict[int, int]  # lead id -> its contact's id
     moved_at: datetime  # when the first move was sent
     cpu: str  # CPU per step by process, over idle
 
@@ -189,6 +190,7 @@ async def measure_stack(
             for step in run["steps"]
             if "task_id" in (step["result"] or {})
         },
+        {lead["id"]: lead["contact_id"] for lead in leads},
         moved_at,
         breakdown.cpu_line(cpu_before, cpu_after, steps, "step"),
     )
@@ -229,15 +231,17 @@ SHOWN = (
 
 async def temporal_lines(client: Client, stack: StackRun, ceiling_id: str) -> list[str]:
     """History events per run of a sample of chain runs; of their lead workflows and of the
-    guided-action workflows of their leads and tasks, from the first move on; of one ceiling
-    workflow."""
+    guided-action workflows of their leads, contacts and tasks, from the first move on; of one
+    ceiling workflow."""
     sample = dict(sorted(stack.runs.items())[:SAMPLE])
     chain = await breakdown.history_counts(client, sample.values(), since=None)
     leads = await breakdown.history_counts(
         client, (f"lead-{i}" for i in sample), since=None, after=stack.moved_at
     )
-    guided_ids = [f"guided-lead-{i}" for i in sample] + [
-        f"guided-task-{t}" for t in stack.task_ids if stack.task_ids[t] in sample
+    guided_ids = [
+        *(guided_workflow_id(ObjectKind.LEAD, i) for i in sample),
+        *(guided_workflow_id(ObjectKind.CONTACT, stack.contact_ids[i]) for i in sample),
+        *(guided_workflow_id(ObjectKind.TASK, t) for t, i in stack.task_ids.items() if i in sample),
     ]
     guided = await breakdown.history_counts(client, guided_ids, since=None, after=stack.moved_at)
     ceiling = await breakdown.history_counts(client, [ceiling_id], since=None)

@@ -85,8 +85,11 @@ async def store_activity(
     one transaction (a meeting's outcome): both commit, or neither. Raises as
     `record_activity`.
     """
-    recorded, owed = await _store(session, data)
-    return recorded, await outbox.enqueue_all(session, owed)
+    recorded, owed, evaluations = await store_alone(session, data)
+    # The guided evaluations are the relay's to deliver (services/guided_actions.py); the
+    # lead events this request's to try at once: one insert for both.
+    messages = await outbox.enqueue_all(session, owed, for_relay=guided_actions.owed(evaluations))
+    return recorded, messages
 
 
 # Checked in this order: the first unknown one is reported.
@@ -189,15 +192,6 @@ def deliveries(
         for lead_id in lead_ids
     ]
     return owed, evaluations
-
-
-async def _store(session: AsyncSession, data: NewActivity) -> tuple[Recorded, list[outbox.Owed]]:
-    """Check the references and insert once; returns the deliveries owed, for the caller to
-    queue (`outbox.enqueue_all`) in the same transaction. The guided evaluations owed are
-    queued here."""
-    recorded, owed, evaluations = await store_alone(session, data)
-    await guided_actions.enqueue_evaluation(session, evaluations)
-    return recorded, owed
 
 
 async def store_alone(

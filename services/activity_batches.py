@@ -4,7 +4,7 @@ Per activity, `services.activities.store_alone` costs about seven statements and
 a batch of 100 cost some 900 round trips. Here the whole batch's references are read in a
 few statements up front, its activities inserted by one multi-row INSERT (ON CONFLICT on
 event_id, as one at a time), its calls by another, its guided evaluations and lead events
-queued by one statement each. Two paths stay one activity at a time, in a savepoint each:
+queued by one statement. Two paths stay one activity at a time, in a savepoint each:
 - a `meeting` activity that makes or updates a meeting (a calendar upsert whose checks can
   refuse it once written);
 - every item of a run of activities the database refused as a whole (a record deleted
@@ -67,8 +67,8 @@ async def record_batch(
     Unavailable (the whole batch: nothing is kept) when the database itself fails.
 
     The deliveries owed are queued together at the end, in one statement, one message per
-    lead carrying all of that lead's events in order (one signal instead of one per event);
-    the guided evaluations owed, each record once, in another.
+    lead carrying all of that lead's events in order (one signal instead of one per event),
+    with the guided evaluations owed, each record once.
     """
     require_role(actor, EVERYONE, "posting activities")
     async with session_factory() as session, session.begin():
@@ -84,8 +84,11 @@ async def store_batch(
     for the caller to hand to `outbox.deliver_committed` once it has committed."""
     batch = _Batch(len(items))
     await _store(session, items, batch)
-    await guided_actions.enqueue_evaluation(session, batch.evaluations)
-    messages = await outbox.enqueue_all(session, outbox.coalesce_events(batch.owed()))
+    messages = await outbox.enqueue_all(
+        session,
+        outbox.coalesce_events(batch.owed()),
+        for_relay=guided_actions.owed(batch.evaluations),
+    )
     return batch.answers(), messages
 
 

@@ -127,50 +127,45 @@ def coalesce_events(owed: Sequence[Owed]) -> list[Owed]:
 BEHIND_OLDER = "queued behind an older undelivered message of this workflow"
 
 
-async def enqueue_all(session: AsyncSession, owed: Sequence[Owed]) -> Sequence[OutboxMessage]:
+async def enqueue_all(
+    session: AsyncSession, owed: Sequence[Owed], *, for_relay: Sequence[Owed] = ()
+) -> Sequence[OutboxMessage]:
     """Add these messages inside the caller's transaction, in one statement; returns those for
-    the caller to deliver after its commit (`deliver_committed`).
+    the caller to deliver after its commit (`deliver_committed`). The messages `for_relay`
+    go in the same statement, left to the relay (`enqueue_for_relay`).
 
     A message whose workflow has an older undelivered message goes straight to the relay,
     so that it cannot overtake that one: one indexed query for the whole batch.
     """
-    if not owed:
-        return []
-    waiting = await outbox_repo.workflows_waiting(session, {o.workflow_id for o in owed})
-    messages = await outbox_repo.add_all(
-        session,
-        [
-            {
-                "kind": o.kind,
-                "workflow_id": o.workflow_id,
-                "payload": o.payload,
-                "attempts": 1 if o.workflow_id in waiting else 0,
-                "last_error": BEHIND_OLDER if o.workflow_id in waiting else None,
-            }
-            for o in owed
-        ],
+    waiting = (
+        await outbox_repo.workflows_waiting(session, {o.workflow_id for o in owed})
+        if owed
+        else set()
     )
-    return [m for m in messages if m.workflow_id not in waiting]
+    rows = [_row(o, BEHIND_OLDER) if o.workflow_id in waiting else _row(o, None) for o in owed] + [
+        _row(o, EVALUATION_NOTE) for o in for_relay
+    ]
+    # Those counted as tried are the relay's.
+    return [m for m in await outbox_repo.add_all(session, rows) if m.attempts == 0]
+
+
+def _row(owed: Owed, relay_note: str | None) -> dict[str, Any]:
+    """The outbox row of a message; with `relay_note`, counted as tried once, so the relay
+    takes it at its next pass and the note says why."""
+    return {
+        "kind": owed.kind,
+        "workflow_id": owed.workflow_id,
+        "payload": owed.payload,
+        "attempts": 0 if relay_note is None else 1,
+        "last_error": relay_note,
+    }
 
 
 async def enqueue_for_relay(session: AsyncSession, owed: Sequence[Owed]) -> None:
     """Add these messages inside the caller's transaction, in one statement, for the relay to
     deliver at its next pass (within about OUTBOX_POLL_SECONDS of the worker): for use cases
     that deliver nothing themselves after their commit."""
-    if owed:
-        await outbox_repo.add_all(
-            session,
-            [
-                {
-                    "kind": o.kind,
-                    "workflow_id": o.workflow_id,
-                    "payload": o.payload,
-                    "attempts": 1,
-                    "last_error": EVALUATION_NOTE,
-                }
-                for o in owed
-            ],
-        )
+    await outbox_repo.add_all(session, [_row(o, EVALUATION_NOTE) for o in owed])
 
 
 async def enqueue_refresh(

@@ -9,7 +9,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from db.models import OutboxMessage
 from services import outbox
-from services.activities import NewActivity, _store
+from services.activities import NewActivity, store_activity
 from tests.integration.eventually import eventually
 
 
@@ -374,7 +374,7 @@ class TestOutbox:
         lead = await make_lead()
         async with session_factory() as session, session.begin():
             # The API's own commit, without its fast-path delivery (as if it crashed there).
-            _, owed = await _store(
+            await store_activity(
                 session,
                 NewActivity(
                     event_id=f"crash-{uuid.uuid4().hex}",
@@ -383,7 +383,6 @@ class TestOutbox:
                     lead_id=lead["id"],
                 ),
             )
-            await outbox.enqueue_all(session, owed)
         assert await stage_of(admin, lead["id"]) == lead_stages["New"]
         delivered = await outbox.relay(session_factory, orchestrator, older_than_seconds=0)
         assert delivered >= 1
@@ -417,7 +416,7 @@ class TestOutbox:
         """The fast path and the relay may both deliver a message: the workflow applies it once."""
         lead = await make_lead()
         async with session_factory() as session, session.begin():
-            _, owed = await _store(
+            _, messages = await store_activity(
                 session,
                 NewActivity(
                     event_id=f"twice-{uuid.uuid4().hex}",
@@ -426,7 +425,6 @@ class TestOutbox:
                     lead_id=lead["id"],
                 ),
             )
-            messages = await outbox.enqueue_all(session, owed)
         for message in messages:
             await outbox.deliver(orchestrator, message)
         assert await outbox.deliver_committed(session_factory, orchestrator, messages) == 1

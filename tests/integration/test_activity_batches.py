@@ -14,7 +14,7 @@ from db.models import Activity, Call, Contact, Deal, Lead, OutboxMessage, Pipeli
 from domain.guided import ObjectKind
 from domain.guided_evaluation import guided_workflow_id
 from services import outbox
-from services.activities import NewActivity, _store
+from services.activities import NewActivity, store_activity
 from services.activity_batches import store_batch
 from tests.integration.concurrent_writes import while_deleting_contact, while_writing
 from tests.integration.eventually import eventually
@@ -136,7 +136,7 @@ class TestIdempotency:
 
         async def store_first(session: AsyncSession) -> None:
             for item, body in ((same, None), (other, "another body")):
-                await _store(
+                await store_activity(
                     session,
                     NewActivity(
                         event_id=item["event_id"],
@@ -287,7 +287,7 @@ class TestGuidedEvaluations:
                 return NewActivity(event_id=uuid.uuid4().hex, type=type_, occurred_at=at, **fields)
 
             repeat = new("note", contact_id=e.id)
-            await _store(session, repeat)
+            await store_activity(session, repeat)
             before = await session.scalar(select(func.max(OutboxMessage.id))) or 0
             call = {"call": {"status": "completed"}}
             results, _ = await store_batch(

@@ -14,7 +14,7 @@ from db.engine import SessionFactory
 from db.models import OutboxMessage
 from db.repositories import outbox as outbox_repo
 from services import outbox
-from services.activities import NewActivity, _store
+from services.activities import NewActivity, store_activity
 from tests.integration.eventually import eventually
 from tests.signals import signalled_in_order
 
@@ -85,7 +85,7 @@ class TestFastPath:
         sent_at = datetime.now(UTC) - timedelta(minutes=1)
         async with session_factory() as session, session.begin():
             # An email committed but not delivered (its API died before the signal).
-            _, owed = await _store(
+            _, messages = await store_activity(
                 session,
                 NewActivity(
                     event_id=f"sent-{uuid.uuid4().hex}",
@@ -94,7 +94,7 @@ class TestFastPath:
                     lead_id=lead["id"],
                 ),
             )
-            (sent,) = await outbox.enqueue_all(session, owed)
+            (sent,) = messages
         reply = {
             "event_id": f"reply-{uuid.uuid4().hex}",
             "type": "email_reply",
