@@ -6,7 +6,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeats import heartbeating
-from db.engine import SessionFactory
+from db.engine import SessionFactory, use_autocommit
 from domain.errors import LeadpipeError
 from domain.leads import LeadSnapshot, LoadLeadInput, StageChangeInput, StageChangeResult
 from domain.progression import LoadProgressionInput, ProgressionConfig
@@ -31,8 +31,12 @@ class LeadActivities:
     async def load_lead(self, input: LoadLeadInput) -> LeadSnapshot:
         return await heartbeating(self._load_lead(input))
 
+    # The reads below need no transaction: under READ COMMITTED each statement sees the
+    # latest commits either way, and autocommit spares BEGIN and ROLLBACK.
+
     async def _load_lead(self, input: LoadLeadInput) -> LeadSnapshot:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             try:
                 return await lead_transitions.load_snapshot(session, input.lead_id)
             except LeadpipeError as err:
@@ -41,6 +45,7 @@ class LeadActivities:
     @activity.defn(name="load_progression")
     async def load_progression(self, input: LoadProgressionInput) -> ProgressionConfig:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             try:
                 return await progression.load_progression(session, input.pipeline_id)
             except LeadpipeError as err:
@@ -49,6 +54,7 @@ class LeadActivities:
     @activity.defn(name="is_default_pipeline")
     async def is_default_pipeline(self, input: LoadProgressionInput) -> bool:
         async with self._session_factory() as session:
+            await use_autocommit(session)
             return await progression.is_default_pipeline(session, input.pipeline_id)
 
     @activity.defn(name="change_lead_stage")
