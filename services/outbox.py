@@ -142,9 +142,8 @@ async def enqueue_all(
         if owed
         else set()
     )
-    rows = [_row(o, BEHIND_OLDER) if o.workflow_id in waiting else _row(o, None) for o in owed] + [
-        _row(o, EVALUATION_NOTE) for o in for_relay
-    ]
+    rows = [_row(o, BEHIND_OLDER if o.workflow_id in waiting else None) for o in owed]
+    rows += [_row(o, EVALUATION_NOTE) for o in for_relay]
     # Those counted as tried are the relay's.
     return [m for m in await outbox_repo.add_all(session, rows) if m.attempts == 0]
 

@@ -67,7 +67,10 @@ async def add_all(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Sequ
     statement = (
         insert(OutboxMessage).values(created_at=func.clock_timestamp()).returning(OutboxMessage)
     )
-    return (await session.scalars(statement, list(rows))).all()
+    # render_nulls: a None is sent as NULL instead of leaving its column out, so rows with and
+    # without a `last_error` go in one statement rather than one per set of columns.
+    options = {"render_nulls": True}
+    return (await session.scalars(statement, list(rows), execution_options=options)).all()
 
 
 async def add_for_leads(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, func, select
 
 from db.engine import SessionFactory
 from db.models import OutboxMessage
@@ -78,6 +78,45 @@ class TestRelayClaim:
 
 
 class TestFastPath:
+    async def test_an_activitys_messages_are_written_by_one_insert_and_its_event_tried_at_once(
+        self, make_lead, session_factory
+    ) -> None:
+        lead = await make_lead()
+        async with session_factory() as session:
+            before = await session.scalar(select(func.max(OutboxMessage.id))) or 0
+        inserts: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.startswith("INSERT INTO outbox"):
+                inserts.append(statement)
+
+        engine = session_factory.kw["bind"].sync_engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            async with session_factory() as session, session.begin():
+                _, messages = await store_activity(
+                    session,
+                    NewActivity(
+                        event_id=f"one-insert-{uuid.uuid4().hex}",
+                        type="email_sent",
+                        occurred_at=datetime.now(UTC),
+                        lead_id=lead["id"],
+                    ),
+                )
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        # The lead event for this request to deliver, the lead's guided evaluation for the
+        # relay: two rows, one statement.
+        assert len(inserts) == 1
+        assert [m.kind for m in messages] == [outbox.LEAD_EVENT]
+        async with session_factory() as session:
+            owed = await session.scalars(
+                select(OutboxMessage.workflow_id).where(
+                    OutboxMessage.id > before, OutboxMessage.kind == outbox.EVALUATE_GUIDED
+                )
+            )
+            assert owed.all() == [f"guided-lead-{lead['id']}"]
+
     async def test_an_activity_behind_an_undelivered_one_is_left_to_the_relay_in_order(
         self, admin, make_lead, lead_stages, session_factory, orchestrator, dev_server_env
     ) -> None:
