@@ -31,8 +31,8 @@ from services.workspace_settings import require_enabled
 bearer = HTTPBearer(auto_error=False, description="A user's API token")
 
 
-# The dependencies below are `async def` though they do not await: FastAPI runs a plain
-# `def` dependency in its thread pool, two thread hops per request for a field lookup.
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
+# dependency in its thread pool, two thread hops per request for a field lookup.
 
 
 def session_factory_of(request: Request) -> SessionFactory:
