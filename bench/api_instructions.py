@@ -18,7 +18,6 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -27,8 +26,8 @@ from pathlib import Path
 import httpx
 
 from bench.stack import admin_headers
+from devstack.process import ROOT, api_command
 
-ROOT = Path(__file__).resolve().parents[1]
 LEADS = 4
 WARM_POSTS = 40
 AT_ONCE = 4
@@ -132,15 +131,7 @@ def main() -> None:
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={out_dir}/callgrind.out",
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
+                *api_command("127.0.0.1", port),
             ],
             env={**os.environ, **api_environment(args.stack_pid)},
             cwd=ROOT,
