@@ -24,9 +24,9 @@ from domain.guided import (
     Snapshot,
     TaskSnapshot,
     evaluate,
+    may_be_listed,
     types_for,
 )
-from domain.guided.tasks import may_be_listed
 from domain.guided_evaluation import guided_workflow_id
 from services import outbox
 

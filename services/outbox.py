@@ -137,11 +137,7 @@ async def enqueue_all(
     A message whose workflow has an older undelivered message goes straight to the relay,
     so that it cannot overtake that one: one indexed query for the whole batch.
     """
-    waiting = (
-        await outbox_repo.workflows_waiting(session, {o.workflow_id for o in owed})
-        if owed
-        else set()
-    )
+    waiting = await outbox_repo.workflows_waiting(session, {o.workflow_id for o in owed})
     rows = [_row(o, BEHIND_OLDER if o.workflow_id in waiting else None) for o in owed]
     rows += [_row(o, EVALUATION_NOTE) for o in for_relay]
     # Those counted as tried are the relay's.

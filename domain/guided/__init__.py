@@ -11,6 +11,7 @@ from domain.guided.snapshots import (
     Snapshot,
     TaskSnapshot,
 )
+from domain.guided.tasks import may_be_listed
 from domain.guided.types import TYPES, Category, GuidedType, ObjectKind, TypeInfo, types_for
 from domain.guided.verdicts import Verdict
 
@@ -29,6 +30,7 @@ __all__ = [
     "TypeInfo",
     "Verdict",
     "evaluate",
+    "may_be_listed",
     "rearms",
     "types_for",
 ]

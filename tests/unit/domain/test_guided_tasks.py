@@ -9,8 +9,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from domain.guided import GuidedType, ObjectKind, TaskSnapshot, evaluate, types_for
-from domain.guided.tasks import may_be_listed
+from domain.guided import (
+    GuidedType,
+    ObjectKind,
+    TaskSnapshot,
+    evaluate,
+    may_be_listed,
+    types_for,
+)
 from domain.tasks import TaskPriority, TaskStatus
 from tests.unit.domain.fixtures_guided import (
     DAY,
